@@ -1,0 +1,11 @@
+"""Customer relationships on the digital x human quadrant map: an agent-based model.
+
+Firms are Mesa agents; customers are arrays moved by Numba kernels. Start with
+:func:`run` (returns an xarray Dataset) or ``python -m sim`` (writes results/).
+"""
+
+from .api import build, dataset, run
+from .config import ConfigError, SimConfig
+from .output import load
+
+__all__ = ["ConfigError", "SimConfig", "build", "dataset", "load", "run"]
