@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh machine with Python 3.11+:
+#   make run    create .venv if needed, install, run the default scenario (disruptor)
+#   make test   create .venv if needed, install with test extras, run the whole suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+ARGS ?=
+
+.PHONY: run test test-fast lint bench validate clean-venv help
+
+help:
+	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
+	@echo "make test                                     install test extras and run the whole suite"
+	@echo "make lint                                     ruff check"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $(STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP) $(TEST_STAMP)
+
+run: $(STAMP)
+	$(PY) -m sim $(ARGS)
+
+test: $(TEST_STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
+
+test-fast: $(TEST_STAMP)
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(ARGS)
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check sim tests benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,5 @@
+"""``python -m sim``: see :mod:`sim.cli`."""
+
+from .cli import main
+
+main()
