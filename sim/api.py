@@ -12,7 +12,7 @@ from .model import CustomerModel
 from .output import versions
 
 
-def build(config: Any = None, overrides: list[str] | tuple[str, ...] = (), seed: int | None = None
+def build(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, config: Any = None
           ) -> CustomerModel:
     """Compose/validate a config and create the model (population drawn, not yet run)."""
     overrides = list(overrides)
@@ -52,6 +52,6 @@ def run(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, co
         A config object to run instead of composing ``conf/``; ``overrides`` are
         applied on top.
     """
-    model = build(config, overrides, seed)
+    model = build(overrides, seed, config)
     model.run()
     return dataset(model)

@@ -1,0 +1,134 @@
+"""The Mesa model: invariants after every step, reproducibility, entry and exit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim import kernels as K
+
+from .conftest import ALL_MECHANISMS, make_model
+
+
+def _check_invariants(model) -> None:
+    pop = model.pop
+    n_firms = len(model.firm_list)
+    provider = pop.provider
+    assert provider.min() >= K.NO_FIRM and provider.max() < n_firms
+    alive = np.array([f.alive for f in model.firm_list])
+    assigned = provider[provider != K.NO_FIRM]
+    assert alive[assigned].all(), "a customer is with a firm that is not alive"
+    if alive.any():
+        assert np.all(provider != K.NO_FIRM), "customers left without a provider while firms are alive"
+    counts = np.bincount(assigned, minlength=n_firms)
+    assert counts.sum() + np.count_nonzero(provider == K.NO_FIRM) == model.n
+    assert [f.customers for f in model.firm_list] == counts.tolist()
+    shares = np.array([f.share for f in model.firm_list])
+    if alive.any():
+        assert shares[alive].sum() == pytest.approx(1.0, abs=1e-12)
+        assert np.all(shares[~alive] == 0)
+    assert np.all(np.isfinite(pop.state))
+    scores = pop.state[[K.TRUST, K.ENGAGEMENT, K.SATISFACTION, K.FREEDOM, K.INFLUENCE, K.FAIRNESS]]
+    assert scores.min() >= 0.0 and scores.max() <= 1.0
+    assert pop.state[K.ALPHA].min() >= 0.0
+    small = pop.small
+    assert set(np.unique(small[K.SHARED])) <= {0, 1} and set(np.unique(small[K.ADOPTED])) <= {0, 1}
+    assert small[K.SCORE].min() >= 0 and small[K.SCORE].max() <= 10
+    assert pop.tenure.min() >= 1
+
+
+@pytest.mark.parametrize("overrides", [[], ALL_MECHANISMS], ids=["baseline", "all_mechanisms"])
+def test_invariants_after_every_step(overrides):
+    model = make_model(overrides, n=3000, steps=30)
+    for _ in range(30):
+        adopted_before = model.pop.small[K.ADOPTED].copy()
+        model.step()
+        _check_invariants(model)
+        assert np.all(model.pop.small[K.ADOPTED] >= adopted_before), "adoption is not reversible"
+    assert model.steps == 30
+
+
+def test_dataset_invariants(small_cfg):
+    ds = sim.run(config=small_cfg)
+    alive = ds.alive.astype(bool)
+    np.testing.assert_allclose(ds.share.where(alive).sum("firm"), 1.0, atol=1e-12)
+    assert int((ds.customers.sum("firm") + ds.unassigned).min()) == small_cfg.customers.n
+    for name in ("trust", "engagement", "satisfaction", "freedom", "influence", "fairness", "relationship"):
+        v = ds[name].where(ds.customers > 0)
+        assert float(v.min()) >= 0 and float(v.max()) <= 1
+        assert not ds[name].where(ds.customers > 0).isnull().any()
+    assert float(ds.nps.min()) >= -100 and float(ds.nps.max()) <= 100
+    # money balances: cash(t) - cash(t-1) = profit(t) = revenue - cost
+    np.testing.assert_allclose(ds.profit, ds.revenue - ds.cost, atol=1e-12)
+    np.testing.assert_allclose(ds.cash.diff("step"), ds.profit.isel(step=slice(1, None)), atol=1e-12)
+    for name in ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption"):
+        assert np.all(np.isfinite(ds[name]))
+    assert set(np.unique(ds.quadrant)) <= {1, 2, 3, 4}
+
+
+def test_same_seed_same_dataset_and_different_seeds_differ():
+    args = ["scenario=baseline", "customers.n=2000", "steps=15"]
+    a, b = sim.run(args, seed=5), sim.run(args, seed=5)
+    assert a.identical(b)
+    c = sim.run(args, seed=6)
+    assert not np.array_equal(a.share.values, c.share.values)
+
+
+def test_firm_exits_below_bankruptcy_line_and_customers_choose_again():
+    model = make_model(["firms.neither.cash=-0.001"], n=2000, steps=3)
+    victim = model.firm_list[0]
+    had = victim.customers
+    assert had > 0
+    model.step()
+    assert not victim.alive and victim.exited_at == 1
+    assert victim.customers == 0
+    assert np.count_nonzero(model.pop.provider == victim.index) == 0
+    assert np.all(model.pop.provider != K.NO_FIRM)
+    ds = model.recorder.to_dataset({})
+    assert float(ds.churn.sel(firm="neither").isel(step=0)) == pytest.approx(1.0)
+
+
+def test_entrant_appears_at_its_step_and_wins_customers():
+    model = sim.build(["scenario=disruptor", "customers.n=3000", "steps=60"], seed=1)
+    entrant = model.firm_list[model.firm_names.index("disruptor")]
+    for t in range(1, 61):
+        model.step()
+        assert entrant.alive == (t >= 36)
+        if t < 36:
+            assert entrant.customers == 0
+    assert entrant.customers > 0
+
+
+def test_digital_expectation_moves_toward_best_digital_level():
+    ds = sim.run(["scenario=disruptor", "customers.n=1000", "steps=80"], seed=0)
+    e = ds.digital_expectation
+    best_before = float(ds.digital.sel(firm=["neither", "digital_only", "human_only", "both"]).isel(step=0).max())
+    assert float(e.sel(step=35)) == pytest.approx(best_before, abs=1e-9)
+    assert np.all(np.diff(e.sel(step=slice(36, 80))) > 0)
+    assert float(e.isel(step=-1)) <= float(ds.digital.sel(firm="disruptor").isel(step=-1)) + 1e-12
+
+
+@pytest.mark.parametrize("rule", ["markup", "best_response"])
+def test_pricing_rules_move_prices(rule):
+    ds = sim.run(["scenario=baseline", "customers.n=2000", "steps=40",
+                  *[f"firms.{f}.pricing={rule}" for f in ("neither", "digital_only", "human_only", "both")]],
+                 seed=0)
+    price, cost = ds.price.where(ds.alive == 1), ds.unit_cost.where(ds.alive == 1)
+    assert float((price - cost).min()) > 0, "prices stay above unit cost"
+    if rule == "markup":
+        np.testing.assert_allclose((price / cost).isel(step=-1).dropna("firm"), 1.5, rtol=0.05)
+    else:
+        last = ds.isel(step=-1)
+        alpha = float(ds.price_sensitivity.isel(step=-2))
+        target = (last.unit_cost + 1.0 / (alpha * (1 - ds.share.isel(step=-2)))).where(last.alive == 1)
+        np.testing.assert_allclose(last.price.dropna("firm"), target.dropna("firm"), rtol=0.1)
+
+
+def test_adaptive_firm_moves_within_limits():
+    ds = sim.run(["scenario=baseline", "customers.n=2000", "steps=30", "firms.neither.strategy=adaptive",
+                  "firms.neither.invest_step=0.02"], seed=0)
+    d = ds.digital.sel(firm="neither").where(ds.alive.sel(firm="neither") == 1).dropna("step")
+    steps = np.abs(np.diff(np.concatenate([[0.2], d.values])))
+    assert steps.max() <= 0.02 + 1e-12
+    assert d.values[-1] != pytest.approx(0.2)
