@@ -111,7 +111,7 @@ class MarketConfig:
     # switching and choice
     review_hazard: float = param(0.06, 0, 1, "probability/step", "h0: review chance at zero trust and engagement")
     hazard_trust: float = param(1.5, 0, 20, "1/score", "k_tau: trust lengthens relationships")
-    hazard_engagement: float = param(1.0, 0, 20, "1/score", "k_e: engagement lengthens relationships")
+    hazard_engagement: float = param(3.0, 0, 20, "1/score", "k_e: engagement lengthens relationships")
     beta_digital: float = param(4.0, 0, 100, "utility/digital level", "weight of digital quality above/below E")
     digital_gain: float = param(0.5, 0, 1, "multiplier", "weight of digital above E relative to below E")
     beta_human: float = param(3.0, 0, 100, "utility/human level", "weight of human service times human preference")
