@@ -54,7 +54,7 @@ class AdoptionConfig:
                                     "adoption probability per unit rise of E above E(0): digital as the norm")
     literacy_threshold: float = param(0.25, 0, 1, "literacy",
                                       "customers below this literacy never adopt (excluded)")
-    exclusion_quality: float = param(0.3, 0, 1, "multiplier",
+    exclusion_quality: float = param(0.5, 0, 1, "multiplier",
                                      "digital quality a non-adopter gets, relative to an adopter")
 
 
@@ -65,7 +65,8 @@ class ShockConfig:
     start: int = param(-1, -1, 100_000, "step", "first step of the shock; -1 = no shock", True)
     end: int = param(-1, -1, 100_000, "step", "first step after the shock", True)
     human_cut: float = param(0.6, 0, 1, "share", "share of human capacity lost during the shock")
-    adoption_boost: float = param(5.0, 1, 100, "multiplier", "multiplier on Bass innovation")
+    adoption_boost: float = param(0.05, 0, 1, "probability/step",
+                                  "extra adoption probability per step for eligible non-adopters")
 
 
 @dataclass
@@ -102,7 +103,7 @@ class MarketConfig:
     engagement_rate: float = param(0.15, 0, 1, "1/step", "pull of engagement toward its target on contact")
     engagement_decay: float = param(0.01, 0, 1, "1/step", "decay of engagement without contact")
     disengage_rate: float = param(0.2, 0, 1, "share", "engagement a non-adopter loses when pushed to digital")
-    disengaged_below: float = param(0.1, 0, 1, "engagement", "threshold for counting a customer as disengaged")
+    disengaged_below: float = param(0.05, 0, 1, "engagement", "threshold for counting a customer as disengaged")
     carry_engagement: float = param(0.5, 0, 1, "share", "engagement kept when switching provider")
     # price sensitivity
     alpha_commodity: float = param(1.0, 0, 10, "multiplier", "rise of price sensitivity at full commoditisation")

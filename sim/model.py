@@ -75,7 +75,7 @@ class CustomerModel(mesa.Model):
         m, p = self.cfg.market, self.par
         p[K.P_EXPECTATION] = self.expectation
         p[K.P_COMMODITY] = self.commodity
-        innov = m.adoption.innovation * (m.shock.adoption_boost if self.shock_active else 1.0)
+        innov = m.adoption.innovation + (m.shock.adoption_boost if self.shock_active else 0.0)
         a = self.adopted / self.eligible if self.eligible else 0.0
         pull = m.adoption.expectation_pull * max(0.0, self.expectation - m.expectation_init)
         p[K.P_ADOPT_PROB] = min(1.0, innov + m.adoption.imitation * a + pull)

@@ -71,3 +71,122 @@ def test_fact4_quadrant4_ends_with_highest_engagement_nps_tenure_and_profit(base
         # engagement clearly higher than the digital-only firm's, satisfaction close to it
         eng = last.engagement.sel(firm=["both", "digital_only"]).values
         assert eng[0] > 2 * eng[1]
+
+
+def _final_pop(scenario: str, seed: int, *extra: str):
+    model = sim.build([f"scenario={scenario}", f"customers.n={N}", *extra], seed=seed)
+    model.run()
+    return model
+
+
+def test_fact3_commoditisation_raises_price_sensitivity_and_erodes_margins():
+    for seed in SEEDS[:3]:
+        on = _run("commoditisation", seed)
+        off = _run("commoditisation", seed, "market.alpha_commodity=0")
+        alpha_on, alpha_off = (float(d.price_sensitivity.isel(step=-1)) for d in (on, off))
+        assert alpha_on > 1.5 * alpha_off
+        assert alpha_on > float(on.price_sensitivity.isel(step=0)), "sensitivity rises over the run"
+        margins = []
+        for ds in (on, off):
+            last, prev = ds.isel(step=-1), ds.isel(step=-2)
+            alive = last.alive == 1
+            margin = (last.price - last.unit_cost).where(alive)
+            equilibrium = (1.0 / (float(prev.price_sensitivity) * (1.0 - prev.share))).where(alive)
+            np.testing.assert_allclose(margin.dropna("firm"), equilibrium.dropna("firm"), rtol=0.02)
+            margins.append(float(margin.mean()))
+        assert margins[0] < 0.75 * margins[1]
+
+
+def test_fact5_hard_steering_costs_more_trust_and_nps_than_soft_than_none_but_saves_cost():
+    for seed in SEEDS[:3]:
+        last = _run("steering", seed).isel(step=-1)
+        for var in ("trust", "nps", "freedom"):
+            v = last[var].sel(firm=["open", "nudging", "closing"]).values
+            assert v[0] > v[1] > v[2], var
+        assert float(last.trust.sel(firm="open") - last.trust.sel(firm="closing")) > 0.2
+        cost = last.unit_cost.sel(firm=["open", "nudging", "closing"]).values
+        assert cost[0] > cost[1] > cost[2]
+        assert float(last.steering_noticed.sel(firm="open")) == 0.0
+        assert float(last.steering_noticed.sel(firm="closing")) > float(last.steering_noticed.sel(firm="nudging"))
+
+
+def test_fact6_non_adopters_at_digital_only_firms_disengage_far_more_than_adopters():
+    from sim import kernels as K
+
+    for seed in SEEDS[:3]:
+        model = _final_pop("inclusion", seed)
+        pop, thr = model.pop, model.cfg.market.disengaged_below
+        eng, adopted, provider = pop.state[K.ENGAGEMENT], pop.small[K.ADOPTED] == 1, pop.provider
+        d_only = provider == model.firm_names.index("digital_only")
+        d_human = provider == model.firm_names.index("digital_human")
+        dis = {name: float((eng[mask] < thr).mean()) for name, mask in (
+            ("only_non", d_only & ~adopted), ("only_adopt", d_only & adopted), ("human_non", d_human & ~adopted))}
+        assert dis["only_non"] > dis["only_adopt"] + 0.5
+        assert dis["only_non"] > dis["human_non"] + 0.5, "a human channel keeps excluded customers engaged"
+        ds = sim.dataset(model)
+        seg = ds.segment_disengaged.isel(step=-1)
+        assert float(seg.sel(segment="excluded")) > float(seg.sel(segment="natives"))
+
+
+def test_fact7_trust_grows_with_tenure_and_unlocks_data_and_personalisation():
+    from scipy.stats import spearmanr
+
+    from sim import kernels as K
+
+    for seed in SEEDS[:3]:
+        model = _final_pop("personalisation", seed)
+        pop = model.pop
+        trust = pop.state[K.TRUST]
+        assert spearmanr(pop.tenure, trust).statistic > 0.3
+        shared = pop.small[K.SHARED] == 1
+        above = trust > pop.traits[K.PRIVACY]
+        # data is shared exactly when trust exceeds the privacy threshold (except for
+        # customers who just switched: a new provider has no data yet)
+        settled = pop.tenure > 1
+        assert np.mean(shared[settled] == above[settled]) > 0.999
+        assert np.all(trust[shared] >= pop.traits[K.PRIVACY][shared] - 1e-6)
+        on = sim.dataset(model).isel(step=-1)
+        off = _run("personalisation", seed, "firms.personalising.personalisation=0").isel(step=-1)
+        assert float(on.data_shared.sel(firm="personalising")) > 0.5
+        # personalisation lowers effort and lifts satisfaction and trust of the personalising firm
+        assert float(on.effort.sel(firm="personalising")) < float(off.effort.sel(firm="personalising")) - 0.02
+        assert float(on.satisfaction.sel(firm="personalising")) > float(off.satisfaction.sel(firm="personalising"))
+        assert float(on.trust.sel(firm="personalising")) > float(off.trust.sel(firm="personalising"))
+
+
+def test_fact8_interventions_engage_only_customers_with_affinity_for_that_form():
+    from sim import kernels as K
+
+    community, webinar = 0, 1
+    for seed in SEEDS[:3]:
+        model = _final_pop("interventions", seed)
+        pop = model.pop
+        eng, form, provider = pop.state[K.ENGAGEMENT], pop.small[K.FORM], pop.provider
+        at = {name: provider == model.firm_names.index(name) for name in ("community", "webinars", "none")}
+
+        def mean(firm, f):
+            return float(eng[at[firm] & (form == f)].mean())
+
+        assert mean("community", community) > mean("none", community) + 0.1
+        assert abs(mean("community", webinar) - mean("none", webinar)) < 0.03
+        assert mean("webinars", webinar) > mean("none", webinar) + 0.1
+        assert abs(mean("webinars", community) - mean("none", community)) < 0.03
+        # within the form, the effect grows with affinity (wish for a relationship)
+        w = pop.traits[K.AFFINITY]
+        fans = at["community"] & (form == community)
+        assert float(eng[fans & (w > 0.6)].mean()) > float(eng[fans & (w < 0.4)].mean())
+
+
+def test_fact9_shock_moves_customers_to_digital_and_hurts_quadrant2_most():
+    for seed in SEEDS[:3]:
+        shock = _run("shock", seed)
+        calm = _run("shock", seed, "market.shock.start=-1", "market.shock.end=-1")
+        assert int(shock.shock.sum()) == 12 and int(calm.shock.sum()) == 0
+        assert float(shock.adoption.sel(step=40)) > float(calm.adoption.sel(step=40)) + 0.1
+        during = shock.human_contacts.sel(step=30) - calm.human_contacts.sel(step=30)
+        assert float(during.max()) < -0.2
+        loss = (shock.share - calm.share).isel(step=-1).drop_sel(firm="neither")
+        assert str(loss.idxmin("firm").values) == "human_only"
+        assert float(loss.sel(firm="human_only")) < -0.03
+        profit = (shock.profit.sum("step") - calm.profit.sum("step")).drop_sel(firm="neither")
+        assert str(profit.idxmin("firm").values) == "human_only"
