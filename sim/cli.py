@@ -63,6 +63,11 @@ def _is_plain_run(argv: list[str]) -> bool:
 def main() -> None:
     """Entry point: check plain runs' overrides first (exit 2 on bad input), then run Hydra."""
     argv = sys.argv[1:]
+    if argv and argv[0] in ("--help", "-h"):
+        from .helptext import help_text
+
+        print(help_text())
+        return
     if _is_plain_run(argv):
         try:
             compose_config(argv)

@@ -1,0 +1,36 @@
+"""The text of ``python -m sim --help``: usage, scenarios with their descriptions, parameters."""
+
+from __future__ import annotations
+
+import textwrap
+
+from .config import field_docs
+from .configure import CONF_DIR, scenario_description, scenario_names
+
+USAGE = """\
+usage: python -m sim [OVERRIDE ...]          run one scenario, write results/<scenario>/<time>/
+       python -m sim -m OVERRIDE[,VALUE]...  sweep (Hydra multirun), results/multirun/<time>/<job>/
+       python -m sim --hydra-help            Hydra's own options (launchers, sweepers, run dirs)
+
+Overrides are Hydra's KEY=VALUE: scenario=NAME, seed=INT, steps=INT, customers.n=INT,
+market.FIELD=VALUE, firms.FIRM.FIELD=VALUE, customers.segments.SEGMENT.FIELD=VALUE,
+and group choices market=, customers=, firms= (files in conf/). Examples:
+  python -m sim scenario=baseline seed=3
+  python -m sim scenario=steering firms.closing.steering_strength=0.5 customers.n=1000000
+  python -m sim -m scenario=baseline,disruptor seed=0,1,2,3
+"""
+
+
+def help_text(parameters: bool = True) -> str:
+    lines = [USAGE, "scenarios (scenarios/*.yaml; default: disruptor):"]
+    for name in scenario_names():
+        desc = textwrap.fill(scenario_description(name), width=88, initial_indent="    ",
+                             subsequent_indent="    ")
+        lines += [f"  {name}", desc]
+    groups = {g: sorted(p.stem for p in (CONF_DIR / g).glob("*.yaml")) for g in ("market", "customers", "firms")}
+    lines += ["", "config groups (conf/):"] + [f"  {g}: {', '.join(opts)}" for g, opts in groups.items()]
+    if parameters:
+        lines += ["", "parameters (path, default, allowed range, units: meaning):"]
+        for path, default, rng, units, doc in field_docs():
+            lines.append(f"  {path} = {default!r}  {rng}  {units}: {doc}".rstrip(": "))
+    return "\n".join(lines)
