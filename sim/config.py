@@ -118,7 +118,9 @@ class MarketConfig:
     beta_human: float = param(3.0, 0, 100, "utility/human level", "weight of human service times human preference")
     beta_emotion: float = param(2.0, 0, 100, "utility", "weight of gated emotional value times affinity")
     beta_reputation: float = param(0.5, 0, 100, "utility", "weight of a firm's NPS/100 (word of mouth)")
-    inertia: float = param(1.0, 0, 100, "utility", "bonus of the current provider on review")
+    inertia: float = param(1.0, -100, 100, "utility",
+                           "bonus of the current provider on review; negative = a penalty "
+                           "(at -100 a reviewing customer practically always leaves)")
     reputation_memory: float = param(0.2, 0, 1, "weight", "weight of the latest NPS in reputation (EMA)")
     # recommendation
     rec_satisfaction: float = param(0.6, 0, 1, "weight", "weight of satisfaction in the 0-10 likelihood")
@@ -177,6 +179,9 @@ class FirmConfig:
     enter_step: int = param(0, 0, 100_000, "step", "step at which the firm enters", True)
     cash: float = param(0.3, -1000, 1000, "money/market customer", "initial cash")
     bankruptcy: float = param(0.0, -1000, 1000, "money/market customer", "exit when cash falls below")
+    unit_cost_extra: float = param(0.0, 0, 100, "money/customer/step",
+                                   "firm-specific variable cost per own customer, added to the market's "
+                                   "c0 + c_h h (human contacts per customer): asymmetric costs")
     fixed_cost: float = param(0.04, 0, 100, "money/market customer/step", "f0")
     digital_cost: float = param(0.03, 0, 100, "money/market customer/step", "f_d: fixed cost at d = 1 (times d^2)")
     human_capacity: float = param(1.0, 0, 1, "share", "share of human-contact demand the staff can serve")

@@ -69,9 +69,13 @@ class Firm(mesa.Agent):
 
     # ------------------------------------------------------------------ economics
     def unit_cost(self) -> float:
-        """Variable cost per own customer per step: c0 + c_h h (human contacts per customer)."""
+        """Variable cost per own customer per step: c0 + extra + c_h h (human contacts per customer).
+
+        ``extra`` is the firm's own ``unit_cost_extra`` (0 by default: all firms share c0).
+        """
         m = self.model.cfg.market
-        return m.base_unit_cost + m.human_contact_cost * self.human * self.human_per_customer
+        return (m.base_unit_cost + self.cfg.unit_cost_extra
+                + m.human_contact_cost * self.human * self.human_per_customer)
 
     def fixed_cost(self) -> float:
         """Fixed cost per step: f0 + f_d d^2 (a platform scales, people do not)."""
@@ -108,7 +112,8 @@ class Firm(mesa.Agent):
                           for f in model.alive_firms() if f is not self]
         top = max(utils)
         share = 1.0 / sum(math.exp(u - top) for u in utils)
-        unit = m.base_unit_cost + m.human_contact_cost * human * self.human_per_customer
+        unit = (m.base_unit_cost + self.cfg.unit_cost_extra
+                + m.human_contact_cost * human * self.human_per_customer)
         return (self.price - unit) * share - self.cfg.fixed_cost - self.cfg.digital_cost * digital**2
 
     def _invest(self) -> None:
@@ -142,7 +147,8 @@ class Firm(mesa.Agent):
         m = self.model.cfg.market
         if customers > 0:
             self.human_per_customer = human_contacts / customers
-        variable = (m.base_unit_cost * customers + m.human_contact_cost * self.human * human_contacts) / n_market
+        variable = ((m.base_unit_cost + self.cfg.unit_cost_extra) * customers
+                    + m.human_contact_cost * self.human * human_contacts) / n_market
         self.revenue = self.price * customers / n_market
         self.cost = variable + self.fixed_cost() + sum(self.cfg.intervention) + self.invest_spend
         self.profit = self.revenue - self.cost
