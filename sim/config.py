@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,17 +288,23 @@ def validate(cfg: SimConfig) -> SimConfig:
 
 
 def field_docs(cls: type = SimConfig, prefix: str = "") -> list[tuple[str, Any, str, str, str]]:
-    """Rows ``(path, default, range, units, doc)`` of every documented field, for docs and --help."""
+    """Rows ``(path, default, range, units, doc)`` of every documented field, for docs and --help.
+
+    Nested dataclasses are expanded; a ``dict`` of dataclasses (segments, firms) is
+    expanded once under a placeholder key, e.g. ``firms.<firm>.price``.
+    """
+    hints = typing.get_type_hints(cls)
     rows = []
     for f in dataclasses.fields(cls):
         path = f"{prefix}{f.name}"
         default = f.default if f.default is not dataclasses.MISSING else None
-        if dataclasses.is_dataclass(f.type if isinstance(f.type, type) else None):
-            rows += field_docs(f.type, path + ".")
+        tp = hints.get(f.name)
+        if dataclasses.is_dataclass(tp):
+            rows += field_docs(tp, path + ".")
             continue
-        sub = {"market.adoption": AdoptionConfig, "market.shock": ShockConfig}.get(path)
-        if sub is not None:
-            rows += field_docs(sub, path + ".")
+        item = typing.get_args(tp)[-1] if typing.get_origin(tp) is dict else None
+        if dataclasses.is_dataclass(item):
+            rows += field_docs(item, f"{path}.<{item.__name__.removesuffix('Config').lower()}>.")
             continue
         meta = f.metadata
         rng = ""
