@@ -63,7 +63,10 @@ class Firm(mesa.Agent):
         self.reputation = 0.0
         self.share = 0.0
         self.customers = 0
-        self.human_per_customer = model.cfg.market.contact_rate * model.mean_human_pref
+        # until the first step's tallies: contacts x chance a contact asks for a human
+        # (non-adopters always do)
+        wants_human = model.adoption * model.mean_human_pref + (1.0 - model.adoption)
+        self.human_per_customer = model.cfg.market.contact_rate * wants_human
         self.invest_spend = 0.0
         self.revenue = self.cost = self.profit = 0.0
 

@@ -156,9 +156,9 @@ class CustomerModel(mesa.Model):
            customers lose their provider and must choose again in phase 5.
         3. **Market**: digital expectation E moves toward the best alive digital
            level; commoditisation index from the spread of digital levels; shock window.
-        4. **Firm decisions**: each alive firm sets its price (pricing rule) and, if
-           adaptive, moves its digital/human levels (``firms.do("decide")``); then the
-           share-weighted mean price is computed.
+        4. **Firm decisions**: each alive firm, if adaptive, first moves its
+           digital/human levels, then sets its price by its pricing rule
+           (``firms.do("decide")``); then the share-weighted mean price is computed.
         5. **Customers** (one Numba kernel pass, :func:`sim.kernels.customer_step`):
            adoption, contact, experience, trust/engagement and the building blocks,
            interventions, data sharing, price sensitivity, switching, recommendation,
