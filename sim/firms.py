@@ -27,14 +27,21 @@ def quadrant(digital: float, human: float) -> int:
 def representative_utility(m: MarketConfig, expectation: float, digital: float, human: float,
                            price: float, reputation: float, phi: float, w: float,
                            alpha: float, adopted: float) -> float:
-    """Utility of a firm for the average customer (firm-level reasoning, not the kernel)."""
+    """Long-run attraction of a firm for the average customer (firm-level reasoning).
+
+    The logit utility of the kernel's choice, evaluated for the average customer
+    (``adopted`` is the adopted share), plus the retention a position earns: in a
+    steady state a firm's share grows with attraction / exit hazard, and the hazard
+    falls by ``exp(-hazard_engagement * e)`` with the engagement target e = w h gate.
+    """
     de = digital * (adopted + (1.0 - adopted) * m.adoption.exclusion_quality)
     x = de - expectation
     ud = adopted * m.beta_digital * (-x * x if x < 0 else m.digital_gain * x)
     gate = 1.0 / (1.0 + math.exp(-m.gate_slope * (x - m.gate_center)))
     phi = adopted * phi + (1.0 - adopted)  # non-adopters always want a human
-    return (ud + m.beta_human * phi * human + m.beta_emotion * w * human * gate
-            - alpha * price + m.beta_reputation * reputation)
+    engagement = w * human * gate
+    return (ud + m.beta_human * phi * human + m.beta_emotion * engagement
+            - alpha * price + m.beta_reputation * reputation + m.hazard_engagement * engagement)
 
 
 class Firm(mesa.Agent):
@@ -86,38 +93,44 @@ class Firm(mesa.Agent):
 
     # ------------------------------------------------------------------- decisions
     def decide(self) -> None:
-        """Set this step's price (pricing rule) and position (strategy)."""
+        """Set this step's position (strategy) and price (pricing rule)."""
         if not self.alive:
             return
         self.invest_spend = 0.0
         if self.cfg.strategy == "adaptive":
             self._invest()
+        if self.cfg.pricing != "fixed":
+            target = self._target_price(self.unit_cost(), self.share)
+            self.price = max(1e-6, self.price + self.cfg.price_adjust * (target - self.price))
+
+    def _target_price(self, unit_cost: float, share: float) -> float:
+        """The price the pricing rule aims at for a given unit cost and share."""
         rule = self.cfg.pricing
         if rule == "fixed":
-            return
-        c = self.unit_cost()
+            return self.price
         if rule == "markup":
-            target = c * (1.0 + self.cfg.markup)
-        else:  # best_response to logit demand: p = c + 1 / (alpha_bar (1 - s))
-            s = min(self.share, 0.999)
-            target = c + 1.0 / (max(self.model.mean_alpha, 1e-9) * (1.0 - s))
-        self.price = max(1e-6, self.price + self.cfg.price_adjust * (target - self.price))
+            return unit_cost * (1.0 + self.cfg.markup)
+        # best_response to logit demand: p = c + 1 / (alpha_bar (1 - s))
+        return unit_cost + 1.0 / (max(self.model.mean_alpha, 1e-9) * (1.0 - min(share, 0.999)))
 
     def _expected_profit(self, digital: float, human: float) -> float:
-        """Profit per step at (digital, human) for the average customer's logit share."""
+        """Profit per step at (digital, human): logit share of the average customer, at the
+        price the firm's pricing rule would set there (one fixed-point pass)."""
         model = self.model
         m = model.cfg.market
         args = (model.mean_human_pref, model.mean_affinity, model.mean_alpha, model.adoption)
-        mine = representative_utility(m, model.expectation, digital, human, self.price,
-                                      self.reputation, *args)
-        utils = [mine] + [representative_utility(m, model.expectation, f.digital, f.human, f.price,
-                                                 f.reputation, *args)
-                          for f in model.alive_firms() if f is not self]
-        top = max(utils)
-        share = 1.0 / sum(math.exp(u - top) for u in utils)
         unit = (m.base_unit_cost + self.cfg.unit_cost_extra
                 + m.human_contact_cost * human * self.human_per_customer)
-        return (self.price - unit) * share - self.cfg.fixed_cost - self.cfg.digital_cost * digital**2
+        others = [representative_utility(m, model.expectation, f.digital, f.human, f.price,
+                                         f.reputation, *args)
+                  for f in model.alive_firms() if f is not self]
+        share, price = self.share, self.price
+        for _ in range(2):
+            price = self._target_price(unit, share)
+            mine = representative_utility(m, model.expectation, digital, human, price, self.reputation, *args)
+            top = max([mine, *others])
+            share = math.exp(mine - top) / sum(math.exp(u - top) for u in [mine, *others])
+        return (price - unit) * share - self.cfg.fixed_cost - self.cfg.digital_cost * digital**2
 
     def _invest(self) -> None:
         """Move (d, h) to the neighbour with the best expected profit net of the move's cost."""

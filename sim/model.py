@@ -127,8 +127,10 @@ class CustomerModel(mesa.Model):
         alive = self.alive_firms()
         if alive:
             best = max(f.digital for f in alive)
-            self.expectation = float(np.clip(self.expectation + m.expectation_rate * (best - self.expectation)
-                                             + m.expectation_drift, 0.0, 1.0))
+            # expectations ratchet: they rise toward the best digital level seen, never
+            # fall back when firms cut digital (only a negative drift lowers them)
+            rise = m.expectation_rate * max(0.0, best - self.expectation)
+            self.expectation = float(np.clip(self.expectation + rise + m.expectation_drift, 0.0, 1.0))
         if len(alive) >= 2:
             spread = max(f.digital for f in alive) - min(f.digital for f in alive)
             self.commodity = 1.0 - min(1.0, spread / m.commodity_spread)
