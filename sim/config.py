@@ -158,7 +158,8 @@ class SegmentConfig:
     alpha0_cv: float = param(0.2, 0, 5, "", "coefficient of variation of alpha0 (0 = homogeneous)")
     adopted_init: float = param(0.5, 0, 1, "share", "share of eligible customers adopted at the start")
     forms: list[float] = field(default_factory=lambda: [0.25, 0.25, 0.25, 0.25], metadata={
-        "doc": "probabilities of preferring community, webinar, video, none (sum 1)"})
+        "doc": "probabilities of preferring community, webinar, video, none (sum 1)",
+        "allowed": "a list of 4 probabilities in [0, 1] (community, webinar, video, none) summing to 1"})
 
 
 @dataclass
@@ -190,7 +191,8 @@ class FirmConfig:
     steering: str = choice("none", STEERING_MODES, "channel steering mode")
     steering_strength: float = param(0.0, 0, 1, "probability", "share of human requests steered or blocked")
     intervention: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0], metadata={
-        "doc": "spend on community, webinar, video (money/market customer/step)"})
+        "doc": "spend on community, webinar, video (money/market customer/step)",
+        "allowed": "a list of 3 numbers in [0, 100] (community, webinar, video spend)"})
     intervention_effect: float = param(0.1, 0, 1, "1/step", "max pull of engagement toward 1 from a matching form")
     pricing: str = choice("fixed", PRICING_RULES, "pricing rule")
     markup: float = param(0.5, 0, 100, "share", "markup over unit cost for the markup rule")
@@ -213,15 +215,39 @@ class SimConfig:
 
 
 # ------------------------------------------------------------------------ validation
-def _check_number(path: str, value: Any, meta: dict) -> None:
+def _bound(x: float, integer: bool) -> str:
+    if integer and math.isfinite(x):
+        return str(int(x))
+    return f"{x:g}"
+
+
+def allowed_range(meta: dict) -> str:
+    """The allowed range of a numeric field as text, e.g. ``[0, 1]`` or ``[1, 100000000]``."""
     lo, hi = meta["range"]
     integer = meta.get("integer", False)
+    return f"[{_bound(lo, integer)}, {_bound(hi, integer)}]"
+
+
+def describe_allowed(meta: dict) -> str:
+    """What a field accepts, for error messages: ``a number in [0, 1] (probability/step)``."""
+    if "range" in meta:
+        kind = "a whole number" if meta.get("integer", False) else "a number"
+        units = f" ({meta['units']})" if meta.get("units") else ""
+        return f"{kind} in {allowed_range(meta)}{units}"
+    if "options" in meta:
+        return "one of " + ", ".join(meta["options"])
+    return meta.get("allowed", "")
+
+
+def _check_number(path: str, value: Any, meta: dict) -> None:
+    integer = meta.get("integer", False)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{path} = {value!r} must be a number in [{lo:g}, {hi:g}]")
+        raise ConfigError(f"{path} = {value!r} must be {describe_allowed(meta)}")
     if integer and int(value) != value:
-        raise ConfigError(f"{path} = {value!r} must be a whole number in [{lo:g}, {hi:g}]")
+        raise ConfigError(f"{path} = {value!r} must be {describe_allowed(meta)}")
+    lo, hi = meta["range"]
     if not math.isfinite(value) or not lo <= value <= hi:
-        raise ConfigError(f"{path} = {value!r} is out of range: allowed [{lo:g}, {hi:g}]")
+        raise ConfigError(f"{path} = {value!r} is out of range: allowed {allowed_range(meta)}")
 
 
 def _check_dataclass(obj: Any, prefix: str) -> None:
@@ -232,8 +258,8 @@ def _check_dataclass(obj: Any, prefix: str) -> None:
             _check_number(path, value, f.metadata)
         elif "options" in f.metadata:
             if value not in f.metadata["options"]:
-                raise ConfigError(f"{path} = {value!r} is not allowed: choose one of "
-                                  f"{', '.join(f.metadata['options'])}")
+                raise ConfigError(f"{path} = {value!r} is not allowed: choose "
+                                  f"{describe_allowed(f.metadata)}")
         elif dataclasses.is_dataclass(value):
             _check_dataclass(value, path + ".")
         elif isinstance(value, dict):
@@ -242,11 +268,11 @@ def _check_dataclass(obj: Any, prefix: str) -> None:
                     _check_dataclass(item, f"{path}.{key}.")
 
 
-def _check_probabilities(path: str, values: list[float], n: int, what: str) -> None:
+def _check_probabilities(path: str, values: list[float], n: int, what: str, hi: float = 1.0) -> None:
     if len(values) != n:
         raise ConfigError(f"{path} has {len(values)} entries: allowed exactly {n} ({what})")
     for k, v in enumerate(values):
-        _check_number(f"{path}[{k}]", v, {"range": (0.0, INF)})
+        _check_number(f"{path}[{k}]", v, {"range": (0.0, hi)})
 
 
 def validate(cfg: SimConfig) -> SimConfig:
@@ -266,7 +292,8 @@ def validate(cfg: SimConfig) -> SimConfig:
         raise ConfigError(f"firms has {len(cfg.firms)} firms: allowed at most 1000")
     total = sum(s.share for s in segs.values())
     if abs(total - 1.0) > 1e-6:
-        raise ConfigError(f"customers.segments shares sum to {total:g}: allowed a sum of 1")
+        parts = " + ".join(f"{name} {s.share:g}" for name, s in segs.items())
+        raise ConfigError(f"customers.segments.*.share sum to {total:g} ({parts}): allowed a sum of 1")
     for name, seg in segs.items():
         path = f"customers.segments.{name}.forms"
         _check_probabilities(path, seg.forms, len(FORMS) + 1, "community, webinar, video, none")
@@ -274,7 +301,7 @@ def validate(cfg: SimConfig) -> SimConfig:
             raise ConfigError(f"{path} sums to {sum(seg.forms):g}: allowed a sum of 1")
     for name, firm in cfg.firms.items():
         _check_probabilities(f"firms.{name}.intervention", firm.intervention, len(FORMS),
-                             "community, webinar, video")
+                             "community, webinar, video", hi=100.0)
         if firm.enter_step >= cfg.steps:
             raise ConfigError(f"firms.{name}.enter_step = {firm.enter_step} is after the horizon: "
                               f"allowed [0, {cfg.steps - 1}] (steps = {cfg.steps})")
