@@ -1,15 +1,33 @@
 """Command line: ``python -m sim [overrides]`` runs a scenario and writes its results.
 
-The only module that runs Hydra's app (``@hydra.main``). A run writes, into its
-folder under ``results/``: ``config.yaml`` (the resolved config), ``run.nc`` (the
-Dataset, written atomically), the plots and ``summary.txt``, and prints the summary.
-Bad input prints one line naming the field and exits with status 2 before any run.
+The only module that runs Hydra's app (``@hydra.main``). :func:`main` checks
+everything it can before Hydra starts and before any work or output:
+
+* every job's config (one for a plain run, each job of a ``-m`` sweep, expanded
+  as Hydra's basic sweeper would) is composed and validated, the config files it
+  draws on are checked to be plain data, and its memory estimate is compared with
+  the memory available; the first problem is printed as one line on stderr and
+  the exit status is 2;
+* the output folder is fixed before Hydra creates it: a default, timestamped
+  folder that already exists gets a suffix (``_2``, ``_3``...), an explicit
+  ``hydra.run.dir`` / ``hydra.sweep.dir`` that already holds anything is refused
+  (exit 2), so an earlier run's results are never overwritten.
+
+A run (:func:`execute`) claims its folder with an ``INCOMPLETE`` marker, writes
+``config.yaml``, runs, writes ``summary.txt`` and the plots, and as its last act
+moves ``run.nc`` into place (it is never replaced) and removes the marker. SIGINT
+and SIGTERM during a run stop it cleanly: no ``run.nc``, the marker says what
+happened, exit status 130 / 143.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
+import traceback
+from datetime import datetime
 from pathlib import Path
 
 import hydra
@@ -17,28 +35,63 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from .config import ConfigError
-from .configure import CONF_DIR, compose_config, from_dictconfig, to_yaml
+from .configure import CONF_DIR, compose_jobs, expand_sweep, from_dictconfig, to_yaml
+from .guard import RunInterrupted, check_memory, interrupts_as_exceptions
 from .model import CustomerModel
-from .output import write_atomic, write_text_atomic
+from .output import (INCOMPLETE, RESULT, claim_folder, finish_folder, mark_incomplete, publish,
+                     write_netcdf_tmp, write_text_atomic)
+
+#: Hydra flags that print something and run nothing: passed through unchecked.
+INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--version", "--shell-completion", "-sc",
+              "--resolve", "--package", "-p")
+#: Hydra flags that would load configs from elsewhere than conf/: refused (the checks would not see them).
+FOREIGN_CONFIG_FLAGS = ("--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
+                        "--experimental-rerun")
 
 
 def execute(cfg, outdir: Path, plots: bool = True) -> Path:
-    """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``."""
+    """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``.
+
+    Raises :class:`~sim.output.RunFolderTaken` if ``outdir`` already holds a run.
+    Whatever stops the run part-way (an exception, :class:`~sim.guard.RunInterrupted`)
+    leaves no ``run.nc`` and an ``INCOMPLETE`` file saying why, then propagates.
+    """
     from .api import dataset
     from .summary import summary_table
 
-    outdir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(to_yaml(cfg), outdir / "config.yaml")
-    model = CustomerModel(cfg)
-    model.run()
-    ds = dataset(model)
-    path = write_atomic(ds, outdir / "run.nc")
-    text = summary_table(ds)
-    write_text_atomic(text + "\n", outdir / "summary.txt")
-    if plots:
-        from .plots import plot_run
+    check_memory(cfg)
+    started = datetime.now().isoformat(timespec="seconds")
+    claim_folder(outdir, f"started {started}, pid {os.getpid()}, {cfg.steps} steps\n")
+    model = None
+    tmp = None
+    try:
+        write_text_atomic(to_yaml(cfg), outdir / "config.yaml")
+        model = CustomerModel(cfg)
+        model.run()
+        ds = dataset(model)
+        tmp = write_netcdf_tmp(ds, outdir / RESULT)
+        text = summary_table(ds)
+        write_text_atomic(text + "\n", outdir / "summary.txt")
+        if plots:
+            from .plots import plot_run
 
-        plot_run(ds, outdir)
+            plot_run(ds, outdir)
+        path = publish(tmp, outdir / RESULT, overwrite=False)
+        tmp = None
+        finish_folder(outdir)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        done = model.recorder.filled if model is not None else 0
+        what = str(exc) if isinstance(exc, RunInterrupted) else \
+            f"failed with {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        stopped = datetime.now().isoformat(timespec="seconds")
+        mark_incomplete(outdir, f"{what} after {done} of {cfg.steps} steps "
+                                f"(started {started}, stopped {stopped}, pid {os.getpid()})")
+        if not isinstance(exc, (RunInterrupted, KeyboardInterrupt)):
+            with (outdir / INCOMPLETE).open("a") as fh:
+                fh.write("\n" + "".join(traceback.format_exception(exc)))
+        raise
     print(text)
     print(f"\nresults: {outdir}")
     return path
@@ -50,31 +103,119 @@ def hydra_main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
         sim_cfg = from_dictconfig(cfg, hc.runtime.choices.get("scenario"))
-    except ConfigError as exc:
+        execute(sim_cfg, Path(hc.runtime.output_dir))
+    except ConfigError as exc:  # checked already by main(); kept for other entry points
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    execute(sim_cfg, Path(hc.runtime.output_dir))
 
 
-def _is_plain_run(argv: list[str]) -> bool:
-    return not any(a.startswith("-") or a.startswith("hydra") or a.startswith("+hydra") for a in argv)
+# ------------------------------------------------------------------ argv handling
+def _flag_name(arg: str) -> str:
+    return arg.split("=", 1)[0]
 
 
-def main() -> None:
-    """Entry point: check plain runs' overrides first (exit 2 on bad input), then run Hydra."""
-    argv = sys.argv[1:]
+def _split(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Hydra flags and overrides."""
+    flags = [a for a in argv if a.startswith("-") and not a.startswith("--=")]
+    return flags, [a for a in argv if a not in flags]
+
+
+def _key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def _quote(path: str) -> str:
+    return path if re.fullmatch(r"[\w/.\-:]+", path) else "'" + path.replace("'", "\\'") + "'"
+
+
+def _free_folder(path: str) -> str:
+    """``path`` itself if it does not exist or is empty, else ``path_2``, ``path_3``..."""
+    def taken(p: str) -> bool:
+        return Path(p).exists() and any(Path(p).iterdir())
+
+    if not taken(path):
+        return path
+    k = 2
+    while taken(f"{path}_{k}"):
+        k += 1
+    return f"{path}_{k}"
+
+
+def _fix_folder(overrides: list[str], key: str, resolved: str) -> list[str]:
+    """Pin the output folder: refuse a user's folder that holds anything; suffix a taken default."""
+    user = [o for o in overrides if _key(o) == key]
+    if user:
+        if Path(resolved).exists() and any(Path(resolved).iterdir()):
+            raise ConfigError(f"{key} = {resolved!r} already holds files (an earlier run?): results are never "
+                              f"overwritten; choose another folder or remove it")
+        folder = resolved
+    else:
+        folder = _free_folder(resolved)
+    return [o for o in overrides if _key(o) != key] + [f"{key}={_quote(folder)}"]
+
+
+def prepare(argv: list[str]) -> list[str]:
+    """Check ``argv`` completely; return it with the output folder pinned.
+
+    Raises :class:`ConfigError` (one line) for any bad config, unknown flag combination,
+    memory shortfall or taken output folder.
+    """
+    flags, overrides = _split(argv)
+    for f in flags:
+        if _flag_name(f) in FOREIGN_CONFIG_FLAGS:
+            raise ConfigError(f"{_flag_name(f)} is not supported: put scenario files in scenarios/ and pick one "
+                              f"with scenario=NAME")
+    multirun = any(_flag_name(f) in ("-m", "--multirun") for f in flags)
+    if multirun:
+        other_sweeper = any(_key(o).startswith(("hydra/sweeper", "hydra.sweeper")) for o in overrides)
+        # another sweeper builds its own jobs: each is then checked when it runs
+        jobs = [] if other_sweeper else expand_sweep(overrides)
+    else:
+        jobs = [overrides]
+    composed = compose_jobs(jobs, dirs=True) if jobs else []
+    for k, job in enumerate(composed):
+        try:
+            check_memory(job.config)
+        except ConfigError as exc:
+            raise ConfigError(f"job {k} ({' '.join(job.overrides)}): {exc}" if len(composed) > 1 else str(exc)) \
+                from None
+    if not composed:
+        return argv
+    if multirun:
+        overrides = _fix_folder(overrides, "hydra.sweep.dir", composed[0].sweep_dir)
+    else:
+        overrides = _fix_folder(overrides, "hydra.run.dir", composed[0].run_dir)
+    return flags + overrides
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: check everything (exit 2 on bad input), then run Hydra's app.
+
+    Exit status: 0 done, 1 a failure during the run, 2 bad input (nothing run or
+    written), 130 / 143 interrupted by SIGINT / SIGTERM (no ``run.nc`` written).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("--help", "-h"):
         from .helptext import help_text
 
         print(help_text())
         return
-    if _is_plain_run(argv):
-        try:
-            compose_config(argv)
-        except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
-    hydra_main()
+    try:
+        with interrupts_as_exceptions():
+            if not any(_flag_name(a) in INFO_FLAGS for a in argv):
+                try:
+                    argv = prepare(argv)
+                except ConfigError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    sys.exit(2)
+            sys.argv = [sys.argv[0], *argv]
+            hydra_main()
+    except (RunInterrupted, KeyboardInterrupt) as exc:
+        code = exc.exit_code if isinstance(exc, RunInterrupted) else 130
+        name = "SIGTERM" if code == 143 else "SIGINT"
+        print(f"error: interrupted by {name}: no {RESULT} written (see {INCOMPLETE} in the run folder)",
+              file=sys.stderr)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from . import kernels as K
+from .config import ConfigError
 from .firms import quadrant
 
 if TYPE_CHECKING:
@@ -175,37 +176,150 @@ def versions() -> dict[str, str]:
     return out
 
 
-def write_atomic(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write ``ds`` as netCDF to a temporary file beside ``path``, then rename into place.
+#: Marker file in a run folder while the run is unfinished; left behind (with the
+#: reason) by an interrupted or failed run.
+INCOMPLETE = "INCOMPLETE"
+#: The file whose presence means "this folder holds a complete run".
+RESULT = "run.nc"
 
-    A crash part-way leaves only a ``.tmp`` file, never a ``run.nc`` that looks whole.
-    """
-    path = Path(path)
+
+class RunFolderTaken(ConfigError):
+    """The folder already holds a run (finished or not): results are never overwritten."""
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _tmp_beside(path: Path) -> Path:
+    """A new hidden temporary file in ``path``'s folder, readable as an ordinary file would be."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
+    return Path(tmp)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def publish(tmp: str | os.PathLike, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Move the finished file ``tmp`` to ``path`` in one atomic step.
+
+    With ``overwrite=False`` an existing ``path`` is never replaced: the file is
+    hard-linked into place (which fails if ``path`` exists) and
+    :class:`RunFolderTaken` is raised; ``tmp`` is removed either way.
+    """
+    tmp, path = Path(tmp), Path(path)
+    try:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise RunFolderTaken(f"{path} already exists: results are never overwritten") from None
+            except OSError:  # no hard links on this file system: check, then rename
+                if path.exists():
+                    raise RunFolderTaken(f"{path} already exists: results are never overwritten") from None
+                os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return path
+
+
+def write_netcdf_tmp(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write ``ds`` completely to a hidden temporary file beside ``path`` (flushed to disk)."""
+    tmp = _tmp_beside(Path(path))
     try:
         ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
+        _fsync_file(tmp)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return path
+    return tmp
+
+
+def write_atomic(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = True) -> Path:
+    """Write ``ds`` as netCDF to a temporary file beside ``path``, then rename into place.
+
+    A crash or interrupt part-way leaves at most a hidden ``.tmp`` file (removed when
+    the process can still clean up), never a ``run.nc`` that looks whole. With
+    ``overwrite=False`` an existing ``path`` is kept and :class:`RunFolderTaken` raised.
+    """
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise RunFolderTaken(f"{path} already exists: results are never overwritten")
+    return publish(write_netcdf_tmp(ds, path), path, overwrite=overwrite)
 
 
 def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _tmp_beside(path)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        tmp.write_text(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def claim_folder(folder: str | os.PathLike, note: str = "") -> Path:
+    """Claim ``folder`` for a new run: create it and its ``INCOMPLETE`` marker exclusively.
+
+    Raises :class:`RunFolderTaken` if the folder already holds ``run.nc`` or an
+    ``INCOMPLETE`` marker (a finished, running, interrupted or failed run). The
+    marker stays until :func:`finish_folder` removes it after ``run.nc`` is in place.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    hint = "choose another folder (hydra.run.dir=...) or remove it"
+    if (folder / RESULT).exists():
+        raise RunFolderTaken(f"{folder} already holds a finished run ({RESULT}): results are never "
+                             f"overwritten; {hint}")
+    try:
+        fd = os.open(folder / INCOMPLETE, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise RunFolderTaken(f"{folder} already holds an unfinished run ({INCOMPLETE}): {hint}") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"This run has not finished (or was killed): no {RESULT} yet.\n{note}")
+    return folder
+
+
+def mark_incomplete(folder: str | os.PathLike, reason: str) -> Path:
+    """Rewrite the folder's ``INCOMPLETE`` marker with why the run stopped."""
+    text = (f"This run did not finish: {reason}.\n"
+            f"No {RESULT} was written; nothing in this folder is a complete result.\n")
+    return write_text_atomic(text, Path(folder) / INCOMPLETE)
+
+
+def finish_folder(folder: str | os.PathLike) -> None:
+    """Remove the ``INCOMPLETE`` marker of a run whose ``run.nc`` is in place."""
+    folder = Path(folder)
+    if not (folder / RESULT).exists():
+        raise RuntimeError(f"{folder}: {RESULT} is missing; the run is not finished")
+    (folder / INCOMPLETE).unlink(missing_ok=True)
+    _fsync_dir(folder)
 
 
 def load(path: str | os.PathLike) -> xr.Dataset:
