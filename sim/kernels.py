@@ -11,6 +11,13 @@ Randomness is counter-based: every uniform draw is a SplitMix64 hash of
 customers are split over threads, and the kernels stay pure. Tallies are summed
 per fixed chunk of customers (the chunking depends only on N), then over chunks
 in chunk order, so results are identical for any thread count.
+
+How the step kernel is made fast (measured in benchmarks/, log in
+benchmarks/README.md): per-firm quantities are tabulated once per step; each
+block of customers goes through one vectorised, branch-free pass (SIMD hashing
+and arithmetic) whose results live in stack buffers, then short scalar passes
+for the rare reviews and for the tallies. The arithmetic is the reference's,
+operation for operation, so results are bit-identical to :mod:`sim.reference`.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 NO_FIRM = -1  #: sentinel provider for a customer without a firm
 
@@ -180,6 +189,452 @@ def _clip01(x):
     return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
 
 
+# ----------------------------------------------------------------- per-step tables
+# Columns of the per-firm table (row 0: no firm, row m + 1: firm m). The columns
+# DX, EMO, GATE and UD hold 4 entries each, indexed by s = 2 * shared + adopted.
+FT_DX, FT_EMO, FT_GATE, FT_UD = 0, 4, 8, 12
+FT_H, FT_FAIR, FT_STEER, FT_HARD, FT_AVAIL, FT_IV = 16, 17, 18, 19, 20, 21
+
+#: Customers per block. The vectorised pass writes a block's results to stack
+#: buffers (about 64 bytes per customer), which must stay in the L1 cache.
+BLOCK = 256
+
+# Bits of the per-customer flags the vectorised pass leaves for the scalar passes.
+B_CONTACTED, B_WANTS, B_HUMAN, B_NOTICED, B_PUSHED, B_PENDING = 1, 2, 4, 8, 16, 32
+
+# Per-chunk accumulators. Float sums: ``acc[row * 8 + A_*]``, rows 0 (no firm),
+# 1..F (firms), then one row per segment. Int64 counts ``cnt``, with n1 = F + 1:
+# [0, 32 n1) service contacts by (firm row, flag bits & 31); [32 n1, 33 n1) churn
+# and [33 n1, 34 n1) summed tenure by firm row; [34 n1, 66 n1) customers by (firm
+# row, shared | adopted << 1 | disengaged << 2 | promoter << 3 | detractor << 4);
+# then customers by (segment, disengaged | adopted << 1). Counting bit patterns
+# turns six count tallies into one increment.
+A_TRUST, A_ENGAGEMENT, A_SATISFACTION, A_FREEDOM, A_INFLUENCE, A_FAIRNESS, A_ALPHA, A_EFFORT = range(8)
+N_ACC = 8
+C_CHURN, C_TENURE, C_STATE, C_SEGMENT = 32, 33, 34, 66
+_U0, _U1, _U2, _U3, _U4, _U8 = (np.uint64(v) for v in (0, 1, 2, 3, 4, 8))
+_U31, _U32 = np.uint64(31), np.uint64(32)
+_UC_CHURN, _UC_TENURE, _UC_STATE, _UC_SEGMENT = (np.uint64(v) for v in (C_CHURN, C_TENURE, C_STATE,
+                                                                         C_SEGMENT))
+
+
+@njit(cache=True)
+def _firm_table(par, firm, interv):
+    """This step's per-firm quantities that do not depend on the customer.
+
+    Computed with the same operations as the per-customer formulas, so looking
+    them up gives identical results; the gate of the digital gap costs one ``exp``,
+    now 4 per firm and step instead of one per customer.
+
+    Returns float64[F + 1, FT_IV + n_forms + 1]; row 0 (no firm) is zero.
+    """
+    n_firms = firm.shape[0]
+    n_forms = interv.shape[1]
+    ft = np.zeros((n_firms + 1, FT_IV + n_forms + 1))
+    for m in range(n_firms):
+        row = ft[m + 1]
+        h = firm[m, F_HUMAN]
+        for sh in range(2):
+            for ad in range(2):
+                s = 2 * sh + ad
+                dx = _digital_seen(firm, m, sh, ad, par)
+                x = dx - par[P_EXPECTATION]
+                g = _gate(x, par[P_GATE_CENTER], par[P_GATE_SLOPE])
+                row[FT_DX + s] = dx
+                row[FT_EMO + s] = h * g
+                row[FT_GATE + s] = g
+                ud = 0.0
+                if ad != 0:
+                    ud = par[P_BETA_DIGITAL] * (-x * x if x < 0.0 else par[P_DIGITAL_GAIN] * x)
+                row[FT_UD + s] = ud
+        row[FT_H] = h
+        row[FT_FAIR] = _clip01(1.0 - par[P_FAIR_SLOPE] * (firm[m, F_PRICE] / par[P_MEAN_PRICE] - 1.0))
+        # "mode != none and u < p" is "u < p" with p = 0 without steering (u >= 0)
+        row[FT_STEER] = firm[m, F_STEER_P] if firm[m, F_STEER_MODE] != STEER_NONE else 0.0
+        row[FT_HARD] = 1.0 if firm[m, F_STEER_MODE] == STEER_HARD else 0.0
+        row[FT_AVAIL] = firm[m, F_AVAIL]
+        for f in range(n_forms):
+            row[FT_IV + f] = interv[m, f]
+    return ft
+
+
+@njit(inline="always")
+def _choose_table(firm, ft, current, shared, adopted, phi, w, alpha, par, r, util):
+    """:func:`_choose` with the gate and digital utility looked up in the firm table."""
+    n_firms = firm.shape[0]
+    if adopted == 0:
+        phi = 1.0
+    bh = par[P_BETA_HUMAN] * phi
+    be = par[P_BETA_EMOTION] * w
+    umax = -np.inf
+    for m in range(n_firms):
+        if firm[m, F_ALIVE] > 0.0:
+            s = adopted + 2 * shared if m == current else adopted
+            h = firm[m, F_HUMAN]
+            u = (ft[m + 1, FT_UD + s] + bh * h + be * h * ft[m + 1, FT_GATE + s]
+                 - alpha * firm[m, F_PRICE] + par[P_BETA_REP] * firm[m, F_REPUTATION])
+            if m == current:
+                u += par[P_INERTIA]
+            util[m] = u
+            if u > umax:
+                umax = u
+    total = 0.0
+    for m in range(n_firms):
+        if firm[m, F_ALIVE] > 0.0:
+            util[m] = math.exp(util[m] - umax)
+            total += util[m]
+    target = r * total
+    acc = 0.0
+    last = NO_FIRM
+    for m in range(n_firms):
+        if firm[m, F_ALIVE] > 0.0:
+            acc += util[m]
+            last = m
+            if target < acc:
+                return m
+    return last
+
+
+@intrinsic
+def _stack_array(typingctx, n, dtype):
+    """A C-contiguous 1-D array of ``n`` (a literal int) items of ``dtype`` on the stack.
+
+    LLVM knows that a stack buffer cannot overlap the function's array arguments,
+    so a loop that reads arguments and writes only stack buffers needs no run-time
+    overlap checks and can be vectorised (Numba has no ``noalias`` for arguments).
+    The array must not outlive the function that creates it, nor be passed on.
+    """
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+    size = n.literal_value
+    dt = dtype.instance_type if isinstance(dtype, types.NumberClass) else dtype.dtype
+    arrty = types.Array(dt, 1, "C")
+
+    def codegen(context, builder, sig, args):
+        lty = context.get_data_type(dt)
+        ptr = cgutils.alloca_once(builder, lty, size=size)
+        ary = context.make_array(arrty)(context, builder)
+        itemsize = context.get_abi_sizeof(lty)
+        intp = context.get_value_type(types.intp)
+        context.populate_array(ary, data=ptr, shape=[intp(size)], strides=[intp(itemsize)],
+                               itemsize=intp(itemsize), meminfo=None)
+        return ary._getvalue()
+
+    return arrty(n, dtype), codegen
+
+
+@njit
+def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, acc, cnt, util):
+    """The step of customers ``lo:hi``, block by block, adding to the chunk's accumulators.
+
+    Per block of at most ``BLOCK`` customers:
+
+    1. vectorised and branch-free: every phase except the review and choice; each
+       conditional update of the reference is a select; every uniform a customer
+       might need is drawn (draws are pure functions of the counter, so an unused
+       draw changes nothing). Results go to stack buffers, assuming the customer
+       stays; customers without a provider, or whose review draw is below the
+       hazard bound, are flagged pending.
+    2. scalar: service tallies; review and choice of pending customers, and the
+       reset of those who switch.
+    3. the new state is copied out.
+    4. scalar: tallies at the final provider and segment.
+
+    Arrays are indexed with unsigned integers: Numba then emits no negative-index
+    wraparound, which would cost a compare and select per access.
+    """
+    tau64 = _stack_array(BLOCK, np.float64)
+    eng64 = _stack_array(BLOCK, np.float64)
+    sat64 = _stack_array(BLOCK, np.float64)
+    effort = _stack_array(BLOCK, np.float64)
+    free_o = _stack_array(BLOCK, np.float32)
+    infl_o = _stack_array(BLOCK, np.float32)
+    fair_o = _stack_array(BLOCK, np.float32)
+    alpha_o = _stack_array(BLOCK, np.float32)
+    shared_o = _stack_array(BLOCK, np.int8)
+    adopted_o = _stack_array(BLOCK, np.int8)
+    score_o = _stack_array(BLOCK, np.int8)
+    tenure_o = _stack_array(BLOCK, np.int32)
+    flags = _stack_array(BLOCK, np.uint8)
+    lit_ = traits[LITERACY]
+    phi_ = traits[HUMAN_PREF]
+    w_ = traits[AFFINITY]
+    priv_ = traits[PRIVACY]
+    a0_ = traits[ALPHA0]
+    tau_ = state[TRUST]
+    eng_ = state[ENGAGEMENT]
+    sat_ = state[SATISFACTION]
+    free_ = state[FREEDOM]
+    infl_ = state[INFLUENCE]
+    fair_ = state[FAIRNESS]
+    alpha_ = state[ALPHA]
+    shared_ = small[SHARED]
+    adopted_ = small[ADOPTED]
+    score_ = small[SCORE]
+    form_ = small[FORM]
+    seg_ = small[SEGMENT]
+    nt = np.uint64(ft.shape[1])
+    n_forms = np.int64(ft.shape[1] - FT_IV - 1)
+    n1 = np.uint64(ft.shape[0])
+    ftf = ft.ravel()
+    thr = par[P_LIT_THRESHOLD]
+    p_adopt = par[P_ADOPT_PROB]
+    p_contact = par[P_CONTACT]
+    notice = par[P_NOTICE_SOFT]
+    e = par[P_EXPECTATION]
+    hexp = par[P_HUMAN_EXP]
+    thum = par[P_TRUST_HUMAN]
+    infd = par[P_INFLUENCE_DIGITAL]
+    gain = par[P_TRUST_GAIN]
+    loss = par[P_TRUST_LOSS]
+    smem = par[P_SAT_MEMORY]
+    irate = par[P_INFLUENCE_RATE]
+    erate = par[P_ENG_RATE]
+    dis = par[P_DISENGAGE]
+    sfree = par[P_STEER_FREEDOM]
+    strust = par[P_STEER_TRUST]
+    decay = par[P_ENG_DECAY]
+    recov = par[P_FREEDOM_RECOVERY]
+    frate = par[P_FAIR_RATE]
+    ftrust = par[P_FAIR_TRUST]
+    c1 = 1.0 + par[P_ALPHA_COMMODITY] * par[P_COMMODITY]
+    ae = par[P_ALPHA_ENG]
+    at = par[P_ALPHA_TRUST]
+    hz = par[P_HAZARD]
+    rs = par[P_REC_SAT]
+    rt = par[P_REC_TRUST]
+    re = par[P_REC_ENG]
+    roff = par[P_REC_OFFSET]
+    noise = par[P_REC_NOISE]
+    below = par[P_DISENGAGED_BELOW]
+    for b0 in range(lo, hi, BLOCK):
+        nb = min(BLOCK, hi - b0)
+        ub = np.uint64(b0)
+        kb = key + ub * _GOLD
+        # ---- 1. vectorised pass
+        for t in range(nb):
+            ut = np.uint64(t)
+            ix = ub + ut
+            base = _mix(kb + ut * _GOLD)
+            j = np.int64(provider[ix])
+            has = j != NO_FIRM
+            row = np.uint64(j + 1) * nt
+            phi = np.float64(phi_[ix])
+            w = np.float64(w_[ix])
+            tau = np.float64(tau_[ix])
+            eng = np.float64(eng_[ix])
+            sat = np.float64(sat_[ix])
+            free = np.float64(free_[ix])
+            infl = np.float64(infl_[ix])
+            fair = np.float64(fair_[ix])
+            shared = np.int64(shared_[ix])
+            adopted = np.int64(adopted_[ix])
+            # adoption
+            adopted = adopted | ((adopted == 0) & (lit_[ix] >= thr) & (_uniform(base, R_ADOPT) < p_adopt))
+            s = np.uint64(2 * shared + adopted)
+            dx = ftf[row + np.uint64(FT_DX) + s]
+            emo = ftf[row + np.uint64(FT_EMO) + s]
+            h = ftf[row + np.uint64(FT_H)]
+            # contact and channel
+            contacted = has & (_uniform(base, R_CONTACT) < p_contact)
+            wants = contacted & ((adopted == 0) | (_uniform(base, R_WANT_HUMAN) < phi))
+            steered = wants & (_uniform(base, R_STEER) < ftf[row + np.uint64(FT_STEER)])
+            noticed = steered & ((ftf[row + np.uint64(FT_HARD)] > 0.0) | (_uniform(base, R_NOTICE) < notice))
+            human = wants & (not steered) & (_uniform(base, R_AVAIL) < ftf[row + np.uint64(FT_AVAIL)])
+            pushed = wants & (not human)
+            # experience and disconfirmation
+            q = h if human else dx
+            delta = (h - hexp + thum) if human else (dx - e)
+            heard = h if human else dx * infd
+            # trust (asymmetric), satisfaction, influence, engagement
+            up = tau + gain * min(delta, 1.0) * (1.0 - tau)
+            down = tau + loss * max(delta, -1.0) * tau
+            tau_c = up if delta > 0.0 else down
+            sat_c = sat + smem * (q - sat)
+            infl_c = infl + irate * (heard - infl)
+            eng_c = eng + erate * (w * emo - eng)
+            if pushed & (adopted == 0):
+                eng_c = eng_c - dis * eng_c
+            free_c = free
+            if noticed:
+                free_c = free - sfree * free
+                tau_c = tau_c - strust * tau_c
+            if not contacted:
+                tau_c = tau
+                sat_c = sat
+                infl_c = infl
+                eng_c = eng - decay * eng
+            if not noticed:
+                free_c = free_c + recov * (1.0 - free_c)
+            # fairness, interventions, clipping, data sharing
+            fair_c = fair + frate * (ftf[row + np.uint64(FT_FAIR)] - fair)
+            if fair_c < 0.5:
+                tau_c = tau_c - ftrust * (0.5 - fair_c) * tau_c
+            form = np.int64(form_[ix])
+            if form < n_forms:
+                eng_c = eng_c + w * ftf[row + np.uint64(FT_IV) + np.uint64(form)] * (1.0 - eng_c)
+            tau_c = _clip01(tau_c)
+            eng_c = _clip01(eng_c)
+            if has:
+                tau = tau_c
+                eng = eng_c
+                sat = sat_c
+                free = free_c
+                infl = infl_c
+                fair = fair_c
+                shared = 1 if tau_c > priv_[ix] else 0
+            # price sensitivity; review decided in pass 2; recommendation
+            alpha = np.float64(a0_[ix]) * c1 * (1.0 - ae * eng) * (1.0 - at * tau)
+            pending = (not has) | (_uniform(base, R_REVIEW) < hz)
+            x = (10.0 * (rs * sat + rt * tau + re * eng) + roff + 0.5
+                 + noise * (_uniform(base, R_SCORE) + _uniform(base, R_SCORE2) - 1.0))
+            tau64[t] = tau
+            eng64[t] = eng
+            sat64[t] = sat
+            free_o[t] = free
+            infl_o[t] = infl
+            fair_o[t] = fair
+            alpha_o[t] = alpha
+            shared_o[t] = shared
+            adopted_o[t] = adopted
+            score_o[t] = np.int64(min(max(x, 0.0), 10.0))
+            tenure_o[t] = tenure[ix] + 1
+            effort[t] = (1.0 - q) if contacted else 0.0
+            flags[t] = ((B_CONTACTED if contacted else 0) | (B_WANTS if wants else 0)
+                        | (B_HUMAN if human else 0) | (B_NOTICED if noticed else 0)
+                        | (B_PUSHED if pushed else 0) | (B_PENDING if pending else 0))
+        # ---- 2. service tallies; review and choice of pending customers
+        for t in range(nb):
+            ix = ub + np.uint64(t)
+            fl = flags[t]
+            j = np.int64(provider[ix])
+            j1 = np.uint64(j + 1)
+            cnt[j1 * _U32 + np.uint64(fl & 31)] += 1
+            acc[j1 * _U8 + np.uint64(A_EFFORT)] += effort[t]
+            if fl & B_PENDING:
+                tau = tau64[t]
+                eng = eng64[t]
+                base = _base(key, b0 + t)
+                review = j == NO_FIRM
+                if not review:
+                    review = _uniform(base, R_REVIEW) < hz * math.exp(
+                        -par[P_HAZARD_TRUST] * tau - par[P_HAZARD_ENG] * eng)
+                if review:
+                    alpha = np.float64(a0_[ix]) * c1 * (1.0 - ae * eng) * (1.0 - at * tau)
+                    k = _choose_table(firm, ft, j, np.int64(shared_o[t]), np.int64(adopted_o[t]),
+                                      np.float64(phi_[ix]), np.float64(w_[ix]), alpha, par,
+                                      _uniform(base, R_CHOICE), util)
+                    if k != j:
+                        cnt[_UC_CHURN * n1 + j1] += 1
+                        tau = par[P_TRUST_INIT]
+                        eng *= par[P_CARRY_ENG]
+                        x = (10.0 * (rs * sat64[t] + rt * tau + re * eng) + roff + 0.5
+                             + noise * (_uniform(base, R_SCORE) + _uniform(base, R_SCORE2) - 1.0))
+                        provider[ix] = k
+                        tau64[t] = tau
+                        eng64[t] = eng
+                        shared_o[t] = 0
+                        score_o[t] = np.int64(min(max(x, 0.0), 10.0))
+                        tenure_o[t] = 1
+        # ---- 3. write the new state
+        for t in range(nb):
+            tau_[ub + np.uint64(t)] = tau64[t]
+        for t in range(nb):
+            eng_[ub + np.uint64(t)] = eng64[t]
+        for t in range(nb):
+            sat_[ub + np.uint64(t)] = sat64[t]
+        for t in range(nb):
+            free_[ub + np.uint64(t)] = free_o[t]
+        for t in range(nb):
+            infl_[ub + np.uint64(t)] = infl_o[t]
+        for t in range(nb):
+            fair_[ub + np.uint64(t)] = fair_o[t]
+        for t in range(nb):
+            alpha_[ub + np.uint64(t)] = alpha_o[t]
+        for t in range(nb):
+            shared_[ub + np.uint64(t)] = shared_o[t]
+        for t in range(nb):
+            adopted_[ub + np.uint64(t)] = adopted_o[t]
+        for t in range(nb):
+            score_[ub + np.uint64(t)] = score_o[t]
+        for t in range(nb):
+            tenure[ub + np.uint64(t)] = tenure_o[t]
+        # ---- 4. tallies at the final provider (row 0: none) and segment
+        for t in range(nb):
+            ix = ub + np.uint64(t)
+            k1 = np.uint64(np.int64(provider[ix]) + 1)
+            tau32 = tau_[ix]
+            eng32 = eng_[ix]
+            sat32 = sat_[ix]
+            diseng = np.uint64(eng32 < below)
+            adopted = np.uint64(adopted_o[t])
+            score = score_o[t]
+            bits = (np.uint64(shared_o[t]) | (adopted << _U1) | (diseng << _U2)
+                    | (np.uint64(score >= 9) << _U3) | (np.uint64(score <= 6) << _U4))
+            cnt[_UC_STATE * n1 + k1 * _U32 + bits] += 1
+            cnt[_UC_TENURE * n1 + k1] += tenure_o[t]
+            r = k1 * _U8
+            acc[r + np.uint64(A_TRUST)] += tau32
+            acc[r + np.uint64(A_ENGAGEMENT)] += eng32
+            acc[r + np.uint64(A_SATISFACTION)] += sat32
+            acc[r + np.uint64(A_FREEDOM)] += free_o[t]
+            acc[r + np.uint64(A_INFLUENCE)] += infl_o[t]
+            acc[r + np.uint64(A_FAIRNESS)] += fair_o[t]
+            acc[r + np.uint64(A_ALPHA)] += alpha_o[t]
+            sg = np.uint64(seg_[ix])
+            r = (n1 + sg) * _U8
+            acc[r + np.uint64(A_ENGAGEMENT)] += eng32
+            acc[r + np.uint64(A_TRUST)] += tau32
+            acc[r + np.uint64(A_SATISFACTION)] += sat32
+            cnt[_UC_SEGMENT * n1 + sg * _U4 + (diseng | (adopted << _U1))] += 1
+
+
+@njit
+def _finish_tally(acc, cnt, tal, stal):
+    """Turn a chunk's accumulators (see ``A_*``, ``C_*``) into its tally rows."""
+    n_firms = tal.shape[0]
+    n1 = n_firms + 1
+    tal[:, :] = 0.0
+    stal[:, :] = 0.0
+    for m in range(n_firms):
+        r = m + 1
+        for bits in range(32):
+            n = np.float64(cnt[C_STATE * n1 + r * 32 + bits])
+            tal[m, T_CUSTOMERS] += n
+            tal[m, T_SHARED] += n * (bits & 1)
+            tal[m, T_ADOPTED] += n * ((bits >> 1) & 1)
+            tal[m, T_DISENGAGED] += n * ((bits >> 2) & 1)
+            tal[m, T_PROMOTERS] += n * ((bits >> 3) & 1)
+            tal[m, T_DETRACTORS] += n * ((bits >> 4) & 1)
+            if bits & B_CONTACTED:
+                n = np.float64(cnt[r * 32 + bits])
+                tal[m, T_CONTACTS] += n
+                tal[m, T_WANTED_HUMAN] += n * ((bits & B_WANTS) != 0)
+                tal[m, T_HUMAN] += n * ((bits & B_HUMAN) != 0)
+                tal[m, T_NOTICED] += n * ((bits & B_NOTICED) != 0)
+                tal[m, T_PUSHED] += n * ((bits & B_PUSHED) != 0)
+        tal[m, T_CHURN] = cnt[C_CHURN * n1 + r]
+        tal[m, T_TENURE] = cnt[C_TENURE * n1 + r]
+        tal[m, T_EFFORT] = acc[r * N_ACC + A_EFFORT]
+        tal[m, T_TRUST] = acc[r * N_ACC + A_TRUST]
+        tal[m, T_ENGAGEMENT] = acc[r * N_ACC + A_ENGAGEMENT]
+        tal[m, T_SATISFACTION] = acc[r * N_ACC + A_SATISFACTION]
+        tal[m, T_FREEDOM] = acc[r * N_ACC + A_FREEDOM]
+        tal[m, T_INFLUENCE] = acc[r * N_ACC + A_INFLUENCE]
+        tal[m, T_FAIRNESS] = acc[r * N_ACC + A_FAIRNESS]
+        tal[m, T_ALPHA] = acc[r * N_ACC + A_ALPHA]
+    for sg in range(stal.shape[0]):
+        r = (n1 + sg) * N_ACC
+        stal[sg, S_ENGAGEMENT] = acc[r + A_ENGAGEMENT]
+        stal[sg, S_TRUST] = acc[r + A_TRUST]
+        stal[sg, S_SATISFACTION] = acc[r + A_SATISFACTION]
+        for bits in range(4):
+            n = np.float64(cnt[C_SEGMENT * n1 + sg * 4 + bits])
+            stal[sg, S_COUNT] += n
+            stal[sg, S_DISENGAGED] += n * (bits & 1)
+            stal[sg, S_ADOPTED] += n * (bits >> 1)
+
+
 # --------------------------------------------------------------------------- kernels
 @njit(parallel=True, cache=True)
 def customer_step(key, par, firm, interv, traits, state, small, provider, tenure, bounds,
@@ -207,178 +662,21 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     availability), experience and disconfirmation, trust / satisfaction / influence
     / engagement / freedom / fairness, interventions, data sharing, price
     sensitivity, switching review and logit choice, tenure, recommendation score,
-    tallies.
+    tallies (the specification is :func:`sim.reference.step_customer`; how the
+    work is split into passes is described in :func:`_chunk`).
     """
     n_chunks = bounds.shape[0] - 1
     n_firms = firm.shape[0]
+    n_segs = seg_tally.shape[1]
     key = np.uint64(key)
+    ft = _firm_table(par, firm, interv)
     for c in prange(n_chunks):
         util = np.empty(n_firms)
-        tal = tally[c]
-        stal = seg_tally[c]
-        tal[:, :] = 0.0
-        stal[:, :] = 0.0
-        for i in range(bounds[c], bounds[c + 1]):
-            base = _base(key, i)
-            j = np.int64(provider[i])
-            phi = np.float64(traits[HUMAN_PREF, i])
-            w = np.float64(traits[AFFINITY, i])
-            tau = np.float64(state[TRUST, i])
-            eng = np.float64(state[ENGAGEMENT, i])
-            sat = np.float64(state[SATISFACTION, i])
-            free = np.float64(state[FREEDOM, i])
-            infl = np.float64(state[INFLUENCE, i])
-            fair = np.float64(state[FAIRNESS, i])
-            shared = np.int64(small[SHARED, i])
-            adopted = np.int64(small[ADOPTED, i])
-            # 1. adoption (Bass: probability p + q A, only for eligible customers)
-            if adopted == 0 and traits[LITERACY, i] >= par[P_LIT_THRESHOLD]:
-                if _uniform(base, R_ADOPT) < par[P_ADOPT_PROB]:
-                    adopted = 1
-            contacted = False
-            human = False
-            wants = False
-            pushed = False
-            noticed = False
-            effort = 0.0
-            if j != NO_FIRM:
-                # 2. contact and channel
-                dx = _digital_seen(firm, j, shared, adopted, par)
-                h = firm[j, F_HUMAN]
-                emo = h * _gate(dx - par[P_EXPECTATION], par[P_GATE_CENTER], par[P_GATE_SLOPE])
-                if _uniform(base, R_CONTACT) < par[P_CONTACT]:
-                    contacted = True
-                    wants = adopted == 0 or _uniform(base, R_WANT_HUMAN) < phi
-                    human = wants
-                    if wants:
-                        mode = firm[j, F_STEER_MODE]
-                        if mode != STEER_NONE and _uniform(base, R_STEER) < firm[j, F_STEER_P]:
-                            human = False
-                            if mode == STEER_HARD:
-                                noticed = True
-                            else:
-                                noticed = _uniform(base, R_NOTICE) < par[P_NOTICE_SOFT]
-                        if human and _uniform(base, R_AVAIL) >= firm[j, F_AVAIL]:
-                            human = False
-                    pushed = wants and not human
-                    # 3. experience and disconfirmation
-                    if human:
-                        q = h
-                        delta = q - par[P_HUMAN_EXP] + par[P_TRUST_HUMAN]
-                        heard = h
-                    else:
-                        q = dx
-                        delta = q - par[P_EXPECTATION]
-                        heard = dx * par[P_INFLUENCE_DIGITAL]
-                    effort = 1.0 - q
-                    # 4. trust (asymmetric), satisfaction, influence
-                    if delta > 0.0:
-                        tau += par[P_TRUST_GAIN] * min(delta, 1.0) * (1.0 - tau)
-                    else:
-                        tau += par[P_TRUST_LOSS] * max(delta, -1.0) * tau
-                    sat += par[P_SAT_MEMORY] * (q - sat)
-                    infl += par[P_INFLUENCE_RATE] * (heard - infl)
-                    # 5. engagement toward affinity x gated emotion
-                    eng += par[P_ENG_RATE] * (w * emo - eng)
-                    if pushed and adopted == 0:
-                        eng -= par[P_DISENGAGE] * eng
-                    if noticed:
-                        free -= par[P_STEER_FREEDOM] * free
-                        tau -= par[P_STEER_TRUST] * tau
-                else:
-                    eng -= par[P_ENG_DECAY] * eng
-                if not noticed:
-                    free += par[P_FREEDOM_RECOVERY] * (1.0 - free)
-                # fairness: price relative to the market's mean price
-                target = _clip01(1.0 - par[P_FAIR_SLOPE] * (firm[j, F_PRICE] / par[P_MEAN_PRICE] - 1.0))
-                fair += par[P_FAIR_RATE] * (target - fair)
-                if fair < 0.5:
-                    tau -= par[P_FAIR_TRUST] * (0.5 - fair) * tau
-                # interventions pull engagement of customers preferring that form
-                form = small[FORM, i]
-                if form < interv.shape[1]:
-                    eng += w * interv[j, form] * (1.0 - eng)
-                tau = _clip01(tau)
-                eng = _clip01(eng)
-                # 6. data sharing
-                shared = 1 if tau > traits[PRIVACY, i] else 0
-            # 7. price sensitivity
-            alpha = (traits[ALPHA0, i] * (1.0 + par[P_ALPHA_COMMODITY] * par[P_COMMODITY])
-                     * (1.0 - par[P_ALPHA_ENG] * eng) * (1.0 - par[P_ALPHA_TRUST] * tau))
-            # 8. switching review and logit choice
-            review = j == NO_FIRM
-            if not review:
-                r = _uniform(base, R_REVIEW)
-                if r < par[P_HAZARD]:
-                    review = r < par[P_HAZARD] * math.exp(-par[P_HAZARD_TRUST] * tau
-                                                          - par[P_HAZARD_ENG] * eng)
-            k = j
-            if review:
-                k = _choose(firm, j, shared, adopted, phi, w, alpha, par,
-                            _uniform(base, R_CHOICE), util)
-                if k != j:
-                    if j != NO_FIRM:
-                        tal[j, T_CHURN] += 1.0
-                    tenure[i] = 0
-                    shared = 0
-                    tau = par[P_TRUST_INIT]
-                    eng *= par[P_CARRY_ENG]
-            tenure[i] += 1
-            # 9. recommendation likelihood 0..10: weighted score plus triangular noise
-            x = (10.0 * (par[P_REC_SAT] * sat + par[P_REC_TRUST] * tau + par[P_REC_ENG] * eng)
-                 + par[P_REC_OFFSET] + 0.5
-                 + par[P_REC_NOISE] * (_uniform(base, R_SCORE) + _uniform(base, R_SCORE2) - 1.0))
-            score = np.int64(10) if x >= 10.0 else (np.int64(0) if x < 0.0 else np.int64(x))
-            # write back
-            provider[i] = k
-            state[TRUST, i] = tau
-            state[ENGAGEMENT, i] = eng
-            state[SATISFACTION, i] = sat
-            state[FREEDOM, i] = free
-            state[INFLUENCE, i] = infl
-            state[FAIRNESS, i] = fair
-            state[ALPHA, i] = alpha
-            small[SHARED, i] = shared
-            small[ADOPTED, i] = adopted
-            small[SCORE, i] = score
-            # 10. tallies: service at the serving firm j, state at the final provider k
-            if contacted:
-                tal[j, T_CONTACTS] += 1.0
-                tal[j, T_EFFORT] += effort
-                if wants:
-                    tal[j, T_WANTED_HUMAN] += 1.0
-                if human:
-                    tal[j, T_HUMAN] += 1.0
-                if noticed:
-                    tal[j, T_NOTICED] += 1.0
-                if pushed:
-                    tal[j, T_PUSHED] += 1.0
-            eng32 = state[ENGAGEMENT, i]
-            diseng = 1.0 if eng32 < par[P_DISENGAGED_BELOW] else 0.0
-            if k != NO_FIRM:
-                tal[k, T_CUSTOMERS] += 1.0
-                tal[k, T_TRUST] += state[TRUST, i]
-                tal[k, T_ENGAGEMENT] += eng32
-                tal[k, T_SATISFACTION] += state[SATISFACTION, i]
-                tal[k, T_FREEDOM] += state[FREEDOM, i]
-                tal[k, T_INFLUENCE] += state[INFLUENCE, i]
-                tal[k, T_FAIRNESS] += state[FAIRNESS, i]
-                tal[k, T_ALPHA] += state[ALPHA, i]
-                tal[k, T_TENURE] += tenure[i]
-                tal[k, T_SHARED] += shared
-                tal[k, T_ADOPTED] += adopted
-                tal[k, T_DISENGAGED] += diseng
-                if score >= 9:
-                    tal[k, T_PROMOTERS] += 1.0
-                elif score <= 6:
-                    tal[k, T_DETRACTORS] += 1.0
-            s = small[SEGMENT, i]
-            stal[s, S_COUNT] += 1.0
-            stal[s, S_ENGAGEMENT] += eng32
-            stal[s, S_TRUST] += state[TRUST, i]
-            stal[s, S_DISENGAGED] += diseng
-            stal[s, S_ADOPTED] += adopted
-            stal[s, S_SATISFACTION] += state[SATISFACTION, i]
+        acc = np.zeros((n_firms + 1 + n_segs) * N_ACC)
+        cnt = np.zeros((n_firms + 1) * C_SEGMENT + 4 * n_segs, np.int64)
+        _chunk(key, bounds[c], bounds[c + 1], par, ft, firm, traits, state, small, provider, tenure,
+               acc, cnt, util)
+        _finish_tally(acc, cnt, tally[c], seg_tally[c])
 
 
 @njit(parallel=True, cache=True)
