@@ -223,6 +223,33 @@ def bass_peak_time(p: float, q: float) -> float:
     return math.log(q / p) / (p + q)
 
 
+def bass_peak_level(p: float, q: float) -> float:
+    """Adopted share at which the adoption rate (1 - F)(p + q F) peaks: (q - p) / (2 q)."""
+    return (q - p) / (2.0 * q)
+
+
+def crossing_time(series, level: float) -> float:
+    """First time a rising series ``series[0], series[1], ...`` reaches ``level``, linearly interpolated."""
+    f = np.asarray(series, float)
+    i = int(np.argmax(f >= level))
+    if i == 0 or f[i] < level:
+        raise ValueError("the series does not cross the level")
+    return i - 1 + (level - f[i - 1]) / (f[i] - f[i - 1])
+
+
+def bass_crossing(p: float, q: float, steps: int, n: int) -> tuple[float, float]:
+    """Time the discrete recurrence reaches the peak-rate level (q - p)/(2q), and its sampling sigma.
+
+    In the continuous model this time is exactly ln(q/p)/(p+q). The sigma follows by
+    the delta method: sd F at the crossing divided by the slope of F there.
+    """
+    f = bass_discrete(p, q, steps)
+    tc = crossing_time(f, bass_peak_level(p, q))
+    i = int(math.ceil(tc))
+    sd = math.sqrt(bass_discrete_var(p, q, steps, n)[i]) / (f[i] - f[i - 1])
+    return tc, sd
+
+
 # --------------------------------------------------------------------------- 4. trust
 def trust_steady_state(g: float, a_plus: float, a_minus: float) -> float:
     """Fixed point of the mean of tau' = tau + a+ (1 - tau) (prob g) or tau - a- tau (prob 1 - g)."""
