@@ -14,6 +14,7 @@ help:
 	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
 	@echo "make test                                     install test extras and run the whole suite"
 	@echo "make lint                                     ruff check"
+	@echo "make validate                                 rerun the validation cases, rewrite docs/VALIDATION.md and its figures"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,12 @@ test: $(TEST_STAMP)
 
 test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(ARGS)
+
+# Validation against known results (logit, price equilibrium, Bass, trust, tenure, NPS):
+# reruns the cases of tests/validation/ and regenerates docs/VALIDATION.md from
+# docs/validation/VALIDATION.template.md, with its figures in docs/validation/.
+validate: $(TEST_STAMP)
+	$(PY) docs/validation/make_validation.py
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
