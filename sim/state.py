@@ -8,6 +8,7 @@ constants of :mod:`sim.kernels`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,10 +101,11 @@ def draw_population(cfg: SimConfig, rng: np.random.Generator) -> Population:
         t[K.HUMAN_PREF, sl] = _beta(rng, seg.human_pref, seg.concentration, size)
         t[K.AFFINITY, sl] = _beta(rng, seg.affinity, seg.concentration, size)
         t[K.PRIVACY, sl] = _beta(rng, seg.privacy, seg.concentration, size)
-        if seg.alpha0_cv > 0:
-            shape = 1.0 / seg.alpha0_cv**2
+        cv2 = seg.alpha0_cv**2
+        shape = 1.0 / cv2 if cv2 > 0 else math.inf
+        if math.isfinite(shape):
             t[K.ALPHA0, sl] = rng.gamma(shape, seg.alpha0 / shape, size)
-        else:
+        else:  # cv = 0, or so small that 1/cv^2 overflows (gamma would give NaN): homogeneous
             t[K.ALPHA0, sl] = seg.alpha0
         eligible = t[K.LITERACY, sl] >= FLOAT(m.adoption.literacy_threshold)
         adopted = eligible & (rng.random(size) < seg.adopted_init)

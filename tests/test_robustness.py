@@ -1,0 +1,387 @@
+"""Numbers that can be trusted: no NaN or infinity where a value is defined, invariants over
+the config space (hypothesis), stable logit choice, the memory guard, atomic writes.
+
+Where a value is defined
+------------------------
+* market variables (``digital_expectation``, ``hhi``, ``mean_price``, ...,
+  ``unassigned``) and a firm's economics and position (``customers``, ``share``,
+  ``price``, ``unit_cost``, ``digital``, ``human``, ``quadrant``, ``revenue``,
+  ``cost``, ``profit``, ``cash``, ``alive``): always, every step;
+* means over a firm's customers (``trust``, ``engagement``, ``nps``, ``tenure``...):
+  where the firm has customers at the end of the step (``customers > 0``);
+* per-contact shares (``effort``, ``steering_noticed``, ``human_contacts``): where
+  the firm had customers (they are NaN in a step in which its customers made no
+  contact, e.g. ``market.contact_rate = 0``);
+* ``churn``: where the firm had customers at the start of the step;
+* segment means: where the segment has customers.
+
+NaN elsewhere means "no data" (a firm not yet entered or exited), never a
+numerical failure; infinity never appears.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim import guard
+from sim import kernels as K
+from sim.config import ConfigError
+from sim.configure import compose_config
+from sim.output import FIRM_VARS, MARKET_VARS, SEGMENT_VARS, RunFolderTaken, publish, write_atomic
+
+FIRMS = ("neither", "digital_only", "human_only", "both")
+SEGMENTS = ("natives", "late_adopters", "excluded")
+ALWAYS = {"customers", "share", "price", "unit_cost", "digital", "human", "quadrant", "revenue", "cost",
+          "profit", "cash", "alive"}
+PER_CONTACT = {"effort", "steering_noticed", "human_contacts"}
+SCORES_01 = ("trust", "engagement", "satisfaction", "freedom", "influence", "fairness", "relationship",
+             "data_shared", "adopted_share", "disengaged", "effort", "steering_noticed", "human_contacts")
+
+# each example runs a model, so no "explain" phase (it reruns a failure hundreds of times)
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+settings.register_profile("robustness", max_examples=25, deadline=None, print_blob=True, phases=_PHASES,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", max_examples=300, deadline=None, print_blob=True, phases=_PHASES,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+#: SIM_THOROUGH=1 runs 300 examples per property instead of 25.
+PROFILE = settings.get_profile("thorough" if os.environ.get("SIM_THOROUGH") else "robustness")
+
+
+def undefined_or_bad(ds) -> list[str]:
+    """Variables with NaN or infinity where they are defined (see the module docstring)."""
+    bad = []
+    for name in MARKET_VARS:
+        if not np.isfinite(ds[name].values).all():
+            bad.append(name)
+    has = ds.customers.values > 0
+    had = np.vstack([np.zeros((1, has.shape[1]), bool), has[:-1]])  # customers at the start of the step
+    for name in FIRM_VARS:
+        v = ds[name].values.astype(float)
+        if np.isinf(v).any():
+            bad.append(f"{name} (inf)")
+            continue
+        if name in ALWAYS:
+            mask = np.ones_like(has)
+        elif name in PER_CONTACT:
+            continue  # defined where the step had contacts, which the output does not count
+        elif name == "churn":
+            mask = had  # the first step's start (the initial assignment) is not in the output
+        else:
+            mask = has
+        if np.isnan(v[mask]).any():
+            bad.append(name)
+    seg = ds.segment_customers.values > 0
+    for name in SEGMENT_VARS:
+        v = ds[name].values.astype(float)
+        if np.isinf(v).any() or np.isnan(v[seg]).any():
+            bad.append(name)
+    return bad
+
+
+def check_invariants(ds, n: int, cash0: dict[str, float]) -> None:
+    """Customers conserved, shares, scores in range, accounts balance (revenue - cost = profit = d cash)."""
+    cust = ds.customers.values
+    assert (cust >= 0).all()
+    np.testing.assert_array_equal(cust.sum(axis=1) + ds.unassigned.values, n)
+    alive = ds.alive.values.astype(bool)
+    assert (cust[~alive] == 0).all(), "a firm that is not alive has customers"
+    share = ds.share.values
+    for t in range(share.shape[0]):
+        if alive[t].any():
+            assert math.isclose(share[t, alive[t]].sum(), 1.0, abs_tol=1e-12)
+            assert ds.unassigned.values[t] == 0, "customers without a provider while a firm is alive"
+        assert (share[t, ~alive[t]] == 0).all()
+    has = cust > 0
+    for name in SCORES_01:
+        v = ds[name].values[has]
+        v = v[np.isfinite(v)]
+        assert ((v >= 0) & (v <= 1)).all(), name
+    nps = ds.nps.values[has]
+    assert ((nps >= -100) & (nps <= 100)).all()
+    churn = ds.churn.values
+    assert ((churn[np.isfinite(churn)] >= 0) & (churn[np.isfinite(churn)] <= 1)).all()
+    for name in ("hhi", "adoption", "digital_expectation", "commoditisation"):
+        v = ds[name].values
+        assert ((v >= 0) & (v <= 1)).all(), name
+    assert (ds.price.values > 0).all()
+    # money: profit = revenue - cost, and cash moves by exactly the profit (zero while not alive)
+    rev, cost, profit, cash = (ds[k].values for k in ("revenue", "cost", "profit", "cash"))
+    scale = 1.0 + np.abs(rev) + np.abs(cost)
+    assert (np.abs(rev - cost - profit) <= 1e-12 * scale).all()
+    start = np.array([cash0[f] for f in ds.firm.values])
+    change = np.diff(np.vstack([start, cash]), axis=0)
+    assert (np.abs(change - profit) <= 1e-9 * (1.0 + np.abs(cash))).all()
+    assert (profit[~alive] == 0).all()
+
+
+def run_checked(overrides: list[str], seed: int = 0):
+    cfg = compose_config(["scenario=baseline", *overrides, f"seed={seed}"])
+    ds = sim.run(config=cfg)
+    assert undefined_or_bad(ds) == []
+    check_invariants(ds, cfg.customers.n, {k: f.cash for k, f in cfg.firms.items()})
+    return ds
+
+
+# ------------------------------------------------------------- extreme values
+def _all_segments(field: str, value) -> list[str]:
+    return [f"customers.segments.{s}.{field}={value}" for s in SEGMENTS]
+
+
+def _all_firms(field: str, value) -> list[str]:
+    return [f"firms.{f}.{field}={value}" for f in FIRMS]
+
+
+EXTREMES = {
+    "price_sensitivity_near_zero": _all_segments("alpha0", 0.001) + _all_firms("pricing", "best_response"),
+    "price_sensitivity_huge": _all_segments("alpha0", 100) + ["market.alpha_commodity=10"],
+    "price_sensitivity_very_dispersed": _all_segments("alpha0_cv", 5) + _all_firms("pricing", "best_response"),
+    "price_sensitivity_spread_underflows": ["customers.segments.natives.alpha0_cv=5e-324",
+                                            "customers.segments.excluded.alpha0_cv=1e-200"],
+    "prices_at_the_limits": ["firms.neither.price=1e-6", "firms.both.price=1000", "firms.human_only.price=1000"],
+    "utility_weights_at_max": ["market.beta_digital=100", "market.beta_human=100", "market.beta_emotion=100",
+                               "market.beta_reputation=100", "market.inertia=100", "market.gate_slope=100"],
+    "single_firm": [f"~firms.{f}" for f in FIRMS[:3]],
+    "all_firms_exit": _all_firms("cash", -1),
+    "all_firms_exit_later": _all_firms("cash", 0.01) + _all_firms("fixed_cost", 5),
+    "one_customer": ["customers.n=1"],
+    "no_contacts": ["market.contact_rate=0"],
+    "everyone_reviews": ["market.review_hazard=1", "market.hazard_trust=0", "market.hazard_engagement=0"],
+    "adaptive_markup": _all_firms("strategy", "adaptive") + _all_firms("pricing", "markup"),
+}
+
+
+@pytest.mark.parametrize("name", list(EXTREMES))
+def test_no_nan_or_inf_where_defined_under_extreme_parameters(name):
+    ds = run_checked(["customers.n=2000", "steps=24", *EXTREMES[name]], seed=1)
+    assert ds.sizes["step"] == 24
+
+
+def test_all_firms_exited_leaves_customers_unassigned_and_market_finite():
+    ds = run_checked(["customers.n=500", "steps=6", *_all_firms("cash", -1)])
+    assert (ds.alive.values == 0).all() and (ds.unassigned.values == 500).all()
+    assert (ds.customers.values == 0).all() and (ds.share.values == 0).all()
+    assert ds.trust.isnull().all(), "means over no customers are missing, not zero"
+    for name in MARKET_VARS:
+        assert np.isfinite(ds[name].values).all(), name
+
+
+def test_single_firm_keeps_everyone():
+    ds = run_checked(["customers.n=800", "steps=12", *[f"~firms.{f}" for f in FIRMS[:3]]])
+    np.testing.assert_array_equal(ds.share.sel(firm="both").values, 1.0)
+    assert float(ds.hhi.max()) == 1.0
+
+
+@pytest.mark.slow
+def test_ten_million_customers_for_a_few_steps():
+    cfg = compose_config(["scenario=baseline", "customers.n=10000000", "steps=2"])
+    try:
+        guard.check_memory(cfg)
+    except guard.InsufficientMemory as exc:
+        pytest.skip(str(exc))
+    ds = sim.run(config=cfg)
+    assert undefined_or_bad(ds) == []
+    check_invariants(ds, 10_000_000, {k: f.cash for k, f in cfg.firms.items()})
+
+
+# ------------------------------------------------------------- logit choice
+def _firm_cols(prices: list[float], alive: list[bool] | None = None) -> np.ndarray:
+    cols = np.zeros((len(prices), K.N_FIRM_COLS))
+    cols[:, K.F_DIGITAL] = 0.5
+    cols[:, K.F_HUMAN] = 0.5
+    cols[:, K.F_PRICE] = prices
+    cols[:, K.F_AVAIL] = 1.0
+    cols[:, K.F_ALIVE] = 1.0 if alive is None else np.asarray(alive, float)
+    return cols
+
+
+def _choose(cols, alpha, r, current=K.NO_FIRM):
+    par = np.zeros(K.N_PARAMS)
+    par[K.P_EXPECTATION] = 0.5
+    par[K.P_EXCLUSION] = 1.0
+    return K._choose(cols, current, 0, 1, 0.5, 0.5, alpha, par, r, np.empty(cols.shape[0]))
+
+
+def test_logit_choice_is_max_subtracted():
+    # utilities around -1e6 and -1e6 + 1000: exp() of them underflows to 0 without max subtraction
+    cols = _firm_cols([1000.0, 999.0, 1000.0])
+    for r in (0.0, 0.3, 0.999999):
+        assert _choose(cols, 1000.0, r) == 1
+    # equal, enormous utilities split evenly
+    cols = _firm_cols([1000.0, 1000.0])
+    assert _choose(cols, 1e3, 0.49) == 0 and _choose(cols, 1e3, 0.51) == 1
+    # dead firms are never chosen, whatever their utility
+    cols = _firm_cols([1e-6, 1000.0, 1000.0], alive=[False, True, True])
+    assert {_choose(cols, 10.0, r) for r in np.linspace(0, 0.999, 50)} == {1, 2}
+
+
+def test_logit_choice_matches_softmax_probabilities():
+    prices = [1.0, 1.2, 0.9, 1.5]
+    cols = _firm_cols(prices)
+    alpha = 3.0
+    u = -alpha * np.asarray(prices)  # the other utility terms are equal across these firms
+    p = np.exp(u - u.max())
+    p /= p.sum()
+    rs = (np.arange(20000) + 0.5) / 20000
+    picks = np.bincount([_choose(cols, alpha, r) for r in rs], minlength=4) / rs.size
+    np.testing.assert_allclose(picks, p, atol=1e-4)
+
+
+# ------------------------------------------------ properties over config space
+@st.composite
+def configs(draw):
+    steps = draw(st.integers(1, 12))
+    n = draw(st.integers(1, 2000))
+    keep = draw(st.lists(st.sampled_from(FIRMS), min_size=1, max_size=4, unique=True))
+    ov = [f"customers.n={n}", f"steps={steps}"]
+    ov += [f"~firms.{f}" for f in FIRMS if f not in keep]
+    unit = st.floats(0, 1, allow_nan=False)
+    for k, f in enumerate(keep):
+        p = f"firms.{f}."
+        ov += [f"{p}digital={draw(unit)}", f"{p}human={draw(unit)}",
+               f"{p}price={min(1000.0, max(1e-6, 10 ** draw(st.floats(-6, 3))))}",
+               f"{p}pricing={draw(st.sampled_from(['fixed', 'markup', 'best_response']))}",
+               f"{p}strategy={draw(st.sampled_from(['static', 'adaptive']))}",
+               f"{p}steering={draw(st.sampled_from(['none', 'soft', 'hard']))}",
+               f"{p}steering_strength={draw(unit)}",
+               f"{p}cash={draw(st.floats(-0.5, 2))}",
+               f"{p}personalisation={draw(unit)}",
+               f"{p}human_capacity={draw(unit)}",
+               f"{p}intervention=[{draw(st.floats(0, 0.1))},{draw(st.floats(0, 0.1))},0.0]",
+               f"{p}enter_step={0 if k == 0 else draw(st.integers(0, steps - 1))}"]
+    m = "market."
+    ov += [f"{m}contact_rate={draw(unit)}", f"{m}alpha_commodity={draw(st.floats(0, 10))}",
+           f"{m}beta_digital={draw(st.floats(0, 100))}", f"{m}beta_human={draw(st.floats(0, 100))}",
+           f"{m}beta_emotion={draw(st.floats(0, 100))}", f"{m}inertia={draw(st.floats(-100, 100))}",
+           f"{m}review_hazard={draw(unit)}", f"{m}trust_gain={draw(unit)}", f"{m}trust_loss={draw(unit)}",
+           f"{m}gate_slope={draw(st.floats(0, 100))}", f"{m}rec_noise={draw(st.floats(0, 10))}",
+           f"{m}adoption.innovation={draw(unit)}", f"{m}adoption.imitation={draw(unit)}",
+           f"{m}commodity_spread={draw(st.floats(1e-6, 1))}"]
+    if draw(st.booleans()):
+        start = draw(st.integers(0, steps - 1))
+        ov += [f"{m}shock.start={start}", f"{m}shock.end={draw(st.integers(start + 1, steps + 1))}"]
+    for s in SEGMENTS:
+        q = f"customers.segments.{s}."
+        ov += [f"{q}alpha0={10 ** draw(st.floats(-3, 2))}", f"{q}alpha0_cv={draw(st.floats(0, 5))}",
+               f"{q}concentration={10 ** draw(st.floats(-1, 3))}"]
+    seed = draw(st.integers(0, 2**32))
+    return ov, seed
+
+
+@PROFILE
+@given(configs())
+def test_invariants_hold_over_the_config_space(case):
+    overrides, seed = case
+    run_checked(overrides, seed)
+
+
+@PROFILE
+@given(st.integers(1, 1500), st.integers(1, 8), st.integers(0, 2**63 - 1))
+def test_customers_conserved_for_any_size_and_seed(n, steps, seed):
+    cfg = compose_config(["scenario=disruptor", f"customers.n={n}", f"steps={steps}", f"seed={seed}",
+                          f"firms.disruptor.enter_step={steps // 2}"])
+    ds = sim.run(config=cfg)
+    np.testing.assert_array_equal(ds.customers.sum("firm").values + ds.unassigned.values, n)
+    np.testing.assert_array_equal(ds.segment_customers.sum("segment").values, n)
+    assert undefined_or_bad(ds) == []
+
+
+# --------------------------------------------------------------- memory guard
+def test_memory_estimate_grows_with_the_population_and_names_its_parts():
+    small = guard.estimate_bytes(compose_config(["scenario=baseline", "customers.n=1000", "steps=10"]))
+    big = guard.estimate_bytes(compose_config(["scenario=baseline", "customers.n=1000000", "steps=10"]))
+    assert set(big) == {"state", "transient", "tallies", "records", "total"}
+    assert big["total"] == sum(v for k, v in big.items() if k != "total")
+    assert big["state"] == 1000 * small["state"] == 1_000_000 * sim.state.BYTES_PER_CUSTOMER
+    assert big["total"] > big["state"] + big["transient"]
+
+
+def test_memory_guard_refuses_with_estimate_and_limit():
+    cfg = compose_config(["scenario=baseline", "customers.n=100000000", "steps=120"])
+    with pytest.raises(guard.InsufficientMemory) as info:
+        guard.check_memory(cfg, available=4 * 2**30, source="MemAvailable")
+    msg = str(info.value)
+    assert msg.startswith("customers.n = 100000000 needs about 7.")
+    assert "GiB limit (80% of 4.00 GiB MemAvailable)" in msg and "\n" not in msg
+    fits = int(msg.rsplit("about ", 1)[1].split()[0])
+    smaller = compose_config(["scenario=baseline", f"customers.n={fits}", "steps=120"])
+    guard.check_memory(smaller, available=4 * 2**30)  # the suggested size does fit
+    assert isinstance(info.value, ConfigError)
+
+
+def test_memory_guard_runs_before_allocation(monkeypatch):
+    monkeypatch.setattr(guard, "available_bytes", lambda: (10 * 2**20, "MemAvailable"))
+    allocated = []
+    monkeypatch.setattr(sim.state.Population, "empty", classmethod(lambda cls, n: allocated.append(n)))
+    with pytest.raises(guard.InsufficientMemory, match=r"^customers.n = 1000000 needs about 0\.07 GiB"):
+        sim.run(["scenario=baseline", "customers.n=1000000", "steps=2"])
+    assert allocated == []
+
+
+def test_memory_guard_passes_when_available_memory_is_unknown(monkeypatch):
+    monkeypatch.setattr(guard, "available_bytes", lambda: (None, "unknown"))
+    cfg = compose_config(["scenario=baseline", "customers.n=100000000"])
+    assert guard.check_memory(cfg)["total"] > 5 * 2**30
+
+
+def test_available_memory_reads_meminfo_and_cgroup(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       16000000 kB\nMemFree:  100 kB\nMemAvailable:    8000000 kB\n")
+    assert guard._meminfo_available(str(meminfo)) == 8_000_000 * 1024
+    assert guard._meminfo_available(str(tmp_path / "missing")) is None
+    (tmp_path / "memory.max").write_text("max\n")
+    assert guard._cgroup_available(str(tmp_path)) is None
+    (tmp_path / "memory.max").write_text("1073741824\n")
+    (tmp_path / "memory.current").write_text("268435456\n")
+    assert guard._cgroup_available(str(tmp_path)) == 768 * 2**20
+    value, source = guard.available_bytes()
+    assert value is None or (value > 0 and source in ("MemAvailable", "cgroup memory.max"))
+
+
+# ---------------------------------------------------------------- atomic files
+def _tiny_dataset():
+    return sim.run(["scenario=baseline", "customers.n=200", "steps=2"])
+
+
+def test_write_atomic_never_overwrites_when_asked(tmp_path):
+    ds = _tiny_dataset()
+    path = tmp_path / "run.nc"
+    write_atomic(ds, path, overwrite=False)
+    before = path.read_bytes()
+    with pytest.raises(RunFolderTaken):
+        write_atomic(ds, path, overwrite=False)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.nc"]
+    assert sim.load(path).identical(sim.load(tmp_path))
+
+
+def test_publish_keeps_existing_file_and_removes_tmp(tmp_path):
+    (tmp_path / "run.nc").write_text("earlier")
+    tmp = tmp_path / ".run.nc.x.tmp"
+    tmp.write_text("new")
+    with pytest.raises(RunFolderTaken):
+        publish(tmp, tmp_path / "run.nc")
+    assert (tmp_path / "run.nc").read_text() == "earlier" and not tmp.exists()
+
+
+def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
+    import xarray as xr
+
+    ds = _tiny_dataset()
+
+    def interrupted(self, path, *a, **kw):
+        Path(path).write_bytes(b"\x89HDF partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(ds, tmp_path / "run.nc")
+    assert list(tmp_path.iterdir()) == []
+
