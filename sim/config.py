@@ -80,6 +80,10 @@ class MarketConfig:
     expectation_drift: float = param(0.0, -0.1, 0.1, "1/step", "drift added to E each step")
     commodity_spread: float = param(0.5, 1e-6, 1, "digital level",
                                     "spread of digital levels below which digital counts as a commodity")
+    burn_in: int = param(24, 0, 10_000, "steps",
+                         "steps customers spend with their first provider before step 1 (no switching, "
+                         "no adoption, no accounts), so a run starts near the customers' steady state",
+                         True)
     # contacts and channels
     contact_rate: float = param(0.4, 0, 1, "probability/step", "chance of a service contact")
     human_expectation: float = param(0.5, 0, 1, "quality", "quality expected from a human contact")

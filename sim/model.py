@@ -65,6 +65,37 @@ class CustomerModel(mesa.Model):
             f.customers = int(counts[f.index])
             f.share = f.customers / self.n
         self._prev_customers = counts.astype(float)
+        self._burn_in(m.burn_in)
+
+    def _burn_in(self, steps: int) -> None:
+        """Let customers live with their first provider for ``steps`` steps before step 1.
+
+        The customer kernel runs with no review (hazard 0) and no adoption, the market
+        and the firms stand still and no accounts are booked, so trust, engagement,
+        satisfaction and the other scores start near where the firms' service holds
+        them instead of at the arbitrary initial values. Reputation (NPS) and the
+        firms' human contacts per customer start from the last burn-in step; tenure
+        counts the burn-in steps. Draws use step keys -2, -3, ... (never a run step's).
+        """
+        if steps <= 0:
+            return
+        self._set_mean_price()
+        for k in range(steps):
+            self._fill_kernel_inputs()
+            self.par[K.P_HAZARD] = 0.0
+            self.par[K.P_ADOPT_PROB] = 0.0
+            K.customer_step(np.uint64(K.step_key(self.cfg.seed, -2 - k)), self.par, self.firm_cols,
+                            self.interv, self.pop.traits, self.pop.state, self.pop.small, self.pop.provider,
+                            self.pop.tenure, self.bounds, self.tally, self.seg_tally)
+        tal = self.tally.sum(axis=0)
+        assigned = tal[:, K.T_CUSTOMERS].sum()
+        if assigned:
+            self.mean_alpha = float(tal[:, K.T_ALPHA].sum() / assigned)
+        for f in self.firm_list:
+            c = tal[f.index, K.T_CUSTOMERS]
+            if c > 0:
+                f.reputation = (tal[f.index, K.T_PROMOTERS] - tal[f.index, K.T_DETRACTORS]) / c
+                f.human_per_customer = tal[f.index, K.T_HUMAN] / c
 
     # ---------------------------------------------------------------- helpers
     def alive_firms(self) -> list[Firm]:
