@@ -1,16 +1,19 @@
 """Plain-Python reference of the customer step, written for reading, not speed.
 
-:func:`step_customer` applies one step to one customer with Python floats and
-``math``, in the order the model documents (docs/ODD.md); :func:`customer_step`
-loops it over a population. The tests compare it with the Numba kernel
-:func:`sim.kernels.customer_step` on small populations: states must agree
-exactly, tallies to 1e-12. The per-agent Mesa model of the benchmarks reuses
-:func:`step_customer`.
+:func:`advance` applies one step to one customer (any object with the attributes
+:data:`FIELDS`) with Python floats and ``math``, in the order the model documents
+(docs/ODD.md); :func:`step_customer` applies it to customer ``i`` of the
+population arrays and :func:`customer_step` loops that over a population. The
+tests compare it with the Numba kernel :func:`sim.kernels.customer_step` on
+small populations: states must agree exactly, tallies to 1e-12. The per-agent
+Mesa model of the benchmarks (:mod:`sim.agents`) calls :func:`advance` on its
+agents.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,7 +70,7 @@ def choose(firm, current, shared, adopted, phi, w, alpha, par, r) -> int:
     for wgt in weights:
         total += wgt
     target, acc = r * total, 0.0
-    for m, wgt in zip(alive, weights):
+    for m, wgt in zip(alive, weights, strict=True):
         acc += wgt
         if target < acc:
             return m
@@ -78,24 +81,91 @@ def clip01(x: float) -> float:
     return min(1.0, max(0.0, x))
 
 
-def step_customer(i: int, key: int, par, firm, interv, traits, state, small, provider, tenure,
-                  tally, seg_tally) -> None:
-    """One step for customer ``i``; mutates the arrays and adds to ``tally``/``seg_tally``."""
+#: The attributes of one customer that :func:`advance` reads and writes: traits,
+#: state, small integers (rows of the population arrays, in their order), provider
+#: and tenure.
+TRAIT_FIELDS = ("literacy", "human_pref", "affinity", "privacy", "alpha0")
+STATE_FIELDS = ("trust", "engagement", "satisfaction", "freedom", "influence", "fairness", "alpha")
+SMALL_FIELDS = ("shared", "adopted", "score", "form", "segment")
+FIELDS = (*TRAIT_FIELDS, *STATE_FIELDS, *SMALL_FIELDS, "provider", "tenure")
+
+
+@dataclass(slots=True)
+class Customer:
+    """One customer as plain Python scalars (floats hold float32 values, as stored)."""
+
+    literacy: float = 0.0
+    human_pref: float = 0.0
+    affinity: float = 0.0
+    privacy: float = 0.0
+    alpha0: float = 0.0
+    trust: float = 0.0
+    engagement: float = 0.0
+    satisfaction: float = 0.0
+    freedom: float = 0.0
+    influence: float = 0.0
+    fairness: float = 0.0
+    alpha: float = 0.0
+    shared: int = 0
+    adopted: int = 0
+    score: int = 0
+    form: int = 0
+    segment: int = 0
+    provider: int = K.NO_FIRM
+    tenure: int = 0
+
+
+def load_customer(c, i: int, traits, state, small, provider, tenure):
+    """Copy customer ``i`` of the population arrays into the attributes of ``c``; returns ``c``."""
+    for row, name in enumerate(TRAIT_FIELDS):
+        setattr(c, name, float(traits[row, i]))
+    for row, name in enumerate(STATE_FIELDS):
+        setattr(c, name, float(state[row, i]))
+    for row, name in enumerate(SMALL_FIELDS):
+        setattr(c, name, int(small[row, i]))
+    c.provider = int(provider[i])
+    c.tenure = int(tenure[i])
+    return c
+
+
+def store_customer(c, i: int, state, small, provider, tenure) -> None:
+    """Write the state of ``c`` back into customer ``i`` of the arrays (traits do not change)."""
+    for row, name in enumerate(STATE_FIELDS):
+        state[row, i] = getattr(c, name)
+    for row, name in enumerate(SMALL_FIELDS):
+        small[row, i] = getattr(c, name)
+    provider[i] = c.provider
+    tenure[i] = c.tenure
+
+
+def f32(x: float) -> float:
+    """``x`` rounded to float32, as storing it in the state arrays does."""
+    return float(np.float32(x))
+
+
+def advance(c, u, par, firm, interv, tally, seg_tally) -> None:
+    """One step for one customer: the rules of the model, in order.
+
+    ``c`` is any object with the attributes :data:`FIELDS` (a :class:`Customer`,
+    or a Mesa agent in :mod:`sim.agents`); its state attributes are updated,
+    rounded to float32 as the arrays store them. ``u(stream)`` returns the
+    customer's uniform of a random stream for this step. Adds the customer's
+    contributions to ``tally`` (F, N_FIRM_TALLY) and ``seg_tally`` (S, N_SEG_TALLY).
+    """
     P = par
-    u = lambda stream: uniform(key, i, stream)  # noqa: E731
-    j = int(provider[i])
-    phi = float(traits[K.HUMAN_PREF, i])
-    w = float(traits[K.AFFINITY, i])
-    tau = float(state[K.TRUST, i])
-    eng = float(state[K.ENGAGEMENT, i])
-    sat = float(state[K.SATISFACTION, i])
-    free = float(state[K.FREEDOM, i])
-    infl = float(state[K.INFLUENCE, i])
-    fair = float(state[K.FAIRNESS, i])
-    shared = int(small[K.SHARED, i])
-    adopted = int(small[K.ADOPTED, i])
+    j = c.provider
+    phi = c.human_pref
+    w = c.affinity
+    tau = c.trust
+    eng = c.engagement
+    sat = c.satisfaction
+    free = c.freedom
+    infl = c.influence
+    fair = c.fairness
+    shared = c.shared
+    adopted = c.adopted
     # 1. adoption
-    if not adopted and traits[K.LITERACY, i] >= P[K.P_LIT_THRESHOLD] and u(K.R_ADOPT) < P[K.P_ADOPT_PROB]:
+    if not adopted and c.literacy >= P[K.P_LIT_THRESHOLD] and u(K.R_ADOPT) < P[K.P_ADOPT_PROB]:
         adopted = 1
     contacted = human = wants = pushed = noticed = False
     effort = 0.0
@@ -140,12 +210,12 @@ def step_customer(i: int, key: int, par, firm, interv, traits, state, small, pro
         fair += P[K.P_FAIR_RATE] * (target - fair)
         if fair < 0.5:
             tau -= P[K.P_FAIR_TRUST] * (0.5 - fair) * tau
-        form = int(small[K.FORM, i])
+        form = c.form
         if form < interv.shape[1]:
             eng += w * interv[j, form] * (1.0 - eng)
         tau, eng = clip01(tau), clip01(eng)
-        shared = 1 if tau > traits[K.PRIVACY, i] else 0
-    alpha = (float(traits[K.ALPHA0, i]) * (1.0 + P[K.P_ALPHA_COMMODITY] * P[K.P_COMMODITY])
+        shared = 1 if tau > c.privacy else 0
+    alpha = (c.alpha0 * (1.0 + P[K.P_ALPHA_COMMODITY] * P[K.P_COMMODITY])
              * (1.0 - P[K.P_ALPHA_ENG] * eng) * (1.0 - P[K.P_ALPHA_TRUST] * tau))
     review = j == K.NO_FIRM
     if not review:
@@ -157,19 +227,18 @@ def step_customer(i: int, key: int, par, firm, interv, traits, state, small, pro
         if k != j:
             if j != K.NO_FIRM:
                 tally[j, K.T_CHURN] += 1
-            tenure[i] = 0
+            c.tenure = 0
             shared = 0
             tau = float(P[K.P_TRUST_INIT])
             eng *= P[K.P_CARRY_ENG]
-    tenure[i] += 1
+    c.tenure += 1
     x = (10.0 * (P[K.P_REC_SAT] * sat + P[K.P_REC_TRUST] * tau + P[K.P_REC_ENG] * eng)
          + P[K.P_REC_OFFSET] + 0.5 + P[K.P_REC_NOISE] * (u(K.R_SCORE) + u(K.R_SCORE2) - 1.0))
     score = 10 if x >= 10 else (0 if x < 0 else int(x))
-    provider[i] = k
-    state[K.TRUST, i], state[K.ENGAGEMENT, i], state[K.SATISFACTION, i] = tau, eng, sat
-    state[K.FREEDOM, i], state[K.INFLUENCE, i], state[K.FAIRNESS, i] = free, infl, fair
-    state[K.ALPHA, i] = alpha
-    small[K.SHARED, i], small[K.ADOPTED, i], small[K.SCORE, i] = shared, adopted, score
+    c.provider = k
+    c.trust, c.engagement, c.satisfaction = f32(tau), f32(eng), f32(sat)
+    c.freedom, c.influence, c.fairness, c.alpha = f32(free), f32(infl), f32(fair), f32(alpha)
+    c.shared, c.adopted, c.score = shared, adopted, score
     if contacted:
         tally[j, K.T_CONTACTS] += 1
         tally[j, K.T_EFFORT] += effort
@@ -177,24 +246,32 @@ def step_customer(i: int, key: int, par, firm, interv, traits, state, small, pro
         tally[j, K.T_HUMAN] += human
         tally[j, K.T_NOTICED] += noticed
         tally[j, K.T_PUSHED] += pushed
-    eng32 = float(state[K.ENGAGEMENT, i])
+    eng32 = c.engagement
     diseng = 1.0 if eng32 < P[K.P_DISENGAGED_BELOW] else 0.0
     if k != K.NO_FIRM:
         row = tally[k]
         row[K.T_CUSTOMERS] += 1
-        for col, value in ((K.T_TRUST, state[K.TRUST, i]), (K.T_ENGAGEMENT, eng32),
-                           (K.T_SATISFACTION, state[K.SATISFACTION, i]), (K.T_FREEDOM, state[K.FREEDOM, i]),
-                           (K.T_INFLUENCE, state[K.INFLUENCE, i]), (K.T_FAIRNESS, state[K.FAIRNESS, i]),
-                           (K.T_ALPHA, state[K.ALPHA, i]), (K.T_TENURE, tenure[i]), (K.T_SHARED, shared),
+        for col, value in ((K.T_TRUST, c.trust), (K.T_ENGAGEMENT, eng32),
+                           (K.T_SATISFACTION, c.satisfaction), (K.T_FREEDOM, c.freedom),
+                           (K.T_INFLUENCE, c.influence), (K.T_FAIRNESS, c.fairness),
+                           (K.T_ALPHA, c.alpha), (K.T_TENURE, c.tenure), (K.T_SHARED, shared),
                            (K.T_ADOPTED, adopted), (K.T_DISENGAGED, diseng)):
             row[col] += float(value)
         row[K.T_PROMOTERS] += score >= 9
         row[K.T_DETRACTORS] += score <= 6
-    s = int(small[K.SEGMENT, i])
-    for col, value in ((K.S_COUNT, 1.0), (K.S_ENGAGEMENT, eng32), (K.S_TRUST, state[K.TRUST, i]),
+    s = c.segment
+    for col, value in ((K.S_COUNT, 1.0), (K.S_ENGAGEMENT, eng32), (K.S_TRUST, c.trust),
                        (K.S_DISENGAGED, diseng), (K.S_ADOPTED, adopted),
-                       (K.S_SATISFACTION, state[K.SATISFACTION, i])):
+                       (K.S_SATISFACTION, c.satisfaction)):
         seg_tally[s, col] += float(value)
+
+
+def step_customer(i: int, key: int, par, firm, interv, traits, state, small, provider, tenure,
+                  tally, seg_tally) -> None:
+    """One step for customer ``i`` of the arrays; mutates them and adds to ``tally``/``seg_tally``."""
+    c = load_customer(Customer(), i, traits, state, small, provider, tenure)
+    advance(c, lambda stream: uniform(key, i, stream), par, firm, interv, tally, seg_tally)
+    store_customer(c, i, state, small, provider, tenure)
 
 
 def customer_step(key, par, firm, interv, traits, state, small, provider, tenure, n_segments
