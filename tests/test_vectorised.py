@@ -1,0 +1,71 @@
+"""The NumPy-vectorised step (sim.vectorised) against the Numba kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import kernels as K
+from sim import vectorised as V
+
+from .conftest import ALL_MECHANISMS, make_model
+
+
+def _inputs(model, step):
+    model._update_market()
+    model.firms.do("decide")
+    model._set_mean_price()
+    model._fill_kernel_inputs()
+    return np.uint64(K.step_key(model.cfg.seed, step))
+
+
+def _compare_step(model, step):
+    """One step by the kernel and by NumPy from the same state: states equal, tallies close."""
+    key = _inputs(model, step)
+    a, b = model.pop.copy(), model.pop.copy()
+    K.customer_step(key, model.par, model.firm_cols, model.interv, a.traits, a.state, a.small,
+                    a.provider, a.tenure, model.bounds, model.tally, model.seg_tally)
+    tally, seg = V.customer_step(key, model.par, model.firm_cols, model.interv, b.traits, b.state,
+                                 b.small, b.provider, b.tenure, len(model.segment_names))
+    np.testing.assert_array_equal(b.provider, a.provider)
+    np.testing.assert_array_equal(b.tenure, a.tenure)
+    np.testing.assert_array_equal(b.small, a.small)
+    np.testing.assert_array_equal(b.state, a.state)
+    np.testing.assert_allclose(tally, model.tally.sum(axis=0), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(seg, model.seg_tally.sum(axis=0), rtol=1e-9, atol=1e-9)
+    return a
+
+
+@pytest.mark.parametrize("overrides", [[], ALL_MECHANISMS], ids=["default", "all_mechanisms"])
+def test_numpy_step_matches_kernel(overrides):
+    model = make_model(overrides, n=5000)
+    for t in range(1, 6):
+        model.steps = t
+        model.pop = _compare_step(model, t)
+
+
+def test_numpy_step_with_orphans_and_a_dead_firm():
+    model = make_model(ALL_MECHANISMS, n=3000)
+    model.firm_list[1].alive = False
+    model.pop.provider[model.pop.provider == 1] = K.NO_FIRM
+    model.pop.provider[::7] = K.NO_FIRM
+    model.steps = 1
+    out = _compare_step(model, 1)
+    assert not np.any(out.provider == 1)
+    assert not np.any(out.provider == K.NO_FIRM)
+
+
+def test_numpy_step_without_alive_firms():
+    model = make_model(n=500)
+    for f in model.firm_list:
+        f.alive = False
+    model.pop.provider[:] = K.NO_FIRM
+    model.steps = 1
+    out = _compare_step(model, 1)
+    assert np.all(out.provider == K.NO_FIRM)
+
+
+@pytest.mark.parametrize("stream", [K.R_ADOPT, K.R_CHOICE, K.R_SCORE2])
+def test_numpy_uniforms_have_the_kernel_bits(stream):
+    key = K.step_key(2024, 5)
+    np.testing.assert_array_equal(V.uniforms(key, 10_000, stream), K.uniforms(np.uint64(key), 10_000, stream))
