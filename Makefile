@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 ARGS ?=
 
-.PHONY: run test test-fast lint bench validate clean-venv help
+.PHONY: run test test-fast lint bench validate baseline clean-venv help
 
 help:
 	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
 	@echo "make test                                     install test extras and run the whole suite"
 	@echo "make lint                                     ruff check"
+	@echo "make baseline                                 recompute tests/data/baseline_summary.json after an intended model change"
 	@echo "make validate                                 rerun the validation cases, rewrite docs/VALIDATION.md and its figures"
 
 $(PY):
@@ -36,6 +37,11 @@ test: $(TEST_STAMP)
 
 test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(ARGS)
+
+# The stored regression baseline (default scenario, seed 0, 20,000 customers). Refresh it only
+# when the model changes on purpose, and commit the new file together with that change.
+baseline: $(TEST_STAMP)
+	$(PY) -m tests.test_reproducibility
 
 # Validation against known results (logit, price equilibrium, Bass, trust, tenure, NPS):
 # reruns the cases of tests/validation/ and regenerates docs/VALIDATION.md from
