@@ -38,8 +38,16 @@ from .config import ConfigError
 from .configure import CONF_DIR, compose_jobs, expand_sweep, from_dictconfig, to_yaml
 from .guard import RunInterrupted, check_memory, interrupts_as_exceptions
 from .model import CustomerModel
-from .output import (INCOMPLETE, RESULT, claim_folder, finish_folder, mark_incomplete, publish,
-                     write_netcdf_tmp, write_text_atomic)
+from .output import (
+    INCOMPLETE,
+    RESULT,
+    claim_folder,
+    finish_folder,
+    mark_incomplete,
+    publish,
+    write_netcdf_tmp,
+    write_text_atomic,
+)
 
 #: Hydra flags that print something and run nothing: passed through unchecked.
 INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--version", "--shell-completion", "-sc",
@@ -83,8 +91,8 @@ def execute(cfg, outdir: Path, plots: bool = True) -> Path:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         done = model.recorder.filled if model is not None else 0
-        what = str(exc) if isinstance(exc, RunInterrupted) else \
-            f"failed with {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        what = str(exc) if isinstance(exc, RunInterrupted) else f"failed with {type(exc).__name__}: {first}"
         stopped = datetime.now().isoformat(timespec="seconds")
         mark_incomplete(outdir, f"{what} after {done} of {cfg.steps} steps "
                                 f"(started {started}, stopped {stopped}, pid {os.getpid()})")
@@ -146,8 +154,8 @@ def _fix_folder(overrides: list[str], key: str, resolved: str) -> list[str]:
     user = [o for o in overrides if _key(o) == key]
     if user:
         if Path(resolved).exists() and any(Path(resolved).iterdir()):
-            raise ConfigError(f"{key} = {resolved!r} already holds files (an earlier run?): results are never "
-                              f"overwritten; choose another folder or remove it")
+            raise ConfigError(f"{key} = {resolved!r} already holds files (an earlier run?): results are "
+                              f"never overwritten; choose another folder or remove it")
         folder = resolved
     else:
         folder = _free_folder(resolved)
@@ -163,8 +171,8 @@ def prepare(argv: list[str]) -> list[str]:
     flags, overrides = _split(argv)
     for f in flags:
         if _flag_name(f) in FOREIGN_CONFIG_FLAGS:
-            raise ConfigError(f"{_flag_name(f)} is not supported: put scenario files in scenarios/ and pick one "
-                              f"with scenario=NAME")
+            raise ConfigError(f"{_flag_name(f)} is not supported: put scenario files in scenarios/ and pick "
+                              f"one with scenario=NAME")
     multirun = any(_flag_name(f) in ("-m", "--multirun") for f in flags)
     if multirun:
         other_sweeper = any(_key(o).startswith(("hydra/sweeper", "hydra.sweeper")) for o in overrides)
@@ -177,8 +185,8 @@ def prepare(argv: list[str]) -> list[str]:
         try:
             check_memory(job.config)
         except ConfigError as exc:
-            raise ConfigError(f"job {k} ({' '.join(job.overrides)}): {exc}" if len(composed) > 1 else str(exc)) \
-                from None
+            label = f"job {k} ({' '.join(job.overrides)}): " if len(composed) > 1 else ""
+            raise ConfigError(f"{label}{exc}") from None
     if not composed:
         return argv
     if multirun:

@@ -314,7 +314,6 @@ def validate(cfg: SimConfig) -> SimConfig:
     shock = cfg.market.shock
     if shock.start >= 0 and shock.end <= shock.start:
         raise ConfigError(f"market.shock.end = {shock.end} must be after market.shock.start = {shock.start}")
-    m = cfg.market
     return cfg
 
 

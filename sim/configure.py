@@ -227,7 +227,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _yaml_message(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
-    where = f"{_label(Path(mark.name))}, line {mark.line + 1}" if mark is not None and mark.name else "a config file"
+    where = "a config file"
+    if mark is not None and mark.name:
+        where = f"{_label(Path(mark.name))}, line {mark.line + 1}"
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     tag = re.search(r"tag '(tag:yaml\.org,2002:)?([^']+)'", str(exc))
     if tag and "constructor" in problem:
@@ -254,7 +256,8 @@ def _entry_message(spot: _Spot, value: Any = None, adding: bool = False) -> str:
     if adding:
         return (f"{dict_path}.{name}: new {kind}s cannot be added on the command line; "
                 f"define {kind} {name!r} in a scenario file (see scenarios/)")
-    return f"{dict_path}.{name}: no {kind} named {name!r} in this config; {kind}s are defined in scenario files"
+    return (f"{dict_path}.{name}: no {kind} named {name!r} in this config; "
+            f"{kind}s are defined in scenario files")
 
 
 def _override_value(overrides: Sequence[str], key: str) -> Any:
@@ -302,7 +305,8 @@ def explain(exc: BaseException, overrides: Sequence[str] = ()) -> str:
         return _parse_message(bad.group(1) if bad else "", top)
     inner = next((e for e in chain if getattr(e, "full_key", None)), None)
     okey = None
-    m = re.search(r"Could not override '([^']+)'", top) or re.search(r"Error merging override ([^=\s]+)=", top)
+    m = re.search(r"Could not override '([^']+)'", top) or \
+        re.search(r"Error merging override ([^=\s]+)=", top)
     if m:
         okey = m.group(1).lstrip("+~")
     if okey is not None:
@@ -369,7 +373,8 @@ def check_config_file(path: str | os.PathLike, group: str = "") -> None:
     pkg = (package if package is not None else group).replace("_group_", group)
     parts = [p for p in pkg.split(".") if p and p != "_global_"]
     if parts and parts[0] == "hydra":
-        raise ConfigError(f"{label}: @package {package} puts the file into Hydra's settings: {_HYDRA_KEYS_REFUSED}")
+        raise ConfigError(f"{label}: @package {package} puts the file into Hydra's settings: "
+                          f"{_HYDRA_KEYS_REFUSED}")
     if isinstance(data, dict):
         if not parts and "hydra" in data:
             sub = data["hydra"]

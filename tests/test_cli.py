@@ -63,7 +63,8 @@ def assert_one_line_error(err: str) -> str:
     (["baseline"], "baseline: not an override"),
     (["+firms.x._target_=os.system"], "firms.x._target_: unknown field"),
     (["--config-dir=/tmp"], "--config-dir is not supported"),
-    (["hydra.run.dir=/nonexistent/x", "market.contact_rate=-1"], "market.contact_rate = -1.0 is out of range"),
+    (["hydra.run.dir=/nonexistent/x", "market.contact_rate=-1"],
+     "market.contact_rate = -1.0 is out of range"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(in_tmp, capsys, overrides, expected):
     code, err = exit_of([*SMALL, *overrides], capsys)
@@ -76,7 +77,8 @@ def test_multirun_bad_job_exits_2_before_any_job_runs(in_tmp, capsys):
     code, err = exit_of(["-m", *SMALL, "seed=0,1", "market.contact_rate=0.5,abc"], capsys)
     assert code == 2
     msg = assert_one_line_error(err)
-    assert re.match(r"job [0-9] \(.*market.contact_rate=abc.*\): market.contact_rate = 'abc' must be a number", msg)
+    assert re.match(r"job [0-9] \(.*market.contact_rate=abc.*\): "
+                    r"market.contact_rate = 'abc' must be a number", msg)
     assert list(in_tmp.iterdir()) == []
 
 
@@ -166,8 +168,8 @@ def test_exception_mid_step_leaves_incomplete_and_no_result(tmp_path, monkeypatc
     assert not (out / RESULT).exists()
     assert not list(out.glob(".*.tmp"))
     text = (out / INCOMPLETE).read_text()
-    assert text.startswith("This run did not finish: failed with FloatingPointError: boom in step 3 after 2 of 4 "
-                           "steps")
+    assert text.startswith("This run did not finish: failed with FloatingPointError: boom in step 3 "
+                           "after 2 of 4 steps")
     assert "Traceback" in text
 
 
@@ -210,7 +212,8 @@ def test_subprocess_run_then_rerun_is_refused(tmp_path):
     assert proc.returncode == 2
     assert "already holds files" in proc.stderr and proc.stderr.count("\n") == 1
     after = (out / RESULT).stat()
-    assert (after.st_mtime_ns, after.st_size, after.st_ino) == (before.st_mtime_ns, before.st_size, before.st_ino)
+    assert (after.st_mtime_ns, after.st_size, after.st_ino) == \
+        (before.st_mtime_ns, before.st_size, before.st_ino)
 
 
 def test_subprocess_multirun_bad_job_exit_2_no_results(tmp_path):
@@ -244,8 +247,8 @@ def test_interrupted_run_leaves_no_result_and_says_why(tmp_path, sig, code):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
     name = signal.Signals(sig).name
-    assert err.strip().splitlines()[-1] == f"error: interrupted by {name}: no run.nc written (see INCOMPLETE in " \
-                                           f"the run folder)"
+    assert err.strip().splitlines()[-1] == \
+        f"error: interrupted by {name}: no run.nc written (see INCOMPLETE in the run folder)"
     assert not (out / RESULT).exists()
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
     text = (out / INCOMPLETE).read_text()

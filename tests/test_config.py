@@ -54,7 +54,7 @@ def test_every_field_documents_type_and_allowed_values():
         if tp in (int, float):
             lo, hi = f.metadata["range"]
             assert lo <= hi, path
-            assert f.metadata.get("integer", False) == (tp is int), f"{path}: integer flag disagrees with type"
+            assert f.metadata.get("integer", False) == (tp is int), f"{path}: integer flag vs type"
             default = f.default
             assert lo <= default <= hi, f"{path}: default {default} outside its own range"
         elif tp is str:
@@ -106,7 +106,8 @@ def test_unknown_firm_or_segment_name():
     ("firms.both=5", "firms.both = 5 must be a group of fields (digital, human, price"),
     ("market.adoption=3", "market.adoption = 3 must be a group of fields (innovation"),
     ("customers.segments.natives.forms=abc", "customers.segments.natives.forms = 'abc' must be a list of 4"),
-    ("firms.both.steering=sometimes", "firms.both.steering = 'sometimes' is not allowed: choose one of none, soft, hard"),
+    ("firms.both.steering=sometimes",
+     "firms.both.steering = 'sometimes' is not allowed: choose one of none, soft, hard"),
     ("firms.both.pricing=cheap", "firms.both.pricing = 'cheap' is not allowed: choose one of fixed, markup"),
 ])
 def test_wrong_type_names_field_value_and_allowed(override, expected):
@@ -140,9 +141,11 @@ def test_wrong_type_in_python_config_objects():
     ("seed=-1", "seed = -1 is out of range: allowed [0, 9223372036854775807]"),
     ("steps=0", "steps = 0 is out of range: allowed [1, 1000000]"),
     ("customers.segments.natives.alpha0=0", "customers.segments.natives.alpha0 = 0.0 is out of range"),
-    ("firms.both.intervention=[0,200,0]", "firms.both.intervention[1] = 200.0 is out of range: allowed [0, 100]"),
+    ("firms.both.intervention=[0,200,0]",
+     "firms.both.intervention[1] = 200.0 is out of range: allowed [0, 100]"),
     ("customers.segments.natives.forms=[0.5,0.5,0,0.1]", "customers.segments.natives.forms sums to 1.1"),
-    ("customers.segments.natives.forms=[1,0]", "customers.segments.natives.forms has 2 entries: allowed exactly 4"),
+    ("customers.segments.natives.forms=[1,0]",
+     "customers.segments.natives.forms has 2 entries: allowed exactly 4"),
     ("market.shock.start=5", "market.shock.end = -1 must be after market.shock.start = 5"),
 ])
 def test_out_of_range_names_field_value_and_range(override, expected):
@@ -151,8 +154,8 @@ def test_out_of_range_names_field_value_and_range(override, expected):
 
 def test_shares_must_sum_to_one():
     msg = error_of(["customers.segments.natives.share=0.9"])
-    assert msg == ("customers.segments.*.share sum to 1.4 (natives 0.9 + late_adopters 0.35 + excluded 0.15): "
-                   "allowed a sum of 1")
+    assert msg == ("customers.segments.*.share sum to 1.4 (natives 0.9 + late_adopters 0.35 + "
+                   "excluded 0.15): allowed a sum of 1")
 
 
 def test_firm_entering_after_the_horizon():

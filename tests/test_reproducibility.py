@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import xarray as xr
 
 import sim
@@ -35,6 +34,9 @@ CASE = ["scenario=disruptor", "customers.n=20000", "steps=30", "firms.disruptor.
         "market.adoption.innovation=0.05", "market.adoption.imitation=0.2",
         "market.shock.start=5", "market.shock.end=8"]
 SEED = 11
+MARKET_SUMMARY = ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption",
+                  "commoditisation")
+
 
 def _run_in_subprocess(out: Path, threads: int, cache_dir: Path | None = None) -> subprocess.Popen:
     """Run CASE in a new Python process writing ``out``; it prints its Numba thread count."""
@@ -113,8 +115,7 @@ def baseline_summary() -> dict:
         "price": _floats(last.price.values),
         "cash": _floats(last.cash.values),
         "profit_total": _floats(ds.profit.sum("step").values),
-        "market": {name: float(last[name]) for name in ("digital_expectation", "hhi", "mean_price",
-                                                          "price_sensitivity", "adoption", "commoditisation")},
+        "market": {name: float(last[name]) for name in MARKET_SUMMARY},
         "segment_engagement": _floats(last.segment_engagement.values),
         "versions": {k.removeprefix("version_"): v for k, v in ds.attrs.items() if k.startswith("version_")},
     }
