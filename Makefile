@@ -16,6 +16,7 @@ help:
 	@echo "make lint                                     ruff check"
 	@echo "make baseline                                 recompute tests/data/baseline_summary.json after an intended model change"
 	@echo "make validate                                 rerun the validation cases, rewrite docs/VALIDATION.md and its figures"
+	@echo "make bench                                    performance suite (~10 min): benchmarks/results.md and results.json"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,12 @@ baseline: $(TEST_STAMP)
 # docs/validation/VALIDATION.template.md, with its figures in docs/validation/.
 validate: $(TEST_STAMP)
 	$(PY) docs/validation/make_validation.py
+
+# Performance suite (see benchmarks/README.md): step time against customers, steps and
+# threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts.
+# Run it on a quiet machine; ARGS="--quick" for a one-minute smoke run.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py $(ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
