@@ -338,7 +338,7 @@ def explain(exc: BaseException, overrides: Sequence[str] = ()) -> str:
 # ------------------------------------------------------------ safe config files
 _HYDRA_KEYS_REFUSED = "config files are data: they may set model fields, not Hydra's own settings " \
                       "(callbacks, launchers, logging run code); pass hydra options on the command line"
-_checked: dict[tuple[str, int, int], None] = {}
+_checked: dict[tuple[str, int, int], list] = {}  # checked files -> their defaults list
 
 
 def _package_header(text: str) -> str | None:
@@ -351,18 +351,19 @@ def _package_header(text: str) -> str | None:
     return None
 
 
-def check_config_file(path: str | os.PathLike, group: str = "") -> None:
+def check_config_file(path: str | os.PathLike, group: str = "") -> list:
     """Refuse a config file that is not plain data or that reaches into ``hydra.*``.
 
     Read with ``yaml.safe_load`` (no Python tags). Refused: an ``@package`` header
     placing the file in Hydra's node, a top-level ``hydra`` key in a ``_global_``
     file, and defaults-list entries selecting Hydra's groups (``hydra/...``).
+    Returns the file's defaults list (checked files are remembered until they change).
     """
     path = Path(path)
     stat = path.stat()
     cache_key = (str(path), stat.st_mtime_ns, stat.st_size)
     if cache_key in _checked:
-        return
+        return _checked[cache_key]
     label = _label(path)
     text = path.read_text()
     try:
@@ -386,7 +387,9 @@ def check_config_file(path: str | os.PathLike, group: str = "") -> None:
                 if re.search(r"(^|[\s/@])hydra([/.@\s]|$)", str(name)):
                     raise ConfigError(f"{label}: defaults entry {name!r} selects Hydra's own config: "
                                       f"{_HYDRA_KEYS_REFUSED}")
-    _checked[cache_key] = None
+    defaults = list(data.get("defaults") or []) if isinstance(data, dict) else []
+    _checked[cache_key] = defaults
+    return defaults
 
 
 def _used_files(choices: dict[str, Any]) -> Iterable[tuple[Path, str]]:
@@ -408,9 +411,7 @@ def check_used_files(cfg: DictConfig) -> None:
         if path in seen:
             continue
         seen.add(path)
-        check_config_file(path, group)
-        data = yaml.safe_load(path.read_text())
-        for entry in (data.get("defaults") or []) if isinstance(data, dict) else []:
+        for entry in check_config_file(path, group):
             if isinstance(entry, str) and entry != "_self_":  # a plain config, relative to the group
                 target = CONF_DIR / (entry.lstrip("/") if entry.startswith("/") else f"{group}/{entry}")
                 target = target.with_suffix(".yaml")

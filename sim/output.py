@@ -1,8 +1,16 @@
 """Results: preallocated per-step records, the xarray Dataset, atomic netCDF files.
 
 Every variable carries ``long_name`` and ``units``; the resolved config is kept as
-one YAML string attribute (netCDF attributes cannot nest). Means over a firm's
-customers are NaN while the firm has no customers (missing, not zero).
+one YAML string attribute (netCDF attributes cannot nest); no attribute holds a
+time, so equal runs give identical Datasets. Means over a firm's customers are NaN
+while the firm has no customers (missing, not zero); per-contact shares are NaN in
+a step without contacts; market variables are always defined.
+
+Run folders: :func:`claim_folder` creates the ``INCOMPLETE`` marker exclusively,
+:func:`write_netcdf_tmp` writes the Dataset to a hidden temporary file,
+:func:`publish` moves it into place without ever replacing an existing file, and
+:func:`finish_folder` removes the marker. A folder holds a complete result if and
+only if it holds ``run.nc``.
 """
 
 from __future__ import annotations
