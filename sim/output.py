@@ -70,7 +70,7 @@ SEGMENT_VARS: dict[str, tuple[str, str]] = {
     "segment_trust": ("mean trust in the segment", "1"),
     "segment_satisfaction": ("mean satisfaction in the segment", "1"),
     "segment_disengaged": ("share of the segment with engagement below the threshold", "1"),
-    "segment_adoption": ("share of the segment using digital channels", "1"),
+    "adoption": ("share of the segment using digital channels", "1"),
 }
 #: (step,) variables
 MARKET_VARS: dict[str, tuple[str, str]] = {
@@ -78,7 +78,7 @@ MARKET_VARS: dict[str, tuple[str, str]] = {
     "hhi": ("Herfindahl-Hirschman index of shares", "1"),
     "mean_price": ("share-weighted mean price", "money/customer/step"),
     "price_sensitivity": ("mean price sensitivity alpha", "1/money"),
-    "adoption": ("share of customers using digital channels", "1"),
+    "adoption_total": ("share of all customers using digital channels", "1"),
     "commoditisation": ("commoditisation index (1 - spread of digital levels / commodity_spread)", "1"),
     "shock": ("shock window active", "1"),
     "unassigned": ("customers without a provider (no firm alive)", "customers"),
@@ -143,13 +143,13 @@ class Recorder:
         d["segment_trust"][i] = _div(seg[:, K.S_TRUST], sc)
         d["segment_satisfaction"][i] = _div(seg[:, K.S_SATISFACTION], sc)
         d["segment_disengaged"][i] = _div(seg[:, K.S_DISENGAGED], sc)
-        d["segment_adoption"][i] = _div(seg[:, K.S_ADOPTED], sc)
+        d["adoption"][i] = _div(seg[:, K.S_ADOPTED], sc)
         d["digital_expectation"][i] = model.expectation
         shares = d["share"][i]
         d["hhi"][i] = float(np.sum(shares**2))
         d["mean_price"][i] = model.mean_price
         d["price_sensitivity"][i] = model.mean_alpha
-        d["adoption"][i] = model.adoption
+        d["adoption_total"][i] = model.adoption
         d["commoditisation"][i] = model.commodity
         d["shock"][i] = model.shock_active
         d["unassigned"][i] = model.n - assigned

@@ -537,7 +537,7 @@ def segments_figure(ds: xr.Dataset) -> Figure:
         Not attached to pyplot; save it with ``fig.savefig(path)``.
     """
     panels = (("segment_engagement", "engagement"), ("segment_disengaged", "disengaged"),
-              ("segment_adoption", "adoption"))
+              ("adoption", "adoption"))
     fig = Figure(figsize=(10, 8.2), dpi=_DPI, layout="constrained")
     axes = fig.subplots(len(panels), 1, sharex=True)
     steps = ds["step"].values

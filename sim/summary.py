@@ -38,6 +38,6 @@ def summary_table(ds: xr.Dataset) -> str:
             f"{_fmt(float(f.nps), '7.1f')}{_fmt(float(f.trust), '7.2f')}{_fmt(float(f.engagement), '8.2f')}")
     lines += ["", f"digital expectation E {float(last.digital_expectation):.2f}, HHI {float(last.hhi):.2f}, "
               f"mean price {float(last.mean_price):.2f}, price sensitivity {float(last.price_sensitivity):.2f}, "
-              f"digital adoption {float(last.adoption) * 100:.0f}%",
+              f"digital adoption {float(last.adoption_total) * 100:.0f}%",
               "share: final market share; profit: summed over the run (money per market customer)"]
     return "\n".join(lines)

@@ -62,7 +62,7 @@ def test_dataset_invariants(small_cfg):
     # money balances: cash(t) - cash(t-1) = profit(t) = revenue - cost
     np.testing.assert_allclose(ds.profit, ds.revenue - ds.cost, atol=1e-12)
     np.testing.assert_allclose(ds.cash.diff("step"), ds.profit.isel(step=slice(1, None)), atol=1e-12)
-    for name in ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption"):
+    for name in ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption_total"):
         assert np.all(np.isfinite(ds[name]))
     assert set(np.unique(ds.quadrant)) <= {1, 2, 3, 4}
 

@@ -34,7 +34,7 @@ CASE = ["scenario=disruptor", "customers.n=20000", "steps=30", "firms.disruptor.
         "market.adoption.innovation=0.05", "market.adoption.imitation=0.2",
         "market.shock.start=5", "market.shock.end=8"]
 SEED = 11
-MARKET_SUMMARY = ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption",
+MARKET_SUMMARY = ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption_total",
                   "commoditisation")
 
 

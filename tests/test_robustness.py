@@ -108,7 +108,7 @@ def check_invariants(ds, n: int, cash0: dict[str, float]) -> None:
     assert ((nps >= -100) & (nps <= 100)).all()
     churn = ds.churn.values
     assert ((churn[np.isfinite(churn)] >= 0) & (churn[np.isfinite(churn)] <= 1)).all()
-    for name in ("hhi", "adoption", "digital_expectation", "commoditisation"):
+    for name in ("hhi", "adoption_total", "digital_expectation", "commoditisation"):
         v = ds[name].values
         assert ((v >= 0) & (v <= 1)).all(), name
     assert (ds.price.values > 0).all()

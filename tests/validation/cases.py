@@ -97,7 +97,7 @@ def run_bass(p: float, q: float, n: int = 50_000, steps: int = 50, seed: int = 0
                             f"market.adoption.innovation={p}", f"market.adoption.imitation={q}"])
     model = CustomerModel(cfg)
     model.run()
-    return dataset(model).adoption.values
+    return dataset(model).adoption_total.values
 
 
 # --------------------------------------------------------------------------- 4. trust
