@@ -91,7 +91,7 @@ def draw_population(cfg: SimConfig, rng: np.random.Generator) -> Population:
     segs = list(cfg.customers.segments.values())
     sizes = segment_sizes([s.share for s in segs], n)
     start = 0
-    for s_idx, (seg, size) in enumerate(zip(segs, sizes)):
+    for s_idx, (seg, size) in enumerate(zip(segs, sizes, strict=True)):
         sl = slice(start, start + int(size))
         start += int(size)
         if size == 0:

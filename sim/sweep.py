@@ -43,7 +43,7 @@ def load_sweep(path: str | Path) -> xr.Dataset:
     keys = sorted({k for o in overrides for k in o})
     swept = [k for k in keys if len({repr(o.get(k)) for o in overrides}) > 1]
     runs = []
-    for job, ov in zip(jobs, overrides):
+    for job, ov in zip(jobs, overrides, strict=True):
         ds = load(job).drop_encoding()
         runs.append(ds.expand_dims({k: [ov.get(k)] for k in swept}))
     # merge (not combine_by_coords): firm labels differ between scenarios and are not sorted

@@ -47,7 +47,7 @@ def test_fact1_quadrant1_exits_first(baseline_runs, disruptor_runs):
 
 
 def test_fact2_quadrant2_holds_share_without_disruptor_and_loses_it_after(baseline_runs, disruptor_runs):
-    for base, disr in zip(baseline_runs, disruptor_runs):
+    for base, disr in zip(baseline_runs, disruptor_runs, strict=True):
         at_entry = float(base.share.sel(firm="human_only", step=35))
         end_base = float(base.share.sel(firm="human_only").isel(step=-1))
         end_disr = float(disr.share.sel(firm="human_only").isel(step=-1))
@@ -169,7 +169,7 @@ def test_fact8_interventions_engage_only_customers_with_affinity_for_that_form()
         eng, form, provider = pop.state[K.ENGAGEMENT], pop.small[K.FORM], pop.provider
         at = {name: provider == model.firm_names.index(name) for name in ("community", "webinars", "none")}
 
-        def mean(firm, f):
+        def mean(firm, f, eng=eng, at=at, form=form):
             return float(eng[at[firm] & (form == f)].mean())
 
         assert mean("community", community) > mean("none", community) + 0.1
