@@ -318,29 +318,32 @@ def main(argv=None) -> int:
     # warm the project's Numba cache once, so that later workers load it
     run_worker("start", threads=2, reps=1)
     n_main = 100_000 if quick else 1_000_000
-    sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
-    steps = 5 if quick else 15
-    # 1. step time against N, 2 threads (and 10^7 alone, few steps)
+    steps = 5 if quick else 20
+    # 1. step time against N, 2 threads (10^7 alone, few steps); the main size comes in 2.
     res["scaling"] = []
-    for n in sizes:
-        r = run_worker("steps", threads=2, n=n, steps=steps if n >= 1_000_000 else 3 * steps,
-                       warmup=3, kernel_reps=steps)
+    for n in [10_000] if quick else [10_000, 100_000]:
+        r = run_worker("steps", threads=2, n=n, steps=3 * steps, warmup=3, kernel_reps=steps)
         res["scaling"].append(r)
         log(f"N={n:>10,}: model.step {r['step_ms']:.2f} ms, kernel {r['kernel_ms']:.2f} ms")
     if not (quick or args.skip_10m):
         r = run_worker("steps", threads=2, n=10_000_000, steps=3, warmup=1, kernel_reps=3)
         res["scaling"].append(r)
         log(f"N=10,000,000: model.step {r['step_ms']:.1f} ms, peak RSS {r['peak_rss_bytes'] / 2**30:.2f} GiB")
-    # 2. 1 vs 2 threads at the main size, results compared by hash
-    res["threads"] = {}
-    for th in (1, 2):
-        res["threads"][str(th)] = run_worker("steps", threads=th, n=n_main, steps=steps, warmup=3,
-                                             kernel_reps=steps)
-        log(f"{th} thread(s): model.step {res['threads'][str(th)]['step_ms']:.2f} ms")
-    res["threads_identical"] = res["threads"]["1"]["state_hash"] == res["threads"]["2"]["state_hash"]
-    # 3. the memory floor at the main size, 1 and 2 threads
-    res["floor"] = {str(th): run_worker("floor", threads=th, n=n_main, reps=30) for th in (1, 2)}
-    log(f"floor: {res['floor']['2']['floor_ms']:.2f} ms (2 threads)")
+    # 2. the main size: rounds of (2 threads, floor, 1 thread, floor), so that each step
+    # time has a memory floor measured next to it; results compared by hash
+    res["rounds"] = []
+    for i in range(1 if quick else 3):
+        rnd = {"load": _load()}
+        for th in (2, 1):
+            rnd[f"steps_{th}"] = run_worker("steps", threads=th, n=n_main, steps=steps, warmup=3,
+                                            kernel_reps=steps)
+            rnd[f"floor_{th}"] = run_worker("floor", threads=th, n=n_main, reps=30)
+        res["rounds"].append(rnd)
+        log(f"round {i + 1}: model.step {rnd['steps_2']['step_ms']:.2f} ms (2 threads), "
+            f"{rnd['steps_1']['step_ms']:.2f} ms (1 thread); floor {rnd['floor_2']['floor_ms']:.2f} ms")
+    hashes = {rnd[f"steps_{th}"]["state_hash"] for rnd in res["rounds"] for th in (1, 2)}
+    res["threads_identical"] = len(hashes) == 1
+    res["main"] = summarise_rounds(res["rounds"])
     # 4. kernel vs NumPy vs per-agent Mesa
     res["compare"] = run_worker("compare", threads=2, n_big=n_main, n_mesa=500 if quick else 2_000,
                                 steps=3 if quick else 5)
@@ -368,6 +371,26 @@ def main(argv=None) -> int:
 
 
 # ---------------------------------------------------------------------------- report
+def summarise_rounds(rounds: list[dict]) -> dict:
+    """Pool the rounds at the main size: medians over all steps, spread of round medians."""
+    out = {"n": rounds[0]["steps_2"]["n"], "steps": rounds[0]["steps_2"]["steps"]}
+    for th in (1, 2):
+        steps = [x for r in rounds for x in r[f"steps_{th}"]["step_ms_all"]]
+        per_round = [r[f"steps_{th}"]["step_ms"] for r in rounds]
+        floors = [r[f"floor_{th}"]["floor_ms"] for r in rounds]
+        out[str(th)] = {
+            "step_ms": _median(steps), "step_ms_rounds": per_round,
+            "kernel_ms": _median([r[f"steps_{th}"]["kernel_ms"] for r in rounds]),
+            "floor_ms": _median(floors), "floor_ms_rounds": floors,
+            "floor_ratio": _median([s / f for s, f in zip(per_round, floors, strict=True)]),
+            "gb_per_s": _median([r[f"floor_{th}"]["gb_per_s"] for r in rounds]),
+            "bytes_moved_per_customer": rounds[0][f"floor_{th}"]["bytes_moved"] / out["n"],
+            "state_bytes_per_customer": rounds[0][f"steps_{th}"]["state_bytes_per_customer"],
+            "peak_rss_bytes": max(r[f"steps_{th}"]["peak_rss_bytes"] for r in rounds),
+        }
+    return out
+
+
 def render(res: dict) -> str:
     m = res["machine"]
     lines = [
@@ -387,14 +410,14 @@ def render(res: dict) -> str:
         "state bytes/customer | peak RSS |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in res["scaling"]:
+    main = res["main"]
+    rows = [*res["scaling"], {"n": main["n"], **main["2"]}]
+    for r in sorted(rows, key=lambda r: r["n"]):
         lines.append(
             f"| {r['n']:,} | {r['step_ms']:.2f} | {r['kernel_ms']:.2f} | {1e6 * r['step_ms'] / r['n']:.1f} | "
             f"{r['n'] / r['step_ms'] * 1e3:.3g} | {r['state_bytes_per_customer']:.0f} | "
             f"{r['peak_rss_bytes'] / 2**30:.2f} GiB |")
-    th = res["threads"]
-    n_main = th["2"]["n"]
-    fl = res["floor"]
+    n_main = main["n"]
     c = res["compare"]
     big, small = c["big"], c["mesa"]
     k_ns = 1e6 * big["kernel_ms"] / big["n"]
@@ -403,21 +426,24 @@ def render(res: dict) -> str:
     k_small_ns = 1e6 * small["kernel_ms"] / small["n"]
     lines += [
         "",
-        f"## Threads ({n_main:,} customers)",
+        f"## Threads and the memory floor ({n_main:,} customers, {len(res['rounds'])} round(s))",
         "",
-        "| threads | model.step (ms) | kernel (ms) | memory floor (ms) | step / floor |",
-        "|---:|---:|---:|---:|---:|",
+        "| threads | model.step (ms) | per round | kernel (ms) | memory floor (ms) | step / floor |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     for t in ("1", "2"):
-        lines.append(f"| {t} | {th[t]['step_ms']:.2f} | {th[t]['kernel_ms']:.2f} | {fl[t]['floor_ms']:.2f} | "
-                     f"{th[t]['step_ms'] / fl[t]['floor_ms']:.1f} |")
+        m = main[t]
+        rounds = ", ".join(f"{x:.1f}" for x in m["step_ms_rounds"])
+        lines.append(f"| {t} | {m['step_ms']:.2f} | {rounds} | {m['kernel_ms']:.2f} | {m['floor_ms']:.2f} | "
+                     f"{m['floor_ratio']:.1f} |")
     lines += [
         "",
         f"Results identical on 1 and 2 threads (hash of all state arrays and tallies after "
-        f"{th['2']['steps'] + 3} steps): **{'yes' if res['threads_identical'] else 'NO'}**. "
-        f"Speed-up 1 → 2 threads: {th['1']['step_ms'] / th['2']['step_ms']:.2f}x. "
-        f"Floor: reads and writes the {fl['2']['bytes_moved'] / n_main:.0f} bytes per customer the step "
-        f"touches, {fl['2']['gb_per_s']:.1f} GB/s on 2 threads.",
+        f"{main['steps'] + 3} steps, every round): **{'yes' if res['threads_identical'] else 'NO'}**. "
+        f"Speed-up 1 → 2 threads: {main['1']['step_ms'] / main['2']['step_ms']:.2f}x. The floor "
+        f"reads and writes the {main['2']['bytes_moved_per_customer']:.0f} bytes per customer that the "
+        f"step touches ({main['2']['gb_per_s']:.1f} GB/s on 2 threads); step / floor is the median of "
+        "the rounds' ratios, each floor measured next to its step time.",
         "",
         "## Against the same step in NumPy and in Mesa (one agent per customer)",
         "",
