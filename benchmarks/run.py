@@ -289,7 +289,7 @@ def _git_rev() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "sim", "benchmarks"], cwd=ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "sim", "benchmarks"], cwd=ROOT,
                                capture_output=True, text=True).stdout.strip()
         return rev + ("+dirty" if dirty else "")
     except OSError:
