@@ -391,6 +391,42 @@ def summarise_rounds(rounds: list[dict]) -> dict:
     return out
 
 
+def render_summary(res: dict) -> str:
+    """The targets of the performance issue against this run (a Markdown table)."""
+    main, c = res["main"], res["compare"]
+    big, small = c["big"], c["mesa"]
+    k_ns = 1e6 * big["kernel_ms"] / big["n"]
+    ten = [r for r in res["scaling"] if r["n"] >= 10_000_000]
+    m2, m1 = main["2"], main["1"]
+    cached = res["start_cached"]
+    rows = [
+        "| measure | target | this run |",
+        "|---|---|---|",
+        f"| {main['n']:,} customers, 5 firms, every mechanism: `model.step`, 2 threads | ≤ 15 ms (stretch 8) | "
+        f"**{m2['step_ms']:.1f} ms** median (rounds {', '.join(f'{x:.1f}' for x in m2['step_ms_rounds'])}) |",
+        f"| same, 1 thread | reported | {m1['step_ms']:.1f} ms; results identical to 2 threads: "
+        f"{'yes' if res['threads_identical'] else 'NO'} |",
+        f"| step time / memory floor (a read-and-write pass over the same arrays) | ≤ 5 | "
+        f"**{m2['floor_ratio']:.1f}** (floor {m2['floor_ms']:.1f} ms) |",
+        f"| per customer-step, against Mesa with one agent per customer | ≥ 300× faster | "
+        f"**{1e6 * small['mesa_ms'] / small['n'] / k_ns:,.0f}×** |",
+        f"| per customer-step, against the same step vectorised in NumPy | ≥ 5× faster | "
+        f"**{1e6 * big['numpy_ms'] / big['n'] / k_ns:.0f}×** |",
+        f"| state memory per customer | ≤ 96 bytes | **{m2['state_bytes_per_customer']:.0f} bytes** |",
+    ]
+    if ten:
+        t = ten[0]
+        rows.append(f"| 10,000,000 customers | run on 24 GiB, linear in N | {t['step_ms']:.0f} ms per step "
+                    f"({1e6 * t['step_ms'] / t['n']:.1f} ns per customer-step), peak RSS "
+                    f"{t['peak_rss_bytes'] / 2**30:.2f} GiB |")
+    rows += [
+        f"| 10,000 customers × 120 steps in a warm process | < 0.5 s | **{cached['warm_run_s']:.2f} s** |",
+        f"| fresh process: compile / load cached kernels | cached across processes | "
+        f"{res['start_cold']['first_run_s']:.1f} s / {cached['first_run_s']:.1f} s |",
+    ]
+    return "\n".join(rows) + "\n"
+
+
 def render(res: dict) -> str:
     m = res["machine"]
     lines = [
@@ -404,6 +440,9 @@ def render(res: dict) -> str:
         "Market: disruptor scenario, 5 firms from the start, every mechanism on "
         "(`benchmarks/run.py` BENCH_OVERRIDES). Medians over repeated steps; 2 threads unless said.",
         "",
+        "## Against the targets",
+        "",
+        render_summary(res),
         "## Step time against the number of customers",
         "",
         "| customers | model.step (ms) | kernel (ms) | ns per customer-step | customer-steps/s | "
