@@ -187,7 +187,7 @@ def test_fact9_shock_moves_customers_to_digital_and_hurts_quadrant2_most():
         shock = _run("shock", seed)
         calm = _run("shock", seed, "market.shock.start=-1", "market.shock.end=-1")
         assert int(shock.shock.sum()) == 12 and int(calm.shock.sum()) == 0
-        assert float(shock.adoption.sel(step=40)) > float(calm.adoption.sel(step=40)) + 0.1
+        assert float(shock.adoption_total.sel(step=40)) > float(calm.adoption_total.sel(step=40)) + 0.1
         during = shock.human_contacts.sel(step=30) - calm.human_contacts.sel(step=30)
         assert float(during.max()) < -0.2
         loss = (shock.share - calm.share).isel(step=-1).drop_sel(firm="neither")
