@@ -16,7 +16,8 @@ How the step kernel is made fast (measured in benchmarks/, log in
 benchmarks/README.md): per-firm quantities are tabulated once per step; each
 block of customers goes through one vectorised, branch-free pass (SIMD hashing
 and arithmetic) whose results live in stack buffers, then short scalar passes
-for the rare reviews and for the tallies. The arithmetic is the reference's,
+for the rare reviews and for the tallies; threads take chunks from an atomic
+counter, so a thread slowed by other work on its core does less of the step. The arithmetic is the reference's,
 operation for operation, so results are bit-identical to :mod:`sim.reference`.
 """
 
@@ -199,6 +200,8 @@ FT_H, FT_FAIR, FT_STEER, FT_HARD, FT_AVAIL, FT_IV = 16, 17, 18, 19, 20, 21
 #: Customers per block. The vectorised pass writes a block's results to stack
 #: buffers (about 64 bytes per customer), which must stay in the L1 cache.
 BLOCK = 256
+#: Parallel calls of :func:`_work` per step (at least the number of threads).
+N_WORKERS = 256
 
 # Bits of the per-customer flags the vectorised pass leaves for the scalar passes.
 B_CONTACTED, B_WANTS, B_HUMAN, B_NOTICED, B_PUSHED, B_PENDING = 1, 2, 4, 8, 16, 32
@@ -616,6 +619,45 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
             cnt[_UC_SEGMENT * n1 + sg * _U4 + (diseng | (adopted << _U1))] += 1
 
 
+@intrinsic
+def _take_next(typingctx, counter):
+    """Atomically add 1 to ``counter[0]`` (int64) and return its previous value."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        return builder.atomic_rmw("add", ary.data, context.get_constant(types.int64, 1), "seq_cst")
+
+    return types.int64(counter), codegen
+
+
+@njit
+def _work(next_chunk, key, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
+          seg_tally):
+    """One thread's share of a step: take the next chunk until none is left.
+
+    Chunks go to whichever thread is free (an atomic counter), so a thread slowed by
+    other work on its core does less of the step; what a chunk computes and where it
+    writes its tallies do not depend on the thread, so results stay identical.
+    """
+    n_chunks = bounds.shape[0] - 1
+    c = _take_next(next_chunk)
+    if c >= n_chunks:
+        return
+    n_firms = firm.shape[0]
+    util = np.empty(n_firms)
+    acc = np.empty((n_firms + 1 + seg_tally.shape[1]) * N_ACC)
+    cnt = np.empty((n_firms + 1) * C_SEGMENT + 4 * seg_tally.shape[1], np.int64)
+    while c < n_chunks:
+        acc[:] = 0.0
+        cnt[:] = 0
+        _chunk(key, bounds[c], bounds[c + 1], par, ft, firm, traits, state, small, provider, tenure,
+               acc, cnt, util)
+        _finish_tally(acc, cnt, tally[c], seg_tally[c])
+        c = _take_next(next_chunk)
+
+
 @njit
 def _finish_tally(acc, cnt, tal, stal):
     """Turn a chunk's accumulators (see ``A_*``, ``C_*``) into its tally rows."""
@@ -690,20 +732,17 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     / engagement / freedom / fairness, interventions, data sharing, price
     sensitivity, switching review and logit choice, tenure, recommendation score,
     tallies (the specification is :func:`sim.reference.step_customer`; how the
-    work is split into passes is described in :func:`_chunk`).
+    work is split into passes is described in :func:`_chunk`, how chunks are
+    shared between threads in :func:`_work`).
     """
-    n_chunks = bounds.shape[0] - 1
-    n_firms = firm.shape[0]
-    n_segs = seg_tally.shape[1]
     key = np.uint64(key)
     ft = _firm_table(par, firm, interv)
-    for c in prange(n_chunks):
-        util = np.empty(n_firms)
-        acc = np.zeros((n_firms + 1 + n_segs) * N_ACC)
-        cnt = np.zeros((n_firms + 1) * C_SEGMENT + 4 * n_segs, np.int64)
-        _chunk(key, bounds[c], bounds[c + 1], par, ft, firm, traits, state, small, provider, tenure,
-               acc, cnt, util)
-        _finish_tally(acc, cnt, tally[c], seg_tally[c])
+    next_chunk = np.zeros(1, np.int64)
+    # N_WORKERS calls are split statically over the threads; the first call on each
+    # thread works until the chunks run out, the others return at once
+    for _ in prange(N_WORKERS):
+        _work(next_chunk, key, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
+              seg_tally)
 
 
 @njit(parallel=True, cache=True)
