@@ -159,16 +159,10 @@ def _utility(firm, m, current, shared, adopted, phi, w, alpha, par):
 
 
 @njit(inline="always")
-def _choose(firm, current, shared, adopted, phi, w, alpha, par, r, util):
-    """Multinomial logit choice among alive firms (max-subtracted), one uniform ``r``."""
+def _logit_draw(firm, util, umax, r):
+    """Inverse-CDF draw with uniform ``r`` from the utilities ``util`` of the alive firms
+    (max-subtracted with ``umax``, so exp never overflows); ``NO_FIRM`` if none is alive."""
     n_firms = firm.shape[0]
-    umax = -np.inf
-    for m in range(n_firms):
-        if firm[m, F_ALIVE] > 0.0:
-            u = _utility(firm, m, current, shared, adopted, phi, w, alpha, par)
-            util[m] = u
-            if u > umax:
-                umax = u
     total = 0.0
     for m in range(n_firms):
         if firm[m, F_ALIVE] > 0.0:
@@ -184,6 +178,20 @@ def _choose(firm, current, shared, adopted, phi, w, alpha, par, r, util):
             if target < acc:
                 return m
     return last
+
+
+@njit(inline="always")
+def _choose(firm, current, shared, adopted, phi, w, alpha, par, r, util):
+    """Multinomial logit choice among alive firms (max-subtracted), one uniform ``r``."""
+    n_firms = firm.shape[0]
+    umax = -np.inf
+    for m in range(n_firms):
+        if firm[m, F_ALIVE] > 0.0:
+            u = _utility(firm, m, current, shared, adopted, phi, w, alpha, par)
+            util[m] = u
+            if u > umax:
+                umax = u
+    return _logit_draw(firm, util, umax, r)
 
 
 @njit(inline="always")
@@ -282,21 +290,7 @@ def _choose_table(firm, ft, current, shared, adopted, phi, w, alpha, par, r, uti
             util[m] = u
             if u > umax:
                 umax = u
-    total = 0.0
-    for m in range(n_firms):
-        if firm[m, F_ALIVE] > 0.0:
-            util[m] = math.exp(util[m] - umax)
-            total += util[m]
-    target = r * total
-    acc = 0.0
-    last = NO_FIRM
-    for m in range(n_firms):
-        if firm[m, F_ALIVE] > 0.0:
-            acc += util[m]
-            last = m
-            if target < acc:
-                return m
-    return last
+    return _logit_draw(firm, util, umax, r)
 
 
 @intrinsic

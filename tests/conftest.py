@@ -31,3 +31,16 @@ def small_cfg():
 def make_model(overrides=(), n=2000, steps=12, seed=0) -> CustomerModel:
     cfg = compose_config(["scenario=baseline", f"customers.n={n}", f"steps={steps}", f"seed={seed}", *overrides])
     return CustomerModel(cfg)
+
+
+def step_inputs(model, step):
+    """Run a step's market and firm phases and fill the kernel inputs; return the step key."""
+    import numpy as np
+
+    from sim import kernels as K
+
+    model._update_market()
+    model.firms.do("decide")
+    model._set_mean_price()
+    model._fill_kernel_inputs()
+    return np.uint64(K.step_key(model.cfg.seed, step))

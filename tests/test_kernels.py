@@ -9,14 +9,7 @@ from sim import kernels as K
 from sim import reference as R
 
 from .conftest import ALL_MECHANISMS, make_model
-
-
-def _inputs(model, step):
-    model._update_market()
-    model.firms.do("decide")
-    model._set_mean_price()
-    model._fill_kernel_inputs()
-    return np.uint64(K.step_key(model.cfg.seed, step))
+from .conftest import step_inputs as _inputs
 
 
 def _compare_step(model, step):
