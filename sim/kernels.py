@@ -23,9 +23,11 @@ operation for operation, so results are bit-identical to :mod:`sim.reference`.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -71,13 +73,20 @@ N_SEG_TALLY = 6
 (R_ADOPT, R_CONTACT, R_WANT_HUMAN, R_STEER, R_NOTICE, R_AVAIL, R_REVIEW, R_CHOICE, R_SCORE,
  R_SCORE2) = range(10)
 
+N_STREAMS = 10
+
 MASK64 = (1 << 64) - 1
+MASK32 = (1 << 32) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 _GOLD = np.uint64(GOLDEN)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+_S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
+#: The 32-bit hash of the draws ("triple32", C. Wellons' hash-prospector): three
+#: rounds of (xor-shift, multiply) and a final xor-shift. A bijection of 32-bit words.
+HASH32_ROUNDS = ((17, 0xED5AD4BB), (11, 0xAC4C1B51), (15, 0x31848BAB))
+HASH32_LAST = 14
+UNIT_BITS = 24  #: bits of a uniform: u = (hash >> 8) * 2**-24, exact in float32 and float64
 
 
 def mix64(z: int) -> int:
@@ -93,6 +102,20 @@ def step_key(seed: int, step: int) -> int:
     return mix64(mix64(seed) ^ ((step + 2) * GOLDEN & MASK64))
 
 
+@functools.lru_cache(maxsize=4096)
+def stream_key(key: int, stream: int) -> int:
+    """The 32-bit key of ``stream`` under a step ``key``: the high half of a SplitMix64 hash."""
+    return mix64(int(key) ^ ((int(stream) + 1) * GOLDEN & MASK64)) >> 32
+
+
+def hash32(x: int) -> int:
+    """The draw hash on a Python int (the pure-Python twin of ``_draw``)."""
+    x &= MASK32
+    for shift, mult in HASH32_ROUNDS:
+        x = ((x ^ (x >> shift)) * mult) & MASK32
+    return x ^ (x >> HASH32_LAST)
+
+
 @njit(inline="always")
 def _mix(z):
     z = (z ^ (z >> _S30)) * _M1
@@ -100,24 +123,57 @@ def _mix(z):
     return z ^ (z >> _S31)
 
 
-@njit(inline="always")
-def _base(key, i):
-    return _mix(key + np.uint64(i) * _GOLD)
+@njit(cache=True)
+def _stream_keys(key):
+    """The 32-bit keys of all streams under a step ``key`` (see :func:`stream_key`)."""
+    ks = np.empty(N_STREAMS, np.uint32)
+    for s in range(N_STREAMS):
+        ks[s] = np.uint32(_mix(np.uint64(key) ^ (np.uint64(s + 1) * _GOLD)) >> _S32)
+    return ks
+
+
+def _i32(v: int) -> ir.Constant:
+    return ir.Constant(ir.IntType(32), v - (1 << 32) if v >= 1 << 31 else v)
+
+
+@intrinsic
+def _draw(typingctx, x):
+    """The uniform in [0, 1) of a 32-bit counter ``x`` (customer index + stream key).
+
+    Written in LLVM IR so that every operation stays 32 bits wide: Numba widens
+    uint32 arithmetic to 64 bits, and 64-bit multiplies have no vector instruction
+    before AVX-512 (the block pass would not be vectorised). The top 24 bits of the
+    hash, as a signed 32-bit int, convert exactly to float64 with one instruction.
+    """
+    if x != types.uint32:
+        return None
+
+    def codegen(context, builder, sig, args):
+        (v,) = args
+        for shift, mult in HASH32_ROUNDS:
+            v = builder.xor(v, builder.lshr(v, _i32(shift)))
+            v = builder.mul(v, _i32(mult))
+        v = builder.xor(v, builder.lshr(v, _i32(HASH32_LAST)))
+        v = builder.lshr(v, _i32(32 - UNIT_BITS))
+        d = builder.sitofp(v, ir.DoubleType())
+        return builder.fmul(d, ir.Constant(ir.DoubleType(), 2.0 ** -UNIT_BITS))
+
+    return types.float64(types.uint32), codegen
 
 
 @njit(inline="always")
-def _uniform(base, stream):
-    """A uniform in [0, 1) from a customer's base hash and a stream number."""
-    z = _mix(base + np.uint64(stream + 1) * _GOLD)
-    return np.float64(z >> _S11) * _TO_UNIT
+def _uniform(i, k):
+    """The uniform of customer ``i`` in the stream with 32-bit key ``k``."""
+    return _draw(np.uint32(np.uint32(i) + k))
 
 
 @njit
 def uniforms(key, n, stream):
     """The uniforms of ``stream`` for customers ``0..n-1`` under ``key`` (for tests)."""
+    k = _stream_keys(key)[stream]
     out = np.empty(n)
     for i in range(n):
-        out[i] = _uniform(_base(np.uint64(key), i), stream)
+        out[i] = _uniform(i, k)
     return out
 
 
@@ -203,7 +259,7 @@ def _clip01(x):
 # Columns of the per-firm table (row 0: no firm, row m + 1: firm m). The columns
 # DX, EMO, GATE and UD hold 4 entries each, indexed by s = 2 * shared + adopted.
 FT_DX, FT_EMO, FT_GATE, FT_UD = 0, 4, 8, 12
-FT_H, FT_FAIR, FT_STEER, FT_HARD, FT_AVAIL, FT_IV = 16, 17, 18, 19, 20, 21
+FT_H, FT_FAIR, FT_STEER, FT_NOTICE, FT_AVAIL, FT_IV = 16, 17, 18, 19, 20, 21
 
 #: Customers per block. The vectorised pass writes a block's results to stack
 #: buffers (about 64 bytes per customer), which must stay in the L1 cache.
@@ -263,7 +319,8 @@ def _firm_table(par, firm, interv):
         row[FT_FAIR] = _clip01(1.0 - par[P_FAIR_SLOPE] * (firm[m, F_PRICE] / par[P_MEAN_PRICE] - 1.0))
         # "mode != none and u < p" is "u < p" with p = 0 without steering (u >= 0)
         row[FT_STEER] = firm[m, F_STEER_P] if firm[m, F_STEER_MODE] != STEER_NONE else 0.0
-        row[FT_HARD] = 1.0 if firm[m, F_STEER_MODE] == STEER_HARD else 0.0
+        # a hard-steered customer always notices: u < 1 holds for every draw u
+        row[FT_NOTICE] = 1.0 if firm[m, F_STEER_MODE] == STEER_HARD else par[P_NOTICE_SOFT]
         row[FT_AVAIL] = firm[m, F_AVAIL]
         for f in range(n_forms):
             row[FT_IV + f] = interv[m, f]
@@ -340,27 +397,40 @@ def _prefer_512(typingctx):
 
 
 @njit
-def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, acc, cnt, util):
+def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, acc, cnt, util):
     """The step of customers ``lo:hi``, block by block, adding to the chunk's accumulators.
 
     Per block of at most ``BLOCK`` customers:
 
-    1. vectorised and branch-free: every phase except the review and choice; each
+    1. scalar: the firm-table entries of each customer's provider are copied to
+       stack buffers (a gather; vector gathers are slow on many CPUs, and LLVM then
+       declines to vectorise the whole pass).
+    2. vectorised and branch-free: every phase except the review and choice; each
        conditional update of the reference is a select; every uniform a customer
        might need is drawn (draws are pure functions of the counter, so an unused
        draw changes nothing). Results go to stack buffers, assuming the customer
        stays; customers without a provider, or whose review draw is below the
        hazard bound, are flagged pending.
-    2. scalar, pending customers only (about 6%, listed first by a branch-free
+    3. scalar, pending customers only (about 6%, listed first by a branch-free
        compaction): review, logit choice, and the reset of those who switch.
-    3. the new state is copied out.
-    4. scalar: service tallies at the serving firm, state tallies at the final
+    4. the new state is copied out.
+    5. scalar: service tallies at the serving firm, state tallies at the final
        provider and segment.
 
     Arrays are indexed with unsigned integers: Numba then emits no negative-index
     wraparound, which would cost a compare and a select per access.
     """
     _prefer_512()
+    g_dx0 = _stack_array(BLOCK, np.float64)
+    g_dx1 = _stack_array(BLOCK, np.float64)
+    g_emo0 = _stack_array(BLOCK, np.float64)
+    g_emo1 = _stack_array(BLOCK, np.float64)
+    g_h = _stack_array(BLOCK, np.float64)
+    g_steer = _stack_array(BLOCK, np.float64)
+    g_notice = _stack_array(BLOCK, np.float64)
+    g_avail = _stack_array(BLOCK, np.float64)
+    g_fair = _stack_array(BLOCK, np.float64)
+    g_iv = _stack_array(BLOCK, np.float64)
     tau64 = _stack_array(BLOCK, np.float64)
     eng64 = _stack_array(BLOCK, np.float64)
     sat64 = _stack_array(BLOCK, np.float64)
@@ -397,10 +467,19 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
     n_forms = np.int64(ft.shape[1] - FT_IV - 1)
     n1 = np.uint64(ft.shape[0])
     ftf = ft.ravel()
+    k_adopt = ks[R_ADOPT]
+    k_contact = ks[R_CONTACT]
+    k_want = ks[R_WANT_HUMAN]
+    k_steer = ks[R_STEER]
+    k_notice = ks[R_NOTICE]
+    k_avail = ks[R_AVAIL]
+    k_review = ks[R_REVIEW]
+    k_choice = ks[R_CHOICE]
+    k_score = ks[R_SCORE]
+    k_score2 = ks[R_SCORE2]
     thr = par[P_LIT_THRESHOLD]
     p_adopt = par[P_ADOPT_PROB]
     p_contact = par[P_CONTACT]
-    notice = par[P_NOTICE_SOFT]
     e = par[P_EXPECTATION]
     hexp = par[P_HUMAN_EXP]
     thum = par[P_TRUST_HUMAN]
@@ -430,16 +509,28 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
     for b0 in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - b0)
         ub = np.uint64(b0)
-        kb = key + ub * _GOLD
-        # ---- 1. vectorised pass
+        # ---- 1. firm-table entries of each customer's provider (row 0: none)
         for t in range(nb):
-            ut = np.uint64(t)
-            ix = ub + ut
-            base = _mix(kb + ut * _GOLD)
+            ix = ub + np.uint64(t)
             j = np.int64(provider[ix])
             prov0[t] = j
-            has = j != NO_FIRM
             row = np.uint64(j + 1) * nt
+            rs0 = row + np.uint64(2 * np.int64(shared_[ix]))
+            g_dx0[t] = ftf[rs0 + np.uint64(FT_DX)]
+            g_dx1[t] = ftf[rs0 + np.uint64(FT_DX + 1)]
+            g_emo0[t] = ftf[rs0 + np.uint64(FT_EMO)]
+            g_emo1[t] = ftf[rs0 + np.uint64(FT_EMO + 1)]
+            g_h[t] = ftf[row + np.uint64(FT_H)]
+            g_steer[t] = ftf[row + np.uint64(FT_STEER)]
+            g_notice[t] = ftf[row + np.uint64(FT_NOTICE)]
+            g_avail[t] = ftf[row + np.uint64(FT_AVAIL)]
+            g_fair[t] = ftf[row + np.uint64(FT_FAIR)]
+            g_iv[t] = ftf[row + np.uint64(FT_IV) + np.uint64(form_[ix])]
+        # ---- 2. vectorised pass
+        for t in range(nb):
+            ix = ub + np.uint64(t)
+            i32 = np.uint32(ix)
+            has = prov0[t] != NO_FIRM
             phi = np.float64(phi_[ix])
             w = np.float64(w_[ix])
             tau = np.float64(tau_[ix])
@@ -451,17 +542,16 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
             shared = np.int64(shared_[ix])
             adopted = np.int64(adopted_[ix])
             # adoption
-            adopted = adopted | ((adopted == 0) & (lit_[ix] >= thr) & (_uniform(base, R_ADOPT) < p_adopt))
-            s = np.uint64(2 * shared + adopted)
-            dx = ftf[row + np.uint64(FT_DX) + s]
-            emo = ftf[row + np.uint64(FT_EMO) + s]
-            h = ftf[row + np.uint64(FT_H)]
+            adopted = adopted | ((adopted == 0) & (lit_[ix] >= thr) & (_uniform(i32, k_adopt) < p_adopt))
+            dx = g_dx1[t] if adopted != 0 else g_dx0[t]
+            emo = g_emo1[t] if adopted != 0 else g_emo0[t]
+            h = g_h[t]
             # contact and channel
-            contacted = has & (_uniform(base, R_CONTACT) < p_contact)
-            wants = contacted & ((adopted == 0) | (_uniform(base, R_WANT_HUMAN) < phi))
-            steered = wants & (_uniform(base, R_STEER) < ftf[row + np.uint64(FT_STEER)])
-            noticed = steered & ((ftf[row + np.uint64(FT_HARD)] > 0.0) | (_uniform(base, R_NOTICE) < notice))
-            human = wants & (not steered) & (_uniform(base, R_AVAIL) < ftf[row + np.uint64(FT_AVAIL)])
+            contacted = has & (_uniform(i32, k_contact) < p_contact)
+            wants = contacted & ((adopted == 0) | (_uniform(i32, k_want) < phi))
+            steered = wants & (_uniform(i32, k_steer) < g_steer[t])
+            noticed = steered & (_uniform(i32, k_notice) < g_notice[t])
+            human = wants & (not steered) & (_uniform(i32, k_avail) < g_avail[t])
             pushed = wants & (not human)
             # experience and disconfirmation
             q = h if human else dx
@@ -488,12 +578,11 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
             if not noticed:
                 free_c = free_c + recov * (1.0 - free_c)
             # fairness, interventions, clipping, data sharing
-            fair_c = fair + frate * (ftf[row + np.uint64(FT_FAIR)] - fair)
+            fair_c = fair + frate * (g_fair[t] - fair)
             if fair_c < 0.5:
                 tau_c = tau_c - ftrust * (0.5 - fair_c) * tau_c
-            form = np.int64(form_[ix])
-            if form < n_forms:
-                eng_c = eng_c + w * ftf[row + np.uint64(FT_IV) + np.uint64(form)] * (1.0 - eng_c)
+            if np.int64(form_[ix]) < n_forms:
+                eng_c = eng_c + w * g_iv[t] * (1.0 - eng_c)
             tau_c = _clip01(tau_c)
             eng_c = _clip01(eng_c)
             if has:
@@ -504,11 +593,11 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
                 infl = infl_c
                 fair = fair_c
                 shared = 1 if tau_c > priv_[ix] else 0
-            # price sensitivity; review decided in pass 2; recommendation
+            # price sensitivity; review decided in pass 3; recommendation
             alpha = np.float64(a0_[ix]) * c1 * (1.0 - ae * eng) * (1.0 - at * tau)
-            pending = (not has) | (_uniform(base, R_REVIEW) < hz)
+            pending = (not has) | (_uniform(i32, k_review) < hz)
             x = (10.0 * (rs * sat + rt * tau + re * eng) + roff + 0.5
-                 + noise * (_uniform(base, R_SCORE) + _uniform(base, R_SCORE2) - 1.0))
+                 + noise * (_uniform(i32, k_score) + _uniform(i32, k_score2) - 1.0))
             tau64[t] = tau
             eng64[t] = eng
             sat64[t] = sat
@@ -518,13 +607,13 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
             alpha_o[t] = alpha
             shared_o[t] = shared
             adopted_o[t] = adopted
-            score_o[t] = np.int64(min(max(x, 0.0), 10.0))
+            score_o[t] = np.int32(min(max(x, 0.0), 10.0))
             tenure_o[t] = tenure[ix] + 1
             effort[t] = (1.0 - q) if contacted else 0.0
             flags[t] = ((B_CONTACTED if contacted else 0) | (B_WANTS if wants else 0)
                         | (B_HUMAN if human else 0) | (B_NOTICED if noticed else 0)
                         | (B_PUSHED if pushed else 0) | (B_PENDING if pending else 0))
-        # ---- 2. review and choice of pending customers (branch-free compaction first)
+        # ---- 3. review and choice of pending customers (branch-free compaction first)
         n_pend = 0
         for t in range(nb):
             pend[n_pend] = t
@@ -532,32 +621,32 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
         for p in range(n_pend):
             t = pend[p]
             ix = ub + np.uint64(t)
+            i32 = np.uint32(ix)
             j = np.int64(prov0[t])
             tau = tau64[t]
             eng = eng64[t]
-            base = _base(key, b0 + t)
             review = j == NO_FIRM
             if not review:
-                review = _uniform(base, R_REVIEW) < hz * math.exp(
+                review = _uniform(i32, k_review) < hz * math.exp(
                     -par[P_HAZARD_TRUST] * tau - par[P_HAZARD_ENG] * eng)
             if review:
                 alpha = np.float64(a0_[ix]) * c1 * (1.0 - ae * eng) * (1.0 - at * tau)
                 k = _choose_table(firm, ft, j, np.int64(shared_o[t]), np.int64(adopted_o[t]),
                                   np.float64(phi_[ix]), np.float64(w_[ix]), alpha, par,
-                                  _uniform(base, R_CHOICE), util)
+                                  _uniform(i32, k_choice), util)
                 if k != j:
                     cnt[_UC_CHURN * n1 + np.uint64(j + 1)] += 1
                     tau = par[P_TRUST_INIT]
                     eng *= par[P_CARRY_ENG]
                     x = (10.0 * (rs * sat64[t] + rt * tau + re * eng) + roff + 0.5
-                         + noise * (_uniform(base, R_SCORE) + _uniform(base, R_SCORE2) - 1.0))
+                         + noise * (_uniform(i32, k_score) + _uniform(i32, k_score2) - 1.0))
                     provider[ix] = k
                     tau64[t] = tau
                     eng64[t] = eng
                     shared_o[t] = 0
                     score_o[t] = np.int64(min(max(x, 0.0), 10.0))
                     tenure_o[t] = 1
-        # ---- 3. write the new state
+        # ---- 4. write the new state
         for t in range(nb):
             tau_[ub + np.uint64(t)] = tau64[t]
         for t in range(nb):
@@ -580,7 +669,7 @@ def _chunk(key, lo, hi, par, ft, firm, traits, state, small, provider, tenure, a
             score_[ub + np.uint64(t)] = score_o[t]
         for t in range(nb):
             tenure[ub + np.uint64(t)] = tenure_o[t]
-        # ---- 4. tallies at the final provider (row 0: none) and segment
+        # ---- 5. tallies at the final provider (row 0: none) and segment
         for t in range(nb):
             ix = ub + np.uint64(t)
             j1 = np.uint64(np.int64(prov0[t]) + 1)
@@ -627,7 +716,7 @@ def _take_next(typingctx, counter):
 
 
 @njit
-def _work(next_chunk, key, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
+def _work(next_chunk, ks, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
           seg_tally):
     """One thread's share of a step: take the next chunk until none is left.
 
@@ -646,7 +735,7 @@ def _work(next_chunk, key, par, ft, firm, traits, state, small, provider, tenure
     while c < n_chunks:
         acc[:] = 0.0
         cnt[:] = 0
-        _chunk(key, bounds[c], bounds[c + 1], par, ft, firm, traits, state, small, provider, tenure,
+        _chunk(ks, bounds[c], bounds[c + 1], par, ft, firm, traits, state, small, provider, tenure,
                acc, cnt, util)
         _finish_tally(acc, cnt, tally[c], seg_tally[c])
         c = _take_next(next_chunk)
@@ -729,13 +818,13 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     work is split into passes is described in :func:`_chunk`, how chunks are
     shared between threads in :func:`_work`).
     """
-    key = np.uint64(key)
+    ks = _stream_keys(np.uint64(key))
     ft = _firm_table(par, firm, interv)
     next_chunk = np.zeros(1, np.int64)
     # N_WORKERS calls are split statically over the threads; the first call on each
     # thread works until the chunks run out, the others return at once
     for _ in prange(N_WORKERS):
-        _work(next_chunk, key, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
+        _work(next_chunk, ks, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
               seg_tally)
 
 
@@ -746,7 +835,7 @@ def assign_orphans(key, par, firm, traits, state, small, provider, bounds):
     Used for the initial assignment; draws stream ``R_CHOICE`` of ``key``.
     """
     n_chunks = bounds.shape[0] - 1
-    key = np.uint64(key)
+    k_choice = _stream_keys(np.uint64(key))[R_CHOICE]
     for c in prange(n_chunks):
         util = np.empty(firm.shape[0])
         for i in range(bounds[c], bounds[c + 1]):
@@ -755,7 +844,7 @@ def assign_orphans(key, par, firm, traits, state, small, provider, bounds):
                                       np.float64(traits[HUMAN_PREF, i]),
                                       np.float64(traits[AFFINITY, i]),
                                       np.float64(state[ALPHA, i]), par,
-                                      _uniform(_base(key, i), R_CHOICE), util)
+                                      _uniform(i, k_choice), util)
 
 
 def chunk_bounds(n: int, chunk: int = 8192) -> np.ndarray:

@@ -18,14 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as K
-from .kernels import GOLDEN, MASK64, mix64
 
 
 def uniform(key: int, i: int, stream: int) -> float:
     """The counter-based uniform of customer ``i``, ``stream``, under ``key``."""
-    base = mix64((key + i * GOLDEN) & MASK64)
-    z = mix64((base + (stream + 1) * GOLDEN) & MASK64)
-    return (z >> 11) * (1.0 / 9007199254740992.0)
+    return (K.hash32(i + K.stream_key(key, stream)) >> (32 - K.UNIT_BITS)) * 2.0 ** -K.UNIT_BITS
 
 
 def gate(x: float, center: float, slope: float) -> float:

@@ -2,7 +2,7 @@
 
 :func:`customer_step` does what :func:`sim.kernels.customer_step` does, with
 whole-array operations (a loop over firms, none over customers): the same
-counter-based uniforms (SplitMix64 in ``uint64`` arithmetic, :func:`uniforms`),
+counter-based uniforms (the same 32-bit hash in ``uint32`` arithmetic, :func:`uniforms`),
 the same per-firm table, the same operations in the same order, so the new state
 equals the kernel's exactly. Two things can differ in principle: ``np.exp``
 (used for the review hazard and the logit weights of reviewing customers) may
@@ -21,32 +21,20 @@ import numpy as np
 from . import kernels as K
 from .reference import digital_seen, gate
 
-_GOLD = np.uint64(K.GOLDEN)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a ``uint64`` array (wraps modulo 2**64, like the kernel)."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
-
-
-def bases(key: int, index: np.ndarray) -> np.ndarray:
-    """Per-customer base hashes of the step ``key`` for customers ``index``."""
-    return _mix(np.uint64(key) + index.astype(np.uint64) * _GOLD)
-
-
-def draw(base: np.ndarray, stream: int) -> np.ndarray:
-    """The uniforms of ``stream`` from base hashes: same bits as the kernel's."""
-    z = _mix(base + np.uint64((stream + 1) * K.GOLDEN & K.MASK64))
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+def draw(key: int, index: np.ndarray, stream: int) -> np.ndarray:
+    """The uniforms of ``stream`` for customers ``index`` under ``key``: same bits as the kernel's
+    (``uint32`` arithmetic wraps modulo 2**32, like the kernel's)."""
+    x = index.astype(np.uint32) + np.uint32(K.stream_key(key, stream))
+    for shift, mult in K.HASH32_ROUNDS:
+        x = (x ^ (x >> np.uint32(shift))) * np.uint32(mult)
+    x = x ^ (x >> np.uint32(K.HASH32_LAST))
+    return (x >> np.uint32(32 - K.UNIT_BITS)).astype(np.float64) * 2.0 ** -K.UNIT_BITS
 
 
 def uniforms(key: int, n: int, stream: int) -> np.ndarray:
     """The uniforms of ``stream`` for customers ``0..n-1`` (twin of :func:`sim.kernels.uniforms`)."""
-    return draw(bases(key, np.arange(n)), stream)
+    return draw(key, np.arange(n), stream)
 
 
 def firm_table(par: np.ndarray, firm: np.ndarray, interv: np.ndarray) -> dict[str, np.ndarray]:
@@ -125,7 +113,7 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     n = provider.shape[0]
     n_firms = firm.shape[0]
     t = firm_table(par, firm, interv)
-    base = bases(key, np.arange(n))
+    idx = np.arange(n)
     j = provider.astype(np.int64)
     has = j != K.NO_FIRM
     row = j + 1
@@ -141,18 +129,18 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     adopted = small[K.ADOPTED].astype(np.int64)
     # 1. adoption
     adopt = ((adopted == 0) & (traits[K.LITERACY].astype(np.float64) >= P[K.P_LIT_THRESHOLD])
-             & (draw(base, K.R_ADOPT) < P[K.P_ADOPT_PROB]))
+             & (draw(key, idx, K.R_ADOPT) < P[K.P_ADOPT_PROB]))
     adopted = np.where(adopt, 1, adopted)
     s = 2 * shared + adopted
     dx = t["dx"][row, s]
     emo = t["emo"][row, s]
     h = t["h"][row]
     # 2. contact and channel
-    contacted = has & (draw(base, K.R_CONTACT) < P[K.P_CONTACT])
-    wants = contacted & ((adopted == 0) | (draw(base, K.R_WANT_HUMAN) < phi))
-    steered = wants & (draw(base, K.R_STEER) < t["steer"][row])
-    noticed = steered & ((t["hard"][row] > 0) | (draw(base, K.R_NOTICE) < P[K.P_NOTICE_SOFT]))
-    human = wants & ~steered & (draw(base, K.R_AVAIL) < t["avail"][row])
+    contacted = has & (draw(key, idx, K.R_CONTACT) < P[K.P_CONTACT])
+    wants = contacted & ((adopted == 0) | (draw(key, idx, K.R_WANT_HUMAN) < phi))
+    steered = wants & (draw(key, idx, K.R_STEER) < t["steer"][row])
+    noticed = steered & ((t["hard"][row] > 0) | (draw(key, idx, K.R_NOTICE) < P[K.P_NOTICE_SOFT]))
+    human = wants & ~steered & (draw(key, idx, K.R_AVAIL) < t["avail"][row])
     pushed = wants & ~human
     # 3. experience and disconfirmation
     q = np.where(human, h, dx)
@@ -195,14 +183,14 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
              * (1.0 - P[K.P_ALPHA_ENG] * eng) * (1.0 - P[K.P_ALPHA_TRUST] * tau))
     # 8. switching review (customers without a provider always review) and logit choice
     review = ~has
-    r = draw(base, K.R_REVIEW)
+    r = draw(key, idx, K.R_REVIEW)
     maybe = np.flatnonzero(has & (r < P[K.P_HAZARD]))
     review[maybe] = r[maybe] < P[K.P_HAZARD] * np.exp(-P[K.P_HAZARD_TRUST] * tau[maybe]
                                                       - P[K.P_HAZARD_ENG] * eng[maybe])
     rv = np.flatnonzero(review)
     k = j.copy()
     k[rv] = _choose(t, firm, par, j[rv], shared[rv], adopted[rv], phi[rv], w[rv], alpha[rv],
-                    draw(base[rv], K.R_CHOICE))
+                    draw(key, idx[rv], K.R_CHOICE))
     switch = k != j
     churned = np.bincount(j[switch & has], minlength=n_firms).astype(np.float64)
     new_tenure = np.where(switch, 0, tenure) + 1
@@ -212,7 +200,7 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     # 9. recommendation score 0..10
     x = (10.0 * (P[K.P_REC_SAT] * sat + P[K.P_REC_TRUST] * tau + P[K.P_REC_ENG] * eng)
          + P[K.P_REC_OFFSET] + 0.5
-         + P[K.P_REC_NOISE] * (draw(base, K.R_SCORE) + draw(base, K.R_SCORE2) - 1.0))
+         + P[K.P_REC_NOISE] * (draw(key, idx, K.R_SCORE) + draw(key, idx, K.R_SCORE2) - 1.0))
     score = np.clip(x, 0.0, 10.0).astype(np.int64)
     # write back
     provider[:] = k

@@ -82,6 +82,27 @@ def test_uniforms_match_reference_and_look_uniform():
     assert not np.array_equal(u, K.uniforms(np.uint64(K.step_key(12345, 8)), 20000, K.R_CHOICE))
 
 
+def test_stream_keys_match_python():
+    key = K.step_key(7, 3)
+    np.testing.assert_array_equal(K._stream_keys(np.uint64(key)),
+                                  [K.stream_key(key, s) for s in range(K.N_STREAMS)])
+
+
+def test_draws_are_24_bit_and_independent_across_streams_and_customers():
+    """The 32-bit hash must not tie a customer's streams, or neighbours, together."""
+    key, n = K.step_key(2024, 11), 200_000
+    u = np.array([K.uniforms(np.uint64(key), n, s) for s in range(K.N_STREAMS)])
+    assert np.array_equal(u * 2.0 ** 24, np.floor(u * 2.0 ** 24))
+    bound = 5.0 / np.sqrt(n)  # 5 standard errors of a correlation under independence
+    corr = np.corrcoef(u)
+    assert np.abs(corr[~np.eye(K.N_STREAMS, dtype=bool)]).max() < bound
+    assert all(abs(np.corrcoef(u[s, :-1], u[s, 1:])[0, 1]) < bound for s in range(K.N_STREAMS))
+    for a, b in ((K.R_CONTACT, K.R_WANT_HUMAN), (K.R_REVIEW, K.R_CHOICE), (K.R_SCORE, K.R_SCORE2)):
+        h = np.histogram2d(u[a], u[b], bins=10, range=[[0, 1], [0, 1]])[0]
+        chi2 = ((h - n / 100) ** 2 / (n / 100)).sum()
+        assert chi2 < 99 + 5 * np.sqrt(2 * 99), (a, b, chi2)
+
+
 def test_chunk_bounds_cover_population():
     for n in (1, 7, 8192, 8193, 100_000):
         b = K.chunk_bounds(n)
