@@ -87,6 +87,8 @@ _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 HASH32_ROUNDS = ((17, 0xED5AD4BB), (11, 0xAC4C1B51), (15, 0x31848BAB))
 HASH32_LAST = 14
 UNIT_BITS = 24  #: bits of a uniform: u = (hash >> 8) * 2**-24, exact in float32 and float64
+UNIT_SCALE = float(1 << UNIT_BITS)
+UNIT = 1.0 / UNIT_SCALE
 
 
 def mix64(z: int) -> int:
@@ -136,6 +138,15 @@ def _i32(v: int) -> ir.Constant:
     return ir.Constant(ir.IntType(32), v - (1 << 32) if v >= 1 << 31 else v)
 
 
+def _hash_ir(builder, v):
+    """LLVM IR of the draw hash of the i32 value ``v``, shifted to its top 24 bits."""
+    for shift, mult in HASH32_ROUNDS:
+        v = builder.xor(v, builder.lshr(v, _i32(shift)))
+        v = builder.mul(v, _i32(mult))
+    v = builder.xor(v, builder.lshr(v, _i32(HASH32_LAST)))
+    return builder.lshr(v, _i32(32 - UNIT_BITS))
+
+
 @intrinsic
 def _draw(typingctx, x):
     """The uniform in [0, 1) of a 32-bit counter ``x`` (customer index + stream key).
@@ -149,16 +160,23 @@ def _draw(typingctx, x):
         return None
 
     def codegen(context, builder, sig, args):
-        (v,) = args
-        for shift, mult in HASH32_ROUNDS:
-            v = builder.xor(v, builder.lshr(v, _i32(shift)))
-            v = builder.mul(v, _i32(mult))
-        v = builder.xor(v, builder.lshr(v, _i32(HASH32_LAST)))
-        v = builder.lshr(v, _i32(32 - UNIT_BITS))
-        d = builder.sitofp(v, ir.DoubleType())
+        d = builder.sitofp(_hash_ir(builder, args[0]), ir.DoubleType())
         return builder.fmul(d, ir.Constant(ir.DoubleType(), 2.0 ** -UNIT_BITS))
 
     return types.float64(types.uint32), codegen
+
+
+@intrinsic
+def _draw_int(typingctx, x):
+    """The integer ``m`` of the uniform ``u = m 2**-24`` of counter ``x`` (see ``_draw``):
+    ``u < p`` is ``m < _threshold(p)``, a 32-bit integer compare."""
+    if x != types.uint32:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return _hash_ir(builder, args[0])
+
+    return types.int32(types.uint32), codegen
 
 
 @njit(inline="always")
@@ -286,6 +304,25 @@ _UC_CHURN, _UC_TENURE, _UC_STATE, _UC_SEGMENT = (np.uint64(v) for v in (C_CHURN,
                                                                          C_SEGMENT))
 
 
+@njit(inline="always")
+def _threshold(p):
+    """The integer ``T`` with ``u < p`` exactly when ``m < T``, for every draw ``u = m 2**-24``.
+
+    ``p 2**24`` is exact in float64 (a power-of-two scaling), and an integer ``m``
+    is below it exactly when it is below its ceiling; clamped to [0, 2**24].
+    """
+    return min(max(np.ceil(p * UNIT_SCALE), 0.0), UNIT_SCALE)
+
+
+@njit(inline="always")
+def _f32_at_least(x):
+    """The least float32 ``y`` with ``y >= x``: for a float32 ``v``, ``v >= x`` is ``v >= y``."""
+    y = np.float32(x)
+    if np.float64(y) < x:
+        y = np.nextafter(y, np.float32(np.inf))
+    return y
+
+
 @njit(cache=True)
 def _firm_table(par, firm, interv):
     """This step's per-firm quantities that do not depend on the customer.
@@ -318,10 +355,10 @@ def _firm_table(par, firm, interv):
         row[FT_H] = h
         row[FT_FAIR] = _clip01(1.0 - par[P_FAIR_SLOPE] * (firm[m, F_PRICE] / par[P_MEAN_PRICE] - 1.0))
         # "mode != none and u < p" is "u < p" with p = 0 without steering (u >= 0)
-        row[FT_STEER] = firm[m, F_STEER_P] if firm[m, F_STEER_MODE] != STEER_NONE else 0.0
+        row[FT_STEER] = _threshold(firm[m, F_STEER_P] if firm[m, F_STEER_MODE] != STEER_NONE else 0.0)
         # a hard-steered customer always notices: u < 1 holds for every draw u
-        row[FT_NOTICE] = 1.0 if firm[m, F_STEER_MODE] == STEER_HARD else par[P_NOTICE_SOFT]
-        row[FT_AVAIL] = firm[m, F_AVAIL]
+        row[FT_NOTICE] = _threshold(1.0 if firm[m, F_STEER_MODE] == STEER_HARD else par[P_NOTICE_SOFT])
+        row[FT_AVAIL] = _threshold(firm[m, F_AVAIL])
         for f in range(n_forms):
             row[FT_IV + f] = interv[m, f]
     return ft
@@ -426,9 +463,11 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     g_emo0 = _stack_array(BLOCK, np.float64)
     g_emo1 = _stack_array(BLOCK, np.float64)
     g_h = _stack_array(BLOCK, np.float64)
-    g_steer = _stack_array(BLOCK, np.float64)
-    g_notice = _stack_array(BLOCK, np.float64)
-    g_avail = _stack_array(BLOCK, np.float64)
+    g_steer = _stack_array(BLOCK, np.int32)
+    g_notice = _stack_array(BLOCK, np.int32)
+    g_avail = _stack_array(BLOCK, np.int32)
+    dbits = _stack_array(BLOCK, np.uint8)
+    noise_m = _stack_array(BLOCK, np.int32)
     g_fair = _stack_array(BLOCK, np.float64)
     g_iv = _stack_array(BLOCK, np.float64)
     tau64 = _stack_array(BLOCK, np.float64)
@@ -506,6 +545,11 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     roff = par[P_REC_OFFSET]
     noise = par[P_REC_NOISE]
     below = par[P_DISENGAGED_BELOW]
+    t_adopt = np.int32(_threshold(p_adopt))
+    t_contact = np.int32(_threshold(p_contact))
+    t_review = np.int32(_threshold(hz))
+    thr32 = _f32_at_least(thr)
+    scale32 = np.float32(UNIT_SCALE)
     for b0 in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - b0)
         ub = np.uint64(b0)
@@ -521,17 +565,33 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             g_emo0[t] = ftf[rs0 + np.uint64(FT_EMO)]
             g_emo1[t] = ftf[rs0 + np.uint64(FT_EMO + 1)]
             g_h[t] = ftf[row + np.uint64(FT_H)]
-            g_steer[t] = ftf[row + np.uint64(FT_STEER)]
-            g_notice[t] = ftf[row + np.uint64(FT_NOTICE)]
-            g_avail[t] = ftf[row + np.uint64(FT_AVAIL)]
+            g_steer[t] = np.int32(ftf[row + np.uint64(FT_STEER)])
+            g_notice[t] = np.int32(ftf[row + np.uint64(FT_NOTICE)])
+            g_avail[t] = np.int32(ftf[row + np.uint64(FT_AVAIL)])
             g_fair[t] = ftf[row + np.uint64(FT_FAIR)]
             g_iv[t] = ftf[row + np.uint64(FT_IV) + np.uint64(form_[ix])]
-        # ---- 2. vectorised pass
+        # ---- 2. the draws, as integer compares (8 customers per 256-bit vector)
+        for t in range(nb):
+            i32 = np.uint32(ub + np.uint64(t))
+            d_adopt = (_draw_int(np.uint32(i32 + k_adopt)) < t_adopt) & (lit_[ub + np.uint64(t)] >= thr32)
+            d_contact = _draw_int(np.uint32(i32 + k_contact)) < t_contact
+            d_want = _draw_int(np.uint32(i32 + k_want)) < np.int32(min(np.ceil(phi_[ub + np.uint64(t)] * scale32),
+                                                                        scale32))
+            d_steer = _draw_int(np.uint32(i32 + k_steer)) < g_steer[t]
+            d_notice = _draw_int(np.uint32(i32 + k_notice)) < g_notice[t]
+            d_avail = _draw_int(np.uint32(i32 + k_avail)) < g_avail[t]
+            d_review = _draw_int(np.uint32(i32 + k_review)) < t_review
+            dbits[t] = (np.uint8(d_adopt) | (np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2)
+                        | (np.uint8(d_steer) << 3) | (np.uint8(d_notice) << 4) | (np.uint8(d_avail) << 5)
+                        | (np.uint8(d_review) << 6))
+            # u1 + u2 - 1 of the score noise is (m1 + m2 - 2**24) 2**-24, exactly
+            noise_m[t] = (_draw_int(np.uint32(i32 + k_score)) + _draw_int(np.uint32(i32 + k_score2))
+                          - np.int32(1 << UNIT_BITS))
+        # ---- 3. vectorised and branch-free: the state update
         for t in range(nb):
             ix = ub + np.uint64(t)
-            i32 = np.uint32(ix)
+            db = dbits[t]
             has = prov0[t] != NO_FIRM
-            phi = np.float64(phi_[ix])
             w = np.float64(w_[ix])
             tau = np.float64(tau_[ix])
             eng = np.float64(eng_[ix])
@@ -539,19 +599,17 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             free = np.float64(free_[ix])
             infl = np.float64(infl_[ix])
             fair = np.float64(fair_[ix])
-            shared = np.int64(shared_[ix])
-            adopted = np.int64(adopted_[ix])
-            # adoption
-            adopted = adopted | ((adopted == 0) & (lit_[ix] >= thr) & (_uniform(i32, k_adopt) < p_adopt))
-            dx = g_dx1[t] if adopted != 0 else g_dx0[t]
-            emo = g_emo1[t] if adopted != 0 else g_emo0[t]
+            shared = np.int32(shared_[ix])
+            adopted = (adopted_[ix] != 0) | ((db & 1) != 0)
+            dx = g_dx1[t] if adopted else g_dx0[t]
+            emo = g_emo1[t] if adopted else g_emo0[t]
             h = g_h[t]
             # contact and channel
-            contacted = has & (_uniform(i32, k_contact) < p_contact)
-            wants = contacted & ((adopted == 0) | (_uniform(i32, k_want) < phi))
-            steered = wants & (_uniform(i32, k_steer) < g_steer[t])
-            noticed = steered & (_uniform(i32, k_notice) < g_notice[t])
-            human = wants & (not steered) & (_uniform(i32, k_avail) < g_avail[t])
+            contacted = has & ((db & 2) != 0)
+            wants = contacted & ((not adopted) | ((db & 4) != 0))
+            steered = wants & ((db & 8) != 0)
+            noticed = steered & ((db & 16) != 0)
+            human = wants & (not steered) & ((db & 32) != 0)
             pushed = wants & (not human)
             # experience and disconfirmation
             q = h if human else dx
@@ -564,7 +622,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             sat_c = sat + smem * (q - sat)
             infl_c = infl + irate * (heard - infl)
             eng_c = eng + erate * (w * emo - eng)
-            if pushed & (adopted == 0):
+            if pushed & (not adopted):
                 eng_c = eng_c - dis * eng_c
             free_c = free
             if noticed:
@@ -595,9 +653,9 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
                 shared = 1 if tau_c > priv_[ix] else 0
             # price sensitivity; review decided in pass 3; recommendation
             alpha = np.float64(a0_[ix]) * c1 * (1.0 - ae * eng) * (1.0 - at * tau)
-            pending = (not has) | (_uniform(i32, k_review) < hz)
+            pending = (not has) | ((db & 64) != 0)
             x = (10.0 * (rs * sat + rt * tau + re * eng) + roff + 0.5
-                 + noise * (_uniform(i32, k_score) + _uniform(i32, k_score2) - 1.0))
+                 + noise * (np.float64(noise_m[t]) * UNIT))
             tau64[t] = tau
             eng64[t] = eng
             sat64[t] = sat
@@ -606,14 +664,14 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             fair_o[t] = fair
             alpha_o[t] = alpha
             shared_o[t] = shared
-            adopted_o[t] = adopted
+            adopted_o[t] = 1 if adopted else 0
             score_o[t] = np.int32(min(max(x, 0.0), 10.0))
             tenure_o[t] = tenure[ix] + 1
             effort[t] = (1.0 - q) if contacted else 0.0
             flags[t] = ((B_CONTACTED if contacted else 0) | (B_WANTS if wants else 0)
                         | (B_HUMAN if human else 0) | (B_NOTICED if noticed else 0)
                         | (B_PUSHED if pushed else 0) | (B_PENDING if pending else 0))
-        # ---- 3. review and choice of pending customers (branch-free compaction first)
+        # ---- 4. review and choice of pending customers (branch-free compaction first)
         n_pend = 0
         for t in range(nb):
             pend[n_pend] = t
@@ -639,14 +697,14 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
                     tau = par[P_TRUST_INIT]
                     eng *= par[P_CARRY_ENG]
                     x = (10.0 * (rs * sat64[t] + rt * tau + re * eng) + roff + 0.5
-                         + noise * (_uniform(i32, k_score) + _uniform(i32, k_score2) - 1.0))
+                         + noise * (np.float64(noise_m[t]) * UNIT))
                     provider[ix] = k
                     tau64[t] = tau
                     eng64[t] = eng
                     shared_o[t] = 0
                     score_o[t] = np.int64(min(max(x, 0.0), 10.0))
                     tenure_o[t] = 1
-        # ---- 4. write the new state
+        # ---- 5. write the new state
         for t in range(nb):
             tau_[ub + np.uint64(t)] = tau64[t]
         for t in range(nb):
@@ -669,7 +727,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             score_[ub + np.uint64(t)] = score_o[t]
         for t in range(nb):
             tenure[ub + np.uint64(t)] = tenure_o[t]
-        # ---- 5. tallies at the final provider (row 0: none) and segment
+        # ---- 6. tallies at the final provider (row 0: none) and segment
         for t in range(nb):
             ix = ub + np.uint64(t)
             j1 = np.uint64(np.int64(prov0[t]) + 1)
