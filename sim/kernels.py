@@ -273,6 +273,16 @@ def _clip01(x):
     return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
 
 
+# float32 constants: a float literal is float64 in Numba and would widen float32 arithmetic
+_F0, _F1, _FHALF, _F10 = np.float32(0.0), np.float32(1.0), np.float32(0.5), np.float32(10.0)
+_FUNIT = np.float32(2.0 ** -24)
+
+
+@njit(inline="always")
+def _clip01_f32(x):
+    return _F0 if x < _F0 else (_F1 if x > _F1 else x)
+
+
 # ----------------------------------------------------------------- per-step tables
 # Columns of the per-firm table (row 0: no firm, row m + 1: firm m). The columns
 # DX, EMO, GATE and UD hold 4 entries each, indexed by s = 2 * shared + adopted.
@@ -458,22 +468,20 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     wraparound, which would cost a compare and a select per access.
     """
     _prefer_512()
-    g_dx0 = _stack_array(BLOCK, np.float64)
-    g_dx1 = _stack_array(BLOCK, np.float64)
-    g_emo0 = _stack_array(BLOCK, np.float64)
-    g_emo1 = _stack_array(BLOCK, np.float64)
-    g_h = _stack_array(BLOCK, np.float64)
+    g_dx = _stack_array(BLOCK, np.float32)
+    g_emo = _stack_array(BLOCK, np.float32)
+    g_h = _stack_array(BLOCK, np.float32)
     g_steer = _stack_array(BLOCK, np.int32)
     g_notice = _stack_array(BLOCK, np.int32)
     g_avail = _stack_array(BLOCK, np.int32)
     dbits = _stack_array(BLOCK, np.uint8)
     noise_m = _stack_array(BLOCK, np.int32)
-    g_fair = _stack_array(BLOCK, np.float64)
-    g_iv = _stack_array(BLOCK, np.float64)
-    tau64 = _stack_array(BLOCK, np.float64)
-    eng64 = _stack_array(BLOCK, np.float64)
-    sat64 = _stack_array(BLOCK, np.float64)
-    effort = _stack_array(BLOCK, np.float64)
+    g_fair = _stack_array(BLOCK, np.float32)
+    g_iv = _stack_array(BLOCK, np.float32)
+    tau_o = _stack_array(BLOCK, np.float32)
+    eng_o = _stack_array(BLOCK, np.float32)
+    sat_o = _stack_array(BLOCK, np.float32)
+    effort = _stack_array(BLOCK, np.float32)
     free_o = _stack_array(BLOCK, np.float32)
     infl_o = _stack_array(BLOCK, np.float32)
     fair_o = _stack_array(BLOCK, np.float32)
@@ -519,31 +527,34 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     thr = par[P_LIT_THRESHOLD]
     p_adopt = par[P_ADOPT_PROB]
     p_contact = par[P_CONTACT]
-    e = par[P_EXPECTATION]
-    hexp = par[P_HUMAN_EXP]
-    thum = par[P_TRUST_HUMAN]
-    infd = par[P_INFLUENCE_DIGITAL]
-    gain = par[P_TRUST_GAIN]
-    loss = par[P_TRUST_LOSS]
-    smem = par[P_SAT_MEMORY]
-    irate = par[P_INFLUENCE_RATE]
-    erate = par[P_ENG_RATE]
-    dis = par[P_DISENGAGE]
-    sfree = par[P_STEER_FREEDOM]
-    strust = par[P_STEER_TRUST]
-    decay = par[P_ENG_DECAY]
-    recov = par[P_FREEDOM_RECOVERY]
-    frate = par[P_FAIR_RATE]
-    ftrust = par[P_FAIR_TRUST]
-    c1 = 1.0 + par[P_ALPHA_COMMODITY] * par[P_COMMODITY]
-    ae = par[P_ALPHA_ENG]
-    at = par[P_ALPHA_TRUST]
+    # the state update is float32 arithmetic (as stored; twice the vector lanes of float64)
+    e = np.float32(par[P_EXPECTATION])
+    hexp = np.float32(par[P_HUMAN_EXP])
+    thum = np.float32(par[P_TRUST_HUMAN])
+    infd = np.float32(par[P_INFLUENCE_DIGITAL])
+    gain = np.float32(par[P_TRUST_GAIN])
+    loss = np.float32(par[P_TRUST_LOSS])
+    smem = np.float32(par[P_SAT_MEMORY])
+    irate = np.float32(par[P_INFLUENCE_RATE])
+    erate = np.float32(par[P_ENG_RATE])
+    dis = np.float32(par[P_DISENGAGE])
+    sfree = np.float32(par[P_STEER_FREEDOM])
+    strust = np.float32(par[P_STEER_TRUST])
+    decay = np.float32(par[P_ENG_DECAY])
+    recov = np.float32(par[P_FREEDOM_RECOVERY])
+    frate = np.float32(par[P_FAIR_RATE])
+    ftrust = np.float32(par[P_FAIR_TRUST])
+    c1 = np.float32(1.0 + par[P_ALPHA_COMMODITY] * par[P_COMMODITY])
+    ae = np.float32(par[P_ALPHA_ENG])
+    at = np.float32(par[P_ALPHA_TRUST])
     hz = par[P_HAZARD]
-    rs = par[P_REC_SAT]
-    rt = par[P_REC_TRUST]
-    re = par[P_REC_ENG]
-    roff = par[P_REC_OFFSET]
-    noise = par[P_REC_NOISE]
+    rs = np.float32(par[P_REC_SAT])
+    rt = np.float32(par[P_REC_TRUST])
+    re = np.float32(par[P_REC_ENG])
+    roff = np.float32(par[P_REC_OFFSET])
+    noise = np.float32(par[P_REC_NOISE])
+    tau_init = np.float32(par[P_TRUST_INIT])
+    carry = np.float32(par[P_CARRY_ENG])
     below = par[P_DISENGAGED_BELOW]
     t_adopt = np.int32(_threshold(p_adopt))
     t_contact = np.int32(_threshold(p_contact))
@@ -553,27 +564,28 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     for b0 in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - b0)
         ub = np.uint64(b0)
-        # ---- 1. firm-table entries of each customer's provider (row 0: none)
+        # ---- 1. adoption, and the firm-table entries of each customer's provider (row 0: none)
         for t in range(nb):
             ix = ub + np.uint64(t)
             j = np.int64(provider[ix])
             prov0[t] = j
             row = np.uint64(j + 1) * nt
-            rs0 = row + np.uint64(2 * np.int64(shared_[ix]))
-            g_dx0[t] = ftf[rs0 + np.uint64(FT_DX)]
-            g_dx1[t] = ftf[rs0 + np.uint64(FT_DX + 1)]
-            g_emo0[t] = ftf[rs0 + np.uint64(FT_EMO)]
-            g_emo1[t] = ftf[rs0 + np.uint64(FT_EMO + 1)]
-            g_h[t] = ftf[row + np.uint64(FT_H)]
+            # adoption first: digital quality seen depends on it
+            adopted = (adopted_[ix] != 0) | ((lit_[ix] >= thr32)
+                                             & (_draw_int(np.uint32(np.uint32(ix) + k_adopt)) < t_adopt))
+            adopted_o[t] = adopted
+            rsa = row + np.uint64(2 * np.int64(shared_[ix]) + np.int64(adopted))
+            g_dx[t] = np.float32(ftf[rsa + np.uint64(FT_DX)])
+            g_emo[t] = np.float32(ftf[rsa + np.uint64(FT_EMO)])
+            g_h[t] = np.float32(ftf[row + np.uint64(FT_H)])
             g_steer[t] = np.int32(ftf[row + np.uint64(FT_STEER)])
             g_notice[t] = np.int32(ftf[row + np.uint64(FT_NOTICE)])
             g_avail[t] = np.int32(ftf[row + np.uint64(FT_AVAIL)])
-            g_fair[t] = ftf[row + np.uint64(FT_FAIR)]
-            g_iv[t] = ftf[row + np.uint64(FT_IV) + np.uint64(form_[ix])]
+            g_fair[t] = np.float32(ftf[row + np.uint64(FT_FAIR)])
+            g_iv[t] = np.float32(ftf[row + np.uint64(FT_IV) + np.uint64(form_[ix])])
         # ---- 2. the draws, as integer compares (8 customers per 256-bit vector)
         for t in range(nb):
             i32 = np.uint32(ub + np.uint64(t))
-            d_adopt = (_draw_int(np.uint32(i32 + k_adopt)) < t_adopt) & (lit_[ub + np.uint64(t)] >= thr32)
             d_contact = _draw_int(np.uint32(i32 + k_contact)) < t_contact
             d_want = _draw_int(np.uint32(i32 + k_want)) < np.int32(min(np.ceil(phi_[ub + np.uint64(t)] * scale32),
                                                                         scale32))
@@ -581,7 +593,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             d_notice = _draw_int(np.uint32(i32 + k_notice)) < g_notice[t]
             d_avail = _draw_int(np.uint32(i32 + k_avail)) < g_avail[t]
             d_review = _draw_int(np.uint32(i32 + k_review)) < t_review
-            dbits[t] = (np.uint8(d_adopt) | (np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2)
+            dbits[t] = ((np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2)
                         | (np.uint8(d_steer) << 3) | (np.uint8(d_notice) << 4) | (np.uint8(d_avail) << 5)
                         | (np.uint8(d_review) << 6))
             # u1 + u2 - 1 of the score noise is (m1 + m2 - 2**24) 2**-24, exactly
@@ -592,17 +604,17 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             ix = ub + np.uint64(t)
             db = dbits[t]
             has = prov0[t] != NO_FIRM
-            w = np.float64(w_[ix])
-            tau = np.float64(tau_[ix])
-            eng = np.float64(eng_[ix])
-            sat = np.float64(sat_[ix])
-            free = np.float64(free_[ix])
-            infl = np.float64(infl_[ix])
-            fair = np.float64(fair_[ix])
+            w = w_[ix]
+            tau = tau_[ix]
+            eng = eng_[ix]
+            sat = sat_[ix]
+            free = free_[ix]
+            infl = infl_[ix]
+            fair = fair_[ix]
             shared = np.int32(shared_[ix])
-            adopted = (adopted_[ix] != 0) | ((db & 1) != 0)
-            dx = g_dx1[t] if adopted else g_dx0[t]
-            emo = g_emo1[t] if adopted else g_emo0[t]
+            adopted = adopted_o[t] != 0
+            dx = g_dx[t]
+            emo = g_emo[t]
             h = g_h[t]
             # contact and channel
             contacted = has & ((db & 2) != 0)
@@ -616,9 +628,9 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             delta = (h - hexp + thum) if human else (dx - e)
             heard = h if human else dx * infd
             # trust (asymmetric), satisfaction, influence, engagement
-            up = tau + gain * min(delta, 1.0) * (1.0 - tau)
-            down = tau + loss * max(delta, -1.0) * tau
-            tau_c = up if delta > 0.0 else down
+            up = tau + gain * min(delta, _F1) * (_F1 - tau)
+            down = tau + loss * max(delta, -_F1) * tau
+            tau_c = up if delta > _F0 else down
             sat_c = sat + smem * (q - sat)
             infl_c = infl + irate * (heard - infl)
             eng_c = eng + erate * (w * emo - eng)
@@ -634,15 +646,15 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
                 infl_c = infl
                 eng_c = eng - decay * eng
             if not noticed:
-                free_c = free_c + recov * (1.0 - free_c)
+                free_c = free_c + recov * (_F1 - free_c)
             # fairness, interventions, clipping, data sharing
             fair_c = fair + frate * (g_fair[t] - fair)
-            if fair_c < 0.5:
-                tau_c = tau_c - ftrust * (0.5 - fair_c) * tau_c
+            if fair_c < _FHALF:
+                tau_c = tau_c - ftrust * (_FHALF - fair_c) * tau_c
             if np.int64(form_[ix]) < n_forms:
-                eng_c = eng_c + w * g_iv[t] * (1.0 - eng_c)
-            tau_c = _clip01(tau_c)
-            eng_c = _clip01(eng_c)
+                eng_c = eng_c + w * g_iv[t] * (_F1 - eng_c)
+            tau_c = _clip01_f32(tau_c)
+            eng_c = _clip01_f32(eng_c)
             if has:
                 tau = tau_c
                 eng = eng_c
@@ -652,22 +664,21 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
                 fair = fair_c
                 shared = 1 if tau_c > priv_[ix] else 0
             # price sensitivity; review decided in pass 3; recommendation
-            alpha = np.float64(a0_[ix]) * c1 * (1.0 - ae * eng) * (1.0 - at * tau)
+            alpha = a0_[ix] * c1 * (_F1 - ae * eng) * (_F1 - at * tau)
             pending = (not has) | ((db & 64) != 0)
-            x = (10.0 * (rs * sat + rt * tau + re * eng) + roff + 0.5
-                 + noise * (np.float64(noise_m[t]) * UNIT))
-            tau64[t] = tau
-            eng64[t] = eng
-            sat64[t] = sat
+            x = (_F10 * (rs * sat + rt * tau + re * eng) + roff + _FHALF
+                 + noise * (np.float32(noise_m[t]) * _FUNIT))
+            tau_o[t] = tau
+            eng_o[t] = eng
+            sat_o[t] = sat
             free_o[t] = free
             infl_o[t] = infl
             fair_o[t] = fair
             alpha_o[t] = alpha
             shared_o[t] = shared
-            adopted_o[t] = 1 if adopted else 0
-            score_o[t] = np.int32(min(max(x, 0.0), 10.0))
+            score_o[t] = np.int32(min(max(x, _F0), _F10))
             tenure_o[t] = tenure[ix] + 1
-            effort[t] = (1.0 - q) if contacted else 0.0
+            effort[t] = (_F1 - q) if contacted else _F0
             flags[t] = ((B_CONTACTED if contacted else 0) | (B_WANTS if wants else 0)
                         | (B_HUMAN if human else 0) | (B_NOTICED if noticed else 0)
                         | (B_PUSHED if pushed else 0) | (B_PENDING if pending else 0))
@@ -681,36 +692,35 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             ix = ub + np.uint64(t)
             i32 = np.uint32(ix)
             j = np.int64(prov0[t])
-            tau = tau64[t]
-            eng = eng64[t]
+            tau = tau_o[t]
+            eng = eng_o[t]
             review = j == NO_FIRM
             if not review:
                 review = _uniform(i32, k_review) < hz * math.exp(
-                    -par[P_HAZARD_TRUST] * tau - par[P_HAZARD_ENG] * eng)
+                    -par[P_HAZARD_TRUST] * np.float64(tau) - par[P_HAZARD_ENG] * np.float64(eng))
             if review:
-                alpha = np.float64(a0_[ix]) * c1 * (1.0 - ae * eng) * (1.0 - at * tau)
                 k = _choose_table(firm, ft, j, np.int64(shared_o[t]), np.int64(adopted_o[t]),
-                                  np.float64(phi_[ix]), np.float64(w_[ix]), alpha, par,
+                                  np.float64(phi_[ix]), np.float64(w_[ix]), np.float64(alpha_o[t]), par,
                                   _uniform(i32, k_choice), util)
                 if k != j:
                     cnt[_UC_CHURN * n1 + np.uint64(j + 1)] += 1
-                    tau = par[P_TRUST_INIT]
-                    eng *= par[P_CARRY_ENG]
-                    x = (10.0 * (rs * sat64[t] + rt * tau + re * eng) + roff + 0.5
-                         + noise * (np.float64(noise_m[t]) * UNIT))
+                    tau = tau_init
+                    eng = eng * carry
+                    x = (_F10 * (rs * sat_o[t] + rt * tau + re * eng) + roff + _FHALF
+                         + noise * (np.float32(noise_m[t]) * _FUNIT))
                     provider[ix] = k
-                    tau64[t] = tau
-                    eng64[t] = eng
+                    tau_o[t] = tau
+                    eng_o[t] = eng
                     shared_o[t] = 0
-                    score_o[t] = np.int64(min(max(x, 0.0), 10.0))
+                    score_o[t] = np.int32(min(max(x, _F0), _F10))
                     tenure_o[t] = 1
         # ---- 5. write the new state
         for t in range(nb):
-            tau_[ub + np.uint64(t)] = tau64[t]
+            tau_[ub + np.uint64(t)] = tau_o[t]
         for t in range(nb):
-            eng_[ub + np.uint64(t)] = eng64[t]
+            eng_[ub + np.uint64(t)] = eng_o[t]
         for t in range(nb):
-            sat_[ub + np.uint64(t)] = sat64[t]
+            sat_[ub + np.uint64(t)] = sat_o[t]
         for t in range(nb):
             free_[ub + np.uint64(t)] = free_o[t]
         for t in range(nb):

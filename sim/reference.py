@@ -149,28 +149,35 @@ def advance(c, u, par, firm, interv, tally, seg_tally) -> None:
     customer's uniform of a random stream for this step. Adds the customer's
     contributions to ``tally`` (F, N_FIRM_TALLY) and ``seg_tally`` (S, N_SEG_TALLY).
     """
+    # The state update is float32 arithmetic: P32 holds the parameters rounded to float32,
+    # the state variables are np.float32, and Python float literals adapt to them.
     P = par
+    P32 = np.asarray(par, dtype=np.float32)
+    f = np.float32
     j = c.provider
     phi = c.human_pref
-    w = c.affinity
-    tau = c.trust
-    eng = c.engagement
-    sat = c.satisfaction
-    free = c.freedom
-    infl = c.influence
-    fair = c.fairness
+    w = f(c.affinity)
+    tau = f(c.trust)
+    eng = f(c.engagement)
+    sat = f(c.satisfaction)
+    free = f(c.freedom)
+    infl = f(c.influence)
+    fair = f(c.fairness)
     shared = c.shared
     adopted = c.adopted
     # 1. adoption
     if not adopted and c.literacy >= P[K.P_LIT_THRESHOLD] and u(K.R_ADOPT) < P[K.P_ADOPT_PROB]:
         adopted = 1
     contacted = human = wants = pushed = noticed = False
-    effort = 0.0
+    effort = f(0.0)
     if j != K.NO_FIRM:
-        dx = digital_seen(firm, j, shared, adopted, P)
-        h = float(firm[j, K.F_HUMAN])
-        emo = h * gate(dx - P[K.P_EXPECTATION], P[K.P_GATE_CENTER], P[K.P_GATE_SLOPE])
-        if u(K.R_CONTACT) < P[K.P_CONTACT]:
+        dx64 = digital_seen(firm, j, shared, adopted, P)
+        h = f(firm[j, K.F_HUMAN])
+        emo = f(float(firm[j, K.F_HUMAN]) * gate(dx64 - P[K.P_EXPECTATION], P[K.P_GATE_CENTER],
+                                                 P[K.P_GATE_SLOPE]))
+        dx = f(dx64)
+        P = P32  # from here on, float32
+        if u(K.R_CONTACT) < par[K.P_CONTACT]:
             contacted = True
             wants = (not adopted) or u(K.R_WANT_HUMAN) < phi
             human = wants
@@ -178,7 +185,7 @@ def advance(c, u, par, firm, interv, tally, seg_tally) -> None:
                 mode = firm[j, K.F_STEER_MODE]
                 if mode != K.STEER_NONE and u(K.R_STEER) < firm[j, K.F_STEER_P]:
                     human = False
-                    noticed = True if mode == K.STEER_HARD else u(K.R_NOTICE) < P[K.P_NOTICE_SOFT]
+                    noticed = True if mode == K.STEER_HARD else u(K.R_NOTICE) < par[K.P_NOTICE_SOFT]
                 if human and u(K.R_AVAIL) >= firm[j, K.F_AVAIL]:
                     human = False
             pushed = wants and not human
@@ -203,34 +210,36 @@ def advance(c, u, par, firm, interv, tally, seg_tally) -> None:
             eng -= P[K.P_ENG_DECAY] * eng
         if not noticed:
             free += P[K.P_FREEDOM_RECOVERY] * (1.0 - free)
-        target = clip01(1.0 - P[K.P_FAIR_SLOPE] * (firm[j, K.F_PRICE] / P[K.P_MEAN_PRICE] - 1.0))
+        target = f(clip01(1.0 - par[K.P_FAIR_SLOPE] * (firm[j, K.F_PRICE] / par[K.P_MEAN_PRICE] - 1.0)))
         fair += P[K.P_FAIR_RATE] * (target - fair)
         if fair < 0.5:
             tau -= P[K.P_FAIR_TRUST] * (0.5 - fair) * tau
         form = c.form
         if form < interv.shape[1]:
-            eng += w * interv[j, form] * (1.0 - eng)
-        tau, eng = clip01(tau), clip01(eng)
+            eng += w * f(interv[j, form]) * (1.0 - eng)
+        tau, eng = f(clip01(tau)), f(clip01(eng))
         shared = 1 if tau > c.privacy else 0
-    alpha = (c.alpha0 * (1.0 + P[K.P_ALPHA_COMMODITY] * P[K.P_COMMODITY])
-             * (1.0 - P[K.P_ALPHA_ENG] * eng) * (1.0 - P[K.P_ALPHA_TRUST] * tau))
+    P = P32
+    c1 = f(1.0 + par[K.P_ALPHA_COMMODITY] * par[K.P_COMMODITY])
+    alpha = f(c.alpha0) * c1 * (1.0 - P[K.P_ALPHA_ENG] * eng) * (1.0 - P[K.P_ALPHA_TRUST] * tau)
     review = j == K.NO_FIRM
     if not review:
         r = u(K.R_REVIEW)
-        review = r < P[K.P_HAZARD] * math.exp(-P[K.P_HAZARD_TRUST] * tau - P[K.P_HAZARD_ENG] * eng)
+        review = r < par[K.P_HAZARD] * math.exp(-par[K.P_HAZARD_TRUST] * float(tau)
+                                                - par[K.P_HAZARD_ENG] * float(eng))
     k = j
     if review:
-        k = choose(firm, j, shared, adopted, phi, w, alpha, P, u(K.R_CHOICE))
+        k = choose(firm, j, shared, adopted, phi, float(w), float(alpha), par, u(K.R_CHOICE))
         if k != j:
             if j != K.NO_FIRM:
                 tally[j, K.T_CHURN] += 1
             c.tenure = 0
             shared = 0
-            tau = float(P[K.P_TRUST_INIT])
-            eng *= P[K.P_CARRY_ENG]
+            tau = P[K.P_TRUST_INIT]
+            eng = eng * P[K.P_CARRY_ENG]
     c.tenure += 1
     x = (10.0 * (P[K.P_REC_SAT] * sat + P[K.P_REC_TRUST] * tau + P[K.P_REC_ENG] * eng)
-         + P[K.P_REC_OFFSET] + 0.5 + P[K.P_REC_NOISE] * (u(K.R_SCORE) + u(K.R_SCORE2) - 1.0))
+         + P[K.P_REC_OFFSET] + 0.5 + P[K.P_REC_NOISE] * f(u(K.R_SCORE) + u(K.R_SCORE2) - 1.0))
     score = 10 if x >= 10 else (0 if x < 0 else int(x))
     c.provider = k
     c.trust, c.engagement, c.satisfaction = f32(tau), f32(eng), f32(sat)
@@ -244,7 +253,7 @@ def advance(c, u, par, firm, interv, tally, seg_tally) -> None:
         tally[j, K.T_NOTICED] += noticed
         tally[j, K.T_PUSHED] += pushed
     eng32 = c.engagement
-    diseng = 1.0 if eng32 < P[K.P_DISENGAGED_BELOW] else 0.0
+    diseng = 1.0 if eng32 < par[K.P_DISENGAGED_BELOW] else 0.0
     if k != K.NO_FIRM:
         row = tally[k]
         row[K.T_CUSTOMERS] += 1

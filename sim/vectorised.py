@@ -109,7 +109,8 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     Same arguments as :func:`sim.reference.customer_step`; the arrays are updated
     in place.
     """
-    P = par
+    P = par  # probabilities and the hazard: float64, as the kernel compares them
+    Q = np.asarray(par, dtype=np.float32)  # the state update: float32 arithmetic, as the kernel's
     n = provider.shape[0]
     n_firms = firm.shape[0]
     t = firm_table(par, firm, interv)
@@ -117,14 +118,14 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     j = provider.astype(np.int64)
     has = j != K.NO_FIRM
     row = j + 1
-    phi = traits[K.HUMAN_PREF].astype(np.float64)
-    w = traits[K.AFFINITY].astype(np.float64)
-    tau = state[K.TRUST].astype(np.float64)
-    eng = state[K.ENGAGEMENT].astype(np.float64)
-    sat = state[K.SATISFACTION].astype(np.float64)
-    free = state[K.FREEDOM].astype(np.float64)
-    infl = state[K.INFLUENCE].astype(np.float64)
-    fair = state[K.FAIRNESS].astype(np.float64)
+    phi = traits[K.HUMAN_PREF]
+    w = traits[K.AFFINITY]
+    tau = state[K.TRUST].copy()
+    eng = state[K.ENGAGEMENT].copy()
+    sat = state[K.SATISFACTION].copy()
+    free = state[K.FREEDOM].copy()
+    infl = state[K.INFLUENCE].copy()
+    fair = state[K.FAIRNESS].copy()
     shared = small[K.SHARED].astype(np.int64)
     adopted = small[K.ADOPTED].astype(np.int64)
     # 1. adoption
@@ -132,9 +133,9 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
              & (draw(key, idx, K.R_ADOPT) < P[K.P_ADOPT_PROB]))
     adopted = np.where(adopt, 1, adopted)
     s = 2 * shared + adopted
-    dx = t["dx"][row, s]
-    emo = t["emo"][row, s]
-    h = t["h"][row]
+    dx = t["dx"][row, s].astype(np.float32)
+    emo = t["emo"][row, s].astype(np.float32)
+    h = t["h"][row].astype(np.float32)
     # 2. contact and channel
     contacted = has & (draw(key, idx, K.R_CONTACT) < P[K.P_CONTACT])
     wants = contacted & ((adopted == 0) | (draw(key, idx, K.R_WANT_HUMAN) < phi))
@@ -144,33 +145,33 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     pushed = wants & ~human
     # 3. experience and disconfirmation
     q = np.where(human, h, dx)
-    delta = np.where(human, h - P[K.P_HUMAN_EXP] + P[K.P_TRUST_HUMAN], dx - P[K.P_EXPECTATION])
-    heard = np.where(human, h, dx * P[K.P_INFLUENCE_DIGITAL])
+    delta = np.where(human, h - Q[K.P_HUMAN_EXP] + Q[K.P_TRUST_HUMAN], dx - Q[K.P_EXPECTATION])
+    heard = np.where(human, h, dx * Q[K.P_INFLUENCE_DIGITAL])
     # 4. trust (asymmetric), satisfaction, influence
-    tau_c = np.where(delta > 0.0, tau + P[K.P_TRUST_GAIN] * np.minimum(delta, 1.0) * (1.0 - tau),
-                     tau + P[K.P_TRUST_LOSS] * np.maximum(delta, -1.0) * tau)
-    sat_c = sat + P[K.P_SAT_MEMORY] * (q - sat)
-    infl_c = infl + P[K.P_INFLUENCE_RATE] * (heard - infl)
+    tau_c = np.where(delta > 0.0, tau + Q[K.P_TRUST_GAIN] * np.minimum(delta, 1.0) * (1.0 - tau),
+                     tau + Q[K.P_TRUST_LOSS] * np.maximum(delta, -1.0) * tau)
+    sat_c = sat + Q[K.P_SAT_MEMORY] * (q - sat)
+    infl_c = infl + Q[K.P_INFLUENCE_RATE] * (heard - infl)
     # 5. engagement, steering noticed, decay without contact, freedom
-    eng_c = eng + P[K.P_ENG_RATE] * (w * emo - eng)
-    eng_c = np.where(pushed & (adopted == 0), eng_c - P[K.P_DISENGAGE] * eng_c, eng_c)
-    free_c = np.where(noticed, free - P[K.P_STEER_FREEDOM] * free, free)
-    tau_c = np.where(noticed, tau_c - P[K.P_STEER_TRUST] * tau_c, tau_c)
+    eng_c = eng + Q[K.P_ENG_RATE] * (w * emo - eng)
+    eng_c = np.where(pushed & (adopted == 0), eng_c - Q[K.P_DISENGAGE] * eng_c, eng_c)
+    free_c = np.where(noticed, free - Q[K.P_STEER_FREEDOM] * free, free)
+    tau_c = np.where(noticed, tau_c - Q[K.P_STEER_TRUST] * tau_c, tau_c)
     tau_c = np.where(contacted, tau_c, tau)
     sat_c = np.where(contacted, sat_c, sat)
     infl_c = np.where(contacted, infl_c, infl)
-    eng_c = np.where(contacted, eng_c, eng - P[K.P_ENG_DECAY] * eng)
-    free_c = np.where(noticed, free_c, free_c + P[K.P_FREEDOM_RECOVERY] * (1.0 - free_c))
+    eng_c = np.where(contacted, eng_c, eng - Q[K.P_ENG_DECAY] * eng)
+    free_c = np.where(noticed, free_c, free_c + Q[K.P_FREEDOM_RECOVERY] * (1.0 - free_c))
     # fairness, interventions, clipping, data sharing
-    fair_c = fair + P[K.P_FAIR_RATE] * (t["fair"][row] - fair)
-    tau_c = np.where(fair_c < 0.5, tau_c - P[K.P_FAIR_TRUST] * (0.5 - fair_c) * tau_c, tau_c)
+    fair_c = fair + Q[K.P_FAIR_RATE] * (t["fair"][row].astype(np.float32) - fair)
+    tau_c = np.where(fair_c < 0.5, tau_c - Q[K.P_FAIR_TRUST] * (0.5 - fair_c) * tau_c, tau_c)
     form = small[K.FORM].astype(np.int64)
     has_form = form < interv.shape[1]
-    eng_c = np.where(has_form, eng_c + w * t["iv"][row, np.minimum(form, interv.shape[1])] * (1.0 - eng_c),
-                     eng_c)
+    iv = t["iv"][row, np.minimum(form, interv.shape[1])].astype(np.float32)
+    eng_c = np.where(has_form, eng_c + w * iv * (1.0 - eng_c), eng_c)
     tau_c = np.clip(tau_c, 0.0, 1.0)
     eng_c = np.clip(eng_c, 0.0, 1.0)
-    shared_c = (tau_c > traits[K.PRIVACY].astype(np.float64)).astype(np.int64)
+    shared_c = (tau_c > traits[K.PRIVACY]).astype(np.int64)
     tau = np.where(has, tau_c, tau)
     eng = np.where(has, eng_c, eng)
     sat = np.where(has, sat_c, sat)
@@ -179,14 +180,14 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     fair = np.where(has, fair_c, fair)
     shared = np.where(has, shared_c, shared)
     # 7. price sensitivity
-    alpha = (traits[K.ALPHA0].astype(np.float64) * (1.0 + P[K.P_ALPHA_COMMODITY] * P[K.P_COMMODITY])
-             * (1.0 - P[K.P_ALPHA_ENG] * eng) * (1.0 - P[K.P_ALPHA_TRUST] * tau))
+    c1 = np.float32(1.0 + P[K.P_ALPHA_COMMODITY] * P[K.P_COMMODITY])
+    alpha = traits[K.ALPHA0] * c1 * (1.0 - Q[K.P_ALPHA_ENG] * eng) * (1.0 - Q[K.P_ALPHA_TRUST] * tau)
     # 8. switching review (customers without a provider always review) and logit choice
     review = ~has
     r = draw(key, idx, K.R_REVIEW)
     maybe = np.flatnonzero(has & (r < P[K.P_HAZARD]))
-    review[maybe] = r[maybe] < P[K.P_HAZARD] * np.exp(-P[K.P_HAZARD_TRUST] * tau[maybe]
-                                                      - P[K.P_HAZARD_ENG] * eng[maybe])
+    review[maybe] = r[maybe] < P[K.P_HAZARD] * np.exp(-P[K.P_HAZARD_TRUST] * tau[maybe].astype(np.float64)
+                                                      - P[K.P_HAZARD_ENG] * eng[maybe].astype(np.float64))
     rv = np.flatnonzero(review)
     k = j.copy()
     k[rv] = _choose(t, firm, par, j[rv], shared[rv], adopted[rv], phi[rv], w[rv], alpha[rv],
@@ -195,12 +196,12 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     churned = np.bincount(j[switch & has], minlength=n_firms).astype(np.float64)
     new_tenure = np.where(switch, 0, tenure) + 1
     shared = np.where(switch, 0, shared)
-    tau = np.where(switch, P[K.P_TRUST_INIT], tau)
-    eng = np.where(switch, eng * P[K.P_CARRY_ENG], eng)
-    # 9. recommendation score 0..10
-    x = (10.0 * (P[K.P_REC_SAT] * sat + P[K.P_REC_TRUST] * tau + P[K.P_REC_ENG] * eng)
-         + P[K.P_REC_OFFSET] + 0.5
-         + P[K.P_REC_NOISE] * (draw(key, idx, K.R_SCORE) + draw(key, idx, K.R_SCORE2) - 1.0))
+    tau = np.where(switch, Q[K.P_TRUST_INIT], tau)
+    eng = np.where(switch, eng * Q[K.P_CARRY_ENG], eng)
+    # 9. recommendation score 0..10 (u1 + u2 - 1 is a multiple of 2**-24: exact in float32)
+    x = (10.0 * (Q[K.P_REC_SAT] * sat + Q[K.P_REC_TRUST] * tau + Q[K.P_REC_ENG] * eng)
+         + Q[K.P_REC_OFFSET] + 0.5
+         + Q[K.P_REC_NOISE] * (draw(key, idx, K.R_SCORE) + draw(key, idx, K.R_SCORE2) - 1.0).astype(np.float32))
     score = np.clip(x, 0.0, 10.0).astype(np.int64)
     # write back
     provider[:] = k
