@@ -564,17 +564,27 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     for b0 in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - b0)
         ub = np.uint64(b0)
-        # ---- 1. adoption, and the firm-table entries of each customer's provider (row 0: none)
+        # ---- 1. the draws that do not depend on the firm, as integer compares
+        #         (8 customers per 256-bit vector); adoption first: digital quality seen depends on it
+        for t in range(nb):
+            ix = ub + np.uint64(t)
+            i32 = np.uint32(ix)
+            adopted_o[t] = (adopted_[ix] != 0) | ((lit_[ix] >= thr32)
+                                                  & (_draw_int(np.uint32(i32 + k_adopt)) < t_adopt))
+            d_contact = _draw_int(np.uint32(i32 + k_contact)) < t_contact
+            d_want = _draw_int(np.uint32(i32 + k_want)) < np.int32(min(np.ceil(phi_[ix] * scale32), scale32))
+            d_review = _draw_int(np.uint32(i32 + k_review)) < t_review
+            dbits[t] = (np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2) | (np.uint8(d_review) << 6)
+            # u1 + u2 - 1 of the score noise is (m1 + m2 - 2**24) 2**-24, exactly
+            noise_m[t] = (_draw_int(np.uint32(i32 + k_score)) + _draw_int(np.uint32(i32 + k_score2))
+                          - np.int32(1 << UNIT_BITS))
+        # ---- 2. the firm-table entries of each customer's provider (row 0: none), scalar
         for t in range(nb):
             ix = ub + np.uint64(t)
             j = np.int64(provider[ix])
             prov0[t] = j
             row = np.uint64(j + 1) * nt
-            # adoption first: digital quality seen depends on it
-            adopted = (adopted_[ix] != 0) | ((lit_[ix] >= thr32)
-                                             & (_draw_int(np.uint32(np.uint32(ix) + k_adopt)) < t_adopt))
-            adopted_o[t] = adopted
-            rsa = row + np.uint64(2 * np.int64(shared_[ix]) + np.int64(adopted))
+            rsa = row + np.uint64(2 * np.int64(shared_[ix]) + np.int64(adopted_o[t]))
             g_dx[t] = np.float32(ftf[rsa + np.uint64(FT_DX)])
             g_emo[t] = np.float32(ftf[rsa + np.uint64(FT_EMO)])
             g_h[t] = np.float32(ftf[row + np.uint64(FT_H)])
@@ -583,22 +593,13 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             g_avail[t] = np.int32(ftf[row + np.uint64(FT_AVAIL)])
             g_fair[t] = np.float32(ftf[row + np.uint64(FT_FAIR)])
             g_iv[t] = np.float32(ftf[row + np.uint64(FT_IV) + np.uint64(form_[ix])])
-        # ---- 2. the draws, as integer compares (8 customers per 256-bit vector)
+        # ---- 2b. the draws compared with the firm's probabilities
         for t in range(nb):
             i32 = np.uint32(ub + np.uint64(t))
-            d_contact = _draw_int(np.uint32(i32 + k_contact)) < t_contact
-            d_want = _draw_int(np.uint32(i32 + k_want)) < np.int32(min(np.ceil(phi_[ub + np.uint64(t)] * scale32),
-                                                                        scale32))
             d_steer = _draw_int(np.uint32(i32 + k_steer)) < g_steer[t]
             d_notice = _draw_int(np.uint32(i32 + k_notice)) < g_notice[t]
             d_avail = _draw_int(np.uint32(i32 + k_avail)) < g_avail[t]
-            d_review = _draw_int(np.uint32(i32 + k_review)) < t_review
-            dbits[t] = ((np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2)
-                        | (np.uint8(d_steer) << 3) | (np.uint8(d_notice) << 4) | (np.uint8(d_avail) << 5)
-                        | (np.uint8(d_review) << 6))
-            # u1 + u2 - 1 of the score noise is (m1 + m2 - 2**24) 2**-24, exactly
-            noise_m[t] = (_draw_int(np.uint32(i32 + k_score)) + _draw_int(np.uint32(i32 + k_score2))
-                          - np.int32(1 << UNIT_BITS))
+            dbits[t] |= (np.uint8(d_steer) << 3) | (np.uint8(d_notice) << 4) | (np.uint8(d_avail) << 5)
         # ---- 3. vectorised and branch-free: the state update
         for t in range(nb):
             ix = ub + np.uint64(t)
