@@ -325,6 +325,14 @@ def _threshold(p):
 
 
 @njit(inline="always")
+def _state_bits(shared, adopted, disengaged, score):
+    """The bit pattern counted per firm: shared | adopted << 1 | disengaged << 2 | promoter << 3
+    | detractor << 4 (a promoter scores 9-10, a detractor 0-6)."""
+    return (np.uint8(shared != 0) | (np.uint8(adopted) << 1) | (np.uint8(disengaged) << 2)
+            | (np.uint8(score >= 9) << 3) | (np.uint8(score <= 6) << 4))
+
+
+@njit(inline="always")
 def _f32_at_least(x):
     """The least float32 ``y`` with ``y >= x``: for a float32 ``v``, ``v >= x`` is ``v >= y``."""
     y = np.float32(x)
@@ -491,6 +499,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     score_o = _stack_array(BLOCK, np.int8)
     tenure_o = _stack_array(BLOCK, np.int32)
     flags = _stack_array(BLOCK, np.uint8)
+    sbits = _stack_array(BLOCK, np.uint8)
     prov0 = _stack_array(BLOCK, np.int16)
     pend = _stack_array(BLOCK, np.int64)
     lit_ = traits[LITERACY]
@@ -560,6 +569,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     t_contact = np.int32(_threshold(p_contact))
     t_review = np.int32(_threshold(hz))
     thr32 = _f32_at_least(thr)
+    below32 = _f32_at_least(below)
     scale32 = np.float32(UNIT_SCALE)
     for b0 in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - b0)
@@ -677,7 +687,9 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             fair_o[t] = fair
             alpha_o[t] = alpha
             shared_o[t] = shared
-            score_o[t] = np.int32(min(max(x, _F0), _F10))
+            score = np.int32(min(max(x, _F0), _F10))
+            score_o[t] = score
+            sbits[t] = _state_bits(shared, adopted, eng < below32, score)
             tenure_o[t] = tenure[ix] + 1
             effort[t] = (_F1 - q) if contacted else _F0
             flags[t] = ((B_CONTACTED if contacted else 0) | (B_WANTS if wants else 0)
@@ -713,7 +725,9 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
                     tau_o[t] = tau
                     eng_o[t] = eng
                     shared_o[t] = 0
-                    score_o[t] = np.int32(min(max(x, _F0), _F10))
+                    score = np.int32(min(max(x, _F0), _F10))
+                    score_o[t] = score
+                    sbits[t] = _state_bits(0, adopted_o[t] != 0, eng < below32, score)
                     tenure_o[t] = 1
         # ---- 5. write the new state
         for t in range(nb):
@@ -745,14 +759,10 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             cnt[j1 * _U32 + np.uint64(flags[t] & 31)] += 1
             acc[j1 * _U8 + np.uint64(A_EFFORT)] += effort[t]
             k1 = np.uint64(np.int64(provider[ix]) + 1)
-            tau32 = tau_[ix]
-            eng32 = eng_[ix]
-            sat32 = sat_[ix]
-            diseng = np.uint64(eng32 < below)
-            adopted = np.uint64(adopted_o[t])
-            score = score_o[t]
-            bits = (np.uint64(shared_o[t]) | (adopted << _U1) | (diseng << _U2)
-                    | (np.uint64(score >= 9) << _U3) | (np.uint64(score <= 6) << _U4))
+            tau32 = tau_o[t]
+            eng32 = eng_o[t]
+            sat32 = sat_o[t]
+            bits = np.uint64(sbits[t])
             cnt[_UC_STATE * n1 + k1 * _U32 + bits] += 1
             cnt[_UC_TENURE * n1 + k1] += tenure_o[t]
             r = k1 * _U8
@@ -768,7 +778,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             acc[r + np.uint64(A_ENGAGEMENT)] += eng32
             acc[r + np.uint64(A_TRUST)] += tau32
             acc[r + np.uint64(A_SATISFACTION)] += sat32
-            cnt[_UC_SEGMENT * n1 + sg * _U4 + (diseng | (adopted << _U1))] += 1
+            cnt[_UC_SEGMENT * n1 + sg * _U4 + (((bits >> _U2) & _U1) | (bits & _U2))] += 1
 
 
 @intrinsic
