@@ -522,7 +522,8 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     nt = np.uint64(ft.shape[1])
     n_forms = np.int64(ft.shape[1] - FT_IV - 1)
     n1 = np.uint64(ft.shape[0])
-    ftf = ft.ravel()
+    ftf = ft.ravel().astype(np.float32)  # the entries the update uses, rounded as it rounds them
+    fti = ft.ravel().astype(np.int32)  # the draw thresholds (integers in the table)
     k_adopt = ks[R_ADOPT]
     k_contact = ks[R_CONTACT]
     k_want = ks[R_WANT_HUMAN]
@@ -595,14 +596,14 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             prov0[t] = j
             row = np.uint64(j + 1) * nt
             rsa = row + np.uint64(2 * np.int64(shared_[ix]) + np.int64(adopted_o[t]))
-            g_dx[t] = np.float32(ftf[rsa + np.uint64(FT_DX)])
-            g_emo[t] = np.float32(ftf[rsa + np.uint64(FT_EMO)])
-            g_h[t] = np.float32(ftf[row + np.uint64(FT_H)])
-            g_steer[t] = np.int32(ftf[row + np.uint64(FT_STEER)])
-            g_notice[t] = np.int32(ftf[row + np.uint64(FT_NOTICE)])
-            g_avail[t] = np.int32(ftf[row + np.uint64(FT_AVAIL)])
-            g_fair[t] = np.float32(ftf[row + np.uint64(FT_FAIR)])
-            g_iv[t] = np.float32(ftf[row + np.uint64(FT_IV) + np.uint64(form_[ix])])
+            g_dx[t] = ftf[rsa + np.uint64(FT_DX)]
+            g_emo[t] = ftf[rsa + np.uint64(FT_EMO)]
+            g_h[t] = ftf[row + np.uint64(FT_H)]
+            g_steer[t] = fti[row + np.uint64(FT_STEER)]
+            g_notice[t] = fti[row + np.uint64(FT_NOTICE)]
+            g_avail[t] = fti[row + np.uint64(FT_AVAIL)]
+            g_fair[t] = ftf[row + np.uint64(FT_FAIR)]
+            g_iv[t] = ftf[row + np.uint64(FT_IV) + np.uint64(form_[ix])]
         # ---- 2b. the draws compared with the firm's probabilities
         for t in range(nb):
             i32 = np.uint32(ub + np.uint64(t))
