@@ -296,7 +296,9 @@ BLOCK = 256
 N_WORKERS = 256
 
 # Bits of the per-customer flags the vectorised pass leaves for the scalar passes.
-B_CONTACTED, B_WANTS, B_HUMAN, B_NOTICED, B_PUSHED, B_PENDING = 1, 2, 4, 8, 16, 32
+B_CONTACTED, B_WANTS, B_HUMAN, B_NOTICED, B_PUSHED, B_PENDING, B_REVIEWS = 1, 2, 4, 8, 16, 32, 64
+#: Relative margin of the review bound (see ``_hazard_bound``), far above its error (~1e-3).
+REVIEW_MARGIN = 0.03
 
 # Per-chunk accumulators. Float sums: ``acc[row * 8 + A_*]``, rows 0 (no firm),
 # 1..F (firms), then one row per segment. Int64 counts ``cnt``, with n1 = F + 1:
@@ -322,6 +324,20 @@ def _threshold(p):
     is below it exactly when it is below its ceiling; clamped to [0, 2**24].
     """
     return min(max(np.ceil(p * UNIT_SCALE), 0.0), UNIT_SCALE)
+
+
+@njit(inline="always")
+def _exp_neg(a):
+    """exp(-a) for 0 <= a <= 64 in float32, to about 1e-3 (vectorisable; only a bound's estimate).
+
+    exp(-a) = exp(-a / 64) ** 64: a degree-6 Taylor polynomial on [0, 1], squared six times.
+    """
+    x = a * np.float32(1.0 / 64.0)
+    g = _F1 + x * (-_F1 + x * (_FHALF + x * (np.float32(-1.0 / 6.0) + x * (np.float32(1.0 / 24.0) + x * (
+        np.float32(-1.0 / 120.0) + x * np.float32(1.0 / 720.0))))))
+    for _ in range(6):
+        g = g * g
+    return g
 
 
 @njit(inline="always")
@@ -484,6 +500,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     g_avail = _stack_array(BLOCK, np.int32)
     dbits = _stack_array(BLOCK, np.uint8)
     noise_m = _stack_array(BLOCK, np.int32)
+    m_review = _stack_array(BLOCK, np.int32)
     g_fair = _stack_array(BLOCK, np.float32)
     g_iv = _stack_array(BLOCK, np.float32)
     tau_o = _stack_array(BLOCK, np.float32)
@@ -568,7 +585,11 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     below = par[P_DISENGAGED_BELOW]
     t_adopt = np.int32(_threshold(p_adopt))
     t_contact = np.int32(_threshold(p_contact))
-    t_review = np.int32(_threshold(hz))
+    hz32 = np.float32(hz)
+    ht32 = np.float32(par[P_HAZARD_TRUST])
+    he32 = np.float32(par[P_HAZARD_ENG])
+    lo_margin = np.float32(1.0 - REVIEW_MARGIN)
+    hi_margin = np.float32(1.0 + REVIEW_MARGIN)
     thr32 = _f32_at_least(thr)
     below32 = _f32_at_least(below)
     scale32 = np.float32(UNIT_SCALE)
@@ -584,8 +605,8 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
                                                   & (_draw_int(np.uint32(i32 + k_adopt)) < t_adopt))
             d_contact = _draw_int(np.uint32(i32 + k_contact)) < t_contact
             d_want = _draw_int(np.uint32(i32 + k_want)) < np.int32(min(np.ceil(phi_[ix] * scale32), scale32))
-            d_review = _draw_int(np.uint32(i32 + k_review)) < t_review
-            dbits[t] = (np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2) | (np.uint8(d_review) << 6)
+            m_review[t] = _draw_int(np.uint32(i32 + k_review))
+            dbits[t] = (np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2)
             # u1 + u2 - 1 of the score noise is (m1 + m2 - 2**24) 2**-24, exactly
             noise_m[t] = (_draw_int(np.uint32(i32 + k_score)) + _draw_int(np.uint32(i32 + k_score2))
                           - np.int32(1 << UNIT_BITS))
@@ -677,7 +698,12 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
                 shared = 1 if tau_c > priv_[ix] else 0
             # price sensitivity; review decided in pass 3; recommendation
             alpha = a0_[ix] * c1 * (_F1 - ae * eng) * (_F1 - at * tau)
-            pending = (not has) | ((db & 64) != 0)
+            # review: u < hz exp(-k_tau tau - k_e eng), decided here unless u is within the
+            # margin of an approximation of the bound; those, and the sure reviews, are pending
+            u_rev = np.float32(m_review[t]) * _FUNIT
+            hb = hz32 * _exp_neg(ht32 * tau + he32 * eng)
+            reviews = u_rev < hb * lo_margin
+            pending = (not has) | (u_rev < hb * hi_margin)
             x = (_F10 * (rs * sat + rt * tau + re * eng) + roff + _FHALF
                  + noise * (np.float32(noise_m[t]) * _FUNIT))
             tau_o[t] = tau
@@ -695,7 +721,8 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             effort[t] = (_F1 - q) if contacted else _F0
             flags[t] = ((B_CONTACTED if contacted else 0) | (B_WANTS if wants else 0)
                         | (B_HUMAN if human else 0) | (B_NOTICED if noticed else 0)
-                        | (B_PUSHED if pushed else 0) | (B_PENDING if pending else 0))
+                        | (B_PUSHED if pushed else 0) | (B_PENDING if pending else 0)
+                        | (B_REVIEWS if reviews else 0))
         # ---- 4. review and choice of pending customers (branch-free compaction first)
         n_pend = 0
         for t in range(nb):
@@ -708,7 +735,7 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             j = np.int64(prov0[t])
             tau = tau_o[t]
             eng = eng_o[t]
-            review = j == NO_FIRM
+            review = (j == NO_FIRM) | ((flags[t] & B_REVIEWS) != 0)
             if not review:
                 review = _uniform(i32, k_review) < hz * math.exp(
                     -par[P_HAZARD_TRUST] * np.float64(tau) - par[P_HAZARD_ENG] * np.float64(eng))

@@ -103,6 +103,16 @@ def test_draws_are_24_bit_and_independent_across_streams_and_customers():
         assert chi2 < 99 + 5 * np.sqrt(2 * 99), (a, b, chi2)
 
 
+def test_review_bound_estimate_is_well_inside_its_margin():
+    """The vectorised pass decides a review without ``exp`` only outside a 3% band around an
+    estimate of the hazard; the estimate must be far more accurate than that, for every a
+    the configuration allows (k_tau + k_e <= 40)."""
+    a = np.linspace(0.0, 40.0, 200_001).astype(np.float32)
+    est = np.array([K._exp_neg(x) for x in a[::50]])
+    exact = np.exp(-a[::50].astype(np.float64))
+    assert np.max(np.abs(est / exact - 1.0)) < K.REVIEW_MARGIN / 10
+
+
 def test_chunk_bounds_cover_population():
     for n in (1, 7, 8192, 8193, 100_000):
         b = K.chunk_bounds(n)
