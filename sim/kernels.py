@@ -780,33 +780,71 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
             score_[ub + np.uint64(t)] = score_o[t]
         for t in range(nb):
             tenure[ub + np.uint64(t)] = tenure_o[t]
-        # ---- 6. tallies at the final provider (row 0: none) and segment
-        for t in range(nb):
-            ix = ub + np.uint64(t)
-            j1 = np.uint64(np.int64(prov0[t]) + 1)
-            cnt[j1 * _U32 + np.uint64(flags[t] & 31)] += 1
-            acc[j1 * _U8 + np.uint64(A_EFFORT)] += effort[t]
-            k1 = np.uint64(np.int64(provider[ix]) + 1)
-            tau32 = tau_o[t]
-            eng32 = eng_o[t]
-            sat32 = sat_o[t]
-            bits = np.uint64(sbits[t])
-            cnt[_UC_STATE * n1 + k1 * _U32 + bits] += 1
-            cnt[_UC_TENURE * n1 + k1] += tenure_o[t]
-            r = k1 * _U8
-            acc[r + np.uint64(A_TRUST)] += tau32
-            acc[r + np.uint64(A_ENGAGEMENT)] += eng32
-            acc[r + np.uint64(A_SATISFACTION)] += sat32
-            acc[r + np.uint64(A_FREEDOM)] += free_o[t]
-            acc[r + np.uint64(A_INFLUENCE)] += infl_o[t]
-            acc[r + np.uint64(A_FAIRNESS)] += fair_o[t]
-            acc[r + np.uint64(A_ALPHA)] += alpha_o[t]
-            sg = np.uint64(seg_[ix])
+        # ---- 6. tallies at the serving and the final provider (row 0: none) and segment.
+        # A block within one segment (the population is built segment by segment, so all but
+        # a few are) sums its segment values in registers, in customer order as ever.
+        sg0 = seg_[ub]
+        one_seg = True
+        for t in range(1, nb):
+            one_seg &= seg_[ub + np.uint64(t)] == sg0
+        if one_seg:
+            sg = np.uint64(sg0)
             r = (n1 + sg) * _U8
-            acc[r + np.uint64(A_ENGAGEMENT)] += eng32
-            acc[r + np.uint64(A_TRUST)] += tau32
-            acc[r + np.uint64(A_SATISFACTION)] += sat32
-            cnt[_UC_SEGMENT * n1 + sg * _U4 + (((bits >> _U2) & _U1) | (bits & _U2))] += 1
+            s_eng = acc[r + np.uint64(A_ENGAGEMENT)]
+            s_tau = acc[r + np.uint64(A_TRUST)]
+            s_sat = acc[r + np.uint64(A_SATISFACTION)]
+            n_dis = n_ad = n_both = 0
+            for t in range(nb):
+                _tally_firm(t, ub, n1, prov0, provider, flags, effort, sbits, tenure_o, tau_o, eng_o, sat_o,
+                            free_o, infl_o, fair_o, alpha_o, acc, cnt)
+                s_eng += eng_o[t]
+                s_tau += tau_o[t]
+                s_sat += sat_o[t]
+                sb = np.int64(sbits[t])
+                d = (sb >> 2) & 1
+                a = (sb >> 1) & 1
+                n_dis += d
+                n_ad += a
+                n_both += d & a
+            acc[r + np.uint64(A_ENGAGEMENT)] = s_eng
+            acc[r + np.uint64(A_TRUST)] = s_tau
+            acc[r + np.uint64(A_SATISFACTION)] = s_sat
+            c0 = _UC_SEGMENT * n1 + sg * _U4  # counts by disengaged | adopted << 1
+            cnt[c0] += nb - n_dis - n_ad + n_both
+            cnt[c0 + _U1] += n_dis - n_both
+            cnt[c0 + _U2] += n_ad - n_both
+            cnt[c0 + _U3] += n_both
+        else:
+            for t in range(nb):
+                _tally_firm(t, ub, n1, prov0, provider, flags, effort, sbits, tenure_o, tau_o, eng_o, sat_o,
+                            free_o, infl_o, fair_o, alpha_o, acc, cnt)
+                sg = np.uint64(seg_[ub + np.uint64(t)])
+                bits = np.uint64(sbits[t])
+                r = (n1 + sg) * _U8
+                acc[r + np.uint64(A_ENGAGEMENT)] += eng_o[t]
+                acc[r + np.uint64(A_TRUST)] += tau_o[t]
+                acc[r + np.uint64(A_SATISFACTION)] += sat_o[t]
+                cnt[_UC_SEGMENT * n1 + sg * _U4 + (((bits >> _U2) & _U1) | (bits & _U2))] += 1
+
+
+@njit(inline="always")
+def _tally_firm(t, ub, n1, prov0, provider, flags, effort, sbits, tenure_o, tau_o, eng_o, sat_o, free_o,
+                infl_o, fair_o, alpha_o, acc, cnt):
+    """Customer ``t`` of the block: service tallies at the serving firm, state at the final one."""
+    j1 = np.uint64(np.int64(prov0[t]) + 1)
+    cnt[j1 * _U32 + np.uint64(flags[t] & 31)] += 1
+    acc[j1 * _U8 + np.uint64(A_EFFORT)] += effort[t]
+    k1 = np.uint64(np.int64(provider[ub + np.uint64(t)]) + 1)
+    cnt[_UC_STATE * n1 + k1 * _U32 + np.uint64(sbits[t])] += 1
+    cnt[_UC_TENURE * n1 + k1] += tenure_o[t]
+    r = k1 * _U8
+    acc[r + np.uint64(A_TRUST)] += tau_o[t]
+    acc[r + np.uint64(A_ENGAGEMENT)] += eng_o[t]
+    acc[r + np.uint64(A_SATISFACTION)] += sat_o[t]
+    acc[r + np.uint64(A_FREEDOM)] += free_o[t]
+    acc[r + np.uint64(A_INFLUENCE)] += infl_o[t]
+    acc[r + np.uint64(A_FAIRNESS)] += fair_o[t]
+    acc[r + np.uint64(A_ALPHA)] += alpha_o[t]
 
 
 @intrinsic

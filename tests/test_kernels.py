@@ -36,6 +36,21 @@ def test_customer_step_matches_reference(overrides):
         model.pop = _compare_step(model, t)
 
 
+def test_customer_step_matches_reference_with_segments_interleaved():
+    """Populations are built segment by segment, and the kernel sums a one-segment block in
+    registers; a shuffled population sends every block through the general path."""
+    from sim.state import Population
+
+    model = make_model(ALL_MECHANISMS, n=1500)
+    perm = np.random.default_rng(5).permutation(model.n)
+    p = model.pop
+    model.pop = Population(p.traits[:, perm].copy(), p.state[:, perm].copy(), p.small[:, perm].copy(),
+                           p.provider[perm].copy(), p.tenure[perm].copy())
+    for t in range(1, 3):
+        model.steps = t
+        model.pop = _compare_step(model, t)
+
+
 def test_reference_with_orphans_and_a_dead_firm():
     model = make_model(ALL_MECHANISMS, n=1200)
     model.firm_list[1].alive = False
