@@ -92,6 +92,16 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Firm variables that are tally sums divided by the firm's customers.
+_MEAN_NAMES, _MEAN_COLS = zip(("trust", K.T_TRUST), ("engagement", K.T_ENGAGEMENT),
+                              ("satisfaction", K.T_SATISFACTION), ("freedom", K.T_FREEDOM),
+                              ("influence", K.T_INFLUENCE), ("fairness", K.T_FAIRNESS),
+                              ("tenure", K.T_TENURE), ("data_shared", K.T_SHARED),
+                              ("adopted_share", K.T_ADOPTED), ("disengaged", K.T_DISENGAGED),
+                              ("price_sensitivity_firm", K.T_ALPHA), strict=True)
+_MEAN_COLS = list(_MEAN_COLS)
+
+
 class Recorder:
     """Preallocated arrays, one row per step, filled by :meth:`record`."""
 
@@ -121,13 +131,9 @@ class Recorder:
         d["profit"][i] = [f.profit for f in firms]
         d["cash"][i] = [f.cash for f in firms]
         d["alive"][i] = [f.alive for f in firms]
-        for name, col in (("trust", K.T_TRUST), ("engagement", K.T_ENGAGEMENT),
-                          ("satisfaction", K.T_SATISFACTION), ("freedom", K.T_FREEDOM),
-                          ("influence", K.T_INFLUENCE), ("fairness", K.T_FAIRNESS),
-                          ("tenure", K.T_TENURE), ("data_shared", K.T_SHARED),
-                          ("adopted_share", K.T_ADOPTED), ("disengaged", K.T_DISENGAGED),
-                          ("price_sensitivity_firm", K.T_ALPHA)):
-            d[name][i] = _div(tal[:, col], cust)
+        means = _div(tal[:, _MEAN_COLS], cust[:, None])  # one division for every per-customer mean
+        for k, name in enumerate(_MEAN_NAMES):
+            d[name][i] = means[:, k]
         d["relationship"][i] = np.mean([d[n][i] for n in ("trust", "engagement", "freedom",
                                                           "influence", "fairness")], axis=0)
         contacts = tal[:, K.T_CONTACTS]
