@@ -6,19 +6,22 @@ of the arrays is fixed by the index constants below, shared with
 re-implementation the tests compare against) and :mod:`sim.model` (which fills
 the parameter vectors).
 
-Randomness is counter-based: every uniform draw is a SplitMix64 hash of
-(step key, customer index, stream), so a customer's draws do not depend on how
-customers are split over threads, and the kernels stay pure. Tallies are summed
-per fixed chunk of customers (the chunking depends only on N), then over chunks
-in chunk order, so results are identical for any thread count.
+Randomness is counter-based: every uniform draw is a 32-bit hash of (customer
+index + a 32-bit key of the step and the stream), so a customer's draws do not
+depend on how customers are split over threads, and the kernels stay pure.
+Tallies are summed per fixed chunk of customers (the chunking depends only on N),
+then over chunks in chunk order, so results are identical for any thread count.
 
 How the step kernel is made fast (measured in benchmarks/, log in
 benchmarks/README.md): per-firm quantities are tabulated once per step; each
-block of customers goes through one vectorised, branch-free pass (SIMD hashing
-and arithmetic) whose results live in stack buffers, then short scalar passes
-for the rare reviews and for the tallies; threads take chunks from an atomic
-counter, so a thread slowed by other work on its core does less of the step. The arithmetic is the reference's,
-operation for operation, so results are bit-identical to :mod:`sim.reference`.
+block of customers goes through short passes: the draws as 32-bit integer
+compares (8 customers per 256-bit vector), a scalar gather of the provider's
+table entries, the state update in float32 (vectorised and branch-free, results
+in stack buffers), a scalar pass for the few customers who review, and a scalar
+pass for the tallies; threads take chunks from an atomic counter, so a thread
+slowed by other work on its core does less of the step. The arithmetic is the
+reference's, operation for operation, so results are bit-identical to
+:mod:`sim.reference`.
 """
 
 from __future__ import annotations
