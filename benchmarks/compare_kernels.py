@@ -1,0 +1,68 @@
+"""Interleaved timing of kernel variants, for performance work on ``sim/kernels.py``.
+
+    NUMBA_NUM_THREADS=2 python benchmarks/compare_kernels.py 1000000 30 sim/kernels.py /tmp/variant.py
+
+Each file is a copy of ``sim/kernels.py`` (edited by hand); all are loaded as
+modules, a benchmark model (``run.BENCH_OVERRIDES``) of N customers runs three
+steps, and then every variant's ``customer_step`` is called REPS times on copies of
+the same state, the variants taking turns call by call, so that a machine whose
+speed drifts over minutes (a shared VM) moves them all alike. Prints the median,
+lower quartile and minimum per variant (ms). Numba's cache for the variants goes
+to a fresh temporary folder (the cache of a file loaded under another module name
+cannot be reused).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3:
+        print(__doc__)
+        return 2
+    os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="kernel-variants-"))
+    import numpy as np
+
+    import sim
+    from benchmarks.run import _kernel_inputs, _median, bench_overrides
+
+    n, reps, files = int(argv[0]), int(argv[1]), argv[2:]
+    variants = []
+    for k, f in enumerate(files):
+        spec = importlib.util.spec_from_file_location(f"kernel_variant_{k}", f)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        variants.append((f, mod))
+    model = sim.build(bench_overrides(n), seed=0)
+    for _ in range(3):
+        model.step()
+    key = np.uint64(_kernel_inputs(model))
+    saved = model.pop.copy()
+    times: dict[str, list[float]] = {f: [] for f, _ in variants}
+    for r in range(reps + 2):  # the first two rounds compile and warm up
+        for f, mod in variants:
+            p = saved.copy()
+            t = time.perf_counter()
+            mod.customer_step(key, model.par, model.firm_cols, model.interv, p.traits, p.state, p.small,
+                              p.provider, p.tenure, model.bounds, model.tally, model.seg_tally)
+            if r >= 2:
+                times[f].append(time.perf_counter() - t)
+    for f, ts in times.items():
+        ts = sorted(ts)
+        print(f"{f:40s} median {1e3 * _median(ts):7.2f}  q25 {1e3 * ts[len(ts) // 4]:7.2f}  "
+              f"min {1e3 * ts[0]:7.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
