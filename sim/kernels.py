@@ -91,7 +91,6 @@ HASH32_ROUNDS = ((17, 0xED5AD4BB), (11, 0xAC4C1B51), (15, 0x31848BAB))
 HASH32_LAST = 14
 UNIT_BITS = 24  #: bits of a uniform: u = (hash >> 8) * 2**-24, exact in float32 and float64
 UNIT_SCALE = float(1 << UNIT_BITS)
-UNIT = 1.0 / UNIT_SCALE
 
 
 def mix64(z: int) -> int:
@@ -300,7 +299,7 @@ N_WORKERS = 256
 
 # Bits of the per-customer flags the vectorised pass leaves for the scalar passes.
 B_CONTACTED, B_WANTS, B_HUMAN, B_NOTICED, B_PUSHED, B_PENDING, B_REVIEWS = 1, 2, 4, 8, 16, 32, 64
-#: Relative margin of the review bound (see ``_hazard_bound``), far above its error (~1e-3).
+#: Relative margin of the review bound (see ``_exp_neg``), far above its error (~1e-3).
 REVIEW_MARGIN = 0.03
 
 # Per-chunk accumulators. Float sums: ``acc[row * 8 + A_*]``, rows 0 (no firm),
@@ -313,8 +312,7 @@ REVIEW_MARGIN = 0.03
 A_TRUST, A_ENGAGEMENT, A_SATISFACTION, A_FREEDOM, A_INFLUENCE, A_FAIRNESS, A_ALPHA, A_EFFORT = range(8)
 N_ACC = 8
 C_CHURN, C_TENURE, C_STATE, C_SEGMENT = 32, 33, 34, 66
-_U0, _U1, _U2, _U3, _U4, _U8 = (np.uint64(v) for v in (0, 1, 2, 3, 4, 8))
-_U31, _U32 = np.uint64(31), np.uint64(32)
+_U1, _U2, _U3, _U4, _U8, _U32 = (np.uint64(v) for v in (1, 2, 3, 4, 8, 32))
 _UC_CHURN, _UC_TENURE, _UC_STATE, _UC_SEGMENT = (np.uint64(v) for v in (C_CHURN, C_TENURE, C_STATE,
                                                                          C_SEGMENT))
 
