@@ -39,7 +39,7 @@ class CustomerAgent(mesa.Agent):
 
     def step(self) -> None:
         m = self.model
-        advance(self, self.draw, m.par, m.firm, m.interv, m.tally, m.seg_tally)
+        advance(self, self.draw, m.par, m.firm, m.interv, m.tally, m.seg_tally, m.par32)
 
 
 class PerAgentModel(mesa.Model):
@@ -58,6 +58,7 @@ class PerAgentModel(mesa.Model):
         super().__init__(rng=seed)
         self.key = 0
         self.par = np.zeros(K.N_PARAMS)
+        self.par32 = self.par.astype(np.float32)
         self.firm = np.zeros((n_firms, K.N_FIRM_COLS))
         self.interv = np.zeros((n_firms, 3))
         self.tally = np.zeros((n_firms, K.N_FIRM_TALLY))
@@ -70,6 +71,7 @@ class PerAgentModel(mesa.Model):
         """The step key and the market, firm and intervention inputs of the next step."""
         self.key = int(key)
         self.par, self.firm, self.interv = par, firm, interv
+        self.par32 = np.asarray(par, dtype=np.float32)  # once per step, not once per customer
 
     def step(self) -> None:
         """Every customer takes its step; ``tally``/``seg_tally`` hold the step's sums."""

@@ -469,7 +469,7 @@ def _prefer_512(typingctx):
 
 
 @njit
-def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, acc, cnt, util):
+def _chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, acc, cnt, util):
     """The step of customers ``lo:hi``, block by block, adding to the chunk's accumulators.
 
     Per block of at most ``BLOCK`` customers:
@@ -540,8 +540,6 @@ def _chunk(ks, lo, hi, par, ft, firm, traits, state, small, provider, tenure, ac
     nt = np.uint64(ft.shape[1])
     n_forms = np.int64(ft.shape[1] - FT_IV - 1)
     n1 = np.uint64(ft.shape[0])
-    ftf = ft.ravel().astype(np.float32)  # the entries the update uses, rounded as it rounds them
-    fti = ft.ravel().astype(np.int32)  # the draw thresholds (integers in the table)
     k_adopt = ks[R_ADOPT]
     k_contact = ks[R_CONTACT]
     k_want = ks[R_WANT_HUMAN]
@@ -862,7 +860,7 @@ def _take_next(typingctx, counter):
 
 
 @njit
-def _work(next_chunk, ks, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
+def _work(next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, bounds, tally,
           seg_tally):
     """One thread's share of a step: take the next chunk until none is left.
 
@@ -881,8 +879,8 @@ def _work(next_chunk, ks, par, ft, firm, traits, state, small, provider, tenure,
     while c < n_chunks:
         acc[:] = 0.0
         cnt[:] = 0
-        _chunk(ks, bounds[c], bounds[c + 1], par, ft, firm, traits, state, small, provider, tenure,
-               acc, cnt, util)
+        _chunk(ks, bounds[c], bounds[c + 1], par, ft, ftf, fti, firm, traits, state, small, provider,
+               tenure, acc, cnt, util)
         _finish_tally(acc, cnt, tally[c], seg_tally[c])
         c = _take_next(next_chunk)
 
@@ -966,12 +964,14 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     """
     ks = _stream_keys(np.uint64(key))
     ft = _firm_table(par, firm, interv)
+    ftf = ft.ravel().astype(np.float32)  # the entries the float32 update uses, rounded as it rounds them
+    fti = ft.ravel().astype(np.int32)  # the draw thresholds (integers in the table)
     next_chunk = np.zeros(1, np.int64)
     # N_WORKERS calls are split statically over the threads; the first call on each
     # thread works until the chunks run out, the others return at once
     for _ in prange(N_WORKERS):
-        _work(next_chunk, ks, par, ft, firm, traits, state, small, provider, tenure, bounds, tally,
-              seg_tally)
+        _work(next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, bounds,
+              tally, seg_tally)
 
 
 @njit(parallel=True, cache=True)

@@ -140,7 +140,7 @@ def f32(x: float) -> float:
     return float(np.float32(x))
 
 
-def advance(c, u, par, firm, interv, tally, seg_tally) -> None:
+def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
     """One step for one customer: the rules of the model, in order.
 
     ``c`` is any object with the attributes :data:`FIELDS` (a :class:`Customer`,
@@ -148,11 +148,12 @@ def advance(c, u, par, firm, interv, tally, seg_tally) -> None:
     rounded to float32 as the arrays store them. ``u(stream)`` returns the
     customer's uniform of a random stream for this step. Adds the customer's
     contributions to ``tally`` (F, N_FIRM_TALLY) and ``seg_tally`` (S, N_SEG_TALLY).
+    ``par32`` is ``par`` rounded to float32, if the caller has it (made here otherwise).
     """
     # The state update is float32 arithmetic: P32 holds the parameters rounded to float32,
     # the state variables are np.float32, and Python float literals adapt to them.
     P = par
-    P32 = np.asarray(par, dtype=np.float32)
+    P32 = np.asarray(par, dtype=np.float32) if par32 is None else par32
     f = np.float32
     j = c.provider
     phi = c.human_pref
