@@ -42,7 +42,7 @@ test-fast: $(TEST_STAMP)
 # The stored regression baseline (default scenario, seed 0, 20,000 customers). Refresh it only
 # when the model changes on purpose, and commit the new file together with that change.
 baseline: $(TEST_STAMP)
-	$(PY) -m tests.test_reproducibility
+	$(PY) -m tests.baseline
 
 # Validation against known results (logit, price equilibrium, Bass, trust, tenure, NPS):
 # reruns the cases of tests/validation/ and regenerates docs/VALIDATION.md from

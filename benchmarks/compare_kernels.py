@@ -2,20 +2,22 @@
 
     NUMBA_NUM_THREADS=2 python benchmarks/compare_kernels.py 1000000 30 sim/kernels.py /tmp/variant.py
 
-Each file is a copy of ``sim/kernels.py`` (edited by hand); all are loaded as
-modules, a benchmark model (``run.BENCH_OVERRIDES``) of N customers runs three
-steps, and then every variant's ``customer_step`` is called REPS times on copies of
-the same state, the variants taking turns call by call, so that a machine whose
-speed drifts over minutes (a shared VM) moves them all alike. Prints the median,
-lower quartile and minimum per variant (ms). Numba's cache for the variants goes
-to a fresh temporary folder (the cache of a file loaded under another module name
-cannot be reused).
+Each file is a copy of ``sim/kernels.py`` (edited by hand); each is loaded as the
+kernel of its own copy of the ``sim`` package (``simvar0``, ``simvar1``...; the
+kernel imports the layout, RNG and LLVM helpers relatively). A benchmark model
+(``run.BENCH_OVERRIDES``) of N customers runs three steps, and then every
+variant's ``customer_step`` is called REPS times on copies of the same state, the
+variants taking turns call by call, so that a machine whose speed drifts over
+minutes (a shared VM) moves them all alike. Prints the median, lower quartile and
+minimum per variant (ms). Numba's cache for the variants goes to a fresh temporary
+folder.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -38,15 +40,17 @@ def main(argv: list[str]) -> int:
 
     n, reps, files = int(argv[0]), int(argv[1]), argv[2:]
     variants = []
+    work = Path(tempfile.mkdtemp(prefix="kernel-variant-pkgs-"))
+    sys.path.insert(0, str(work))
     for k, f in enumerate(files):
-        spec = importlib.util.spec_from_file_location(f"kernel_variant_{k}", f)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        variants.append((f, mod))
+        pkg = work / f"simvar{k}"
+        shutil.copytree(ROOT / "sim", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(f, pkg / "kernels.py")
+        variants.append((f, importlib.import_module(f"simvar{k}.kernels")))
     model = sim.build(bench_overrides(n), seed=0)
     for _ in range(3):
         model.step()
-    key = np.uint64(_kernel_inputs(model))
+    key = np.uint64(_kernel_inputs(model))  # layout and inputs: the installed sim's (variants share them)
     saved = model.pop.copy()
     times: dict[str, list[float]] = {f: [] for f, _ in variants}
     for r in range(reps + 2):  # the first two rounds compile and warm up

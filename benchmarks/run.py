@@ -29,19 +29,13 @@ HERE = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sim.yardsticks import ALL_MECHANISMS  # noqa: E402
+
 #: The benchmark market: the disruptor scenario with the disruptor present from the
-#: start (5 firms) and every mechanism on (the switches of tests/conftest.py
-#: ALL_MECHANISMS: soft and hard steering, personalisation, interventions, limited
+#: start (5 firms) and every mechanism on (the switches of
+#: sim.yardsticks.ALL_MECHANISMS: soft and hard steering, personalisation, interventions, limited
 #: human capacity, Bass adoption), with the shock window open all the time.
-BENCH_OVERRIDES = [
-    "scenario=disruptor", "firms.disruptor.enter_step=0",
-    "firms.neither.steering=soft", "firms.neither.steering_strength=0.7",
-    "firms.digital_only.steering=hard", "firms.digital_only.steering_strength=0.8",
-    "firms.both.personalisation=0.4", "firms.both.intervention=[0.02,0.01,0.03]",
-    "firms.human_only.intervention=[0.0,0.05,0.0]", "firms.human_only.human_capacity=0.7",
-    "market.adoption.innovation=0.05", "market.adoption.imitation=0.2",
-    "market.shock.start=0",
-]
+BENCH_OVERRIDES = ["scenario=disruptor", "firms.disruptor.enter_step=0", *ALL_MECHANISMS, "market.shock.start=0"]
 #: The unit of a sweep: one scenario, 10,000 customers, 120 steps.
 SWEEP_UNIT = ["scenario=baseline", "customers.n=10000", "steps=120"]
 
@@ -72,13 +66,7 @@ def _state_hash(model) -> str:
 
 def _kernel_inputs(model):
     """Fill the model's kernel inputs for its next step (as model.step does before the kernel)."""
-    from sim import kernels as K
-
-    model._update_market()
-    model.firms.do("decide")
-    model._set_mean_price()
-    model._fill_kernel_inputs()
-    return K.step_key(model.cfg.seed, model.steps)
+    return model.prepare_step(model.steps + 1)
 
 
 # ------------------------------------------------------------------------------ workers
@@ -147,8 +135,8 @@ def worker_compare(n_big: int, n_mesa: int, steps: int) -> dict:
 
     import sim
     from sim import kernels as K
-    from sim import vectorised as V
-    from sim.agents import PerAgentModel
+    from sim.yardsticks import numpy_step as V
+    from sim.yardsticks.per_agent import PerAgentModel
 
     out = {}
     for label, n in (("big", n_big), ("mesa", n_mesa)):

@@ -1,85 +1,142 @@
-"""The customer step with one Mesa agent per customer: the yardstick of the benchmarks.
+"""The Mesa agents: firms on the quadrant map, with their pricing, position and accounts.
 
-:class:`CustomerAgent` holds one customer's traits and state as its own scalar
-attributes; its :meth:`~CustomerAgent.step` applies the model's rules through
-:func:`sim.reference.advance` (the rules are written once, there).
-:class:`PerAgentModel` is a ``mesa.Model`` that runs ``agents.do("step")`` with the
-same inputs the kernel gets (step key, ``par``, firm columns, interventions), so
-its results agree with :func:`sim.kernels.customer_step`. This is how a Mesa
-user would write the model first; the production path keeps customers in arrays
-(see :mod:`sim.kernels`), for it is thousands of times faster.
+A firm decides before the customers move (position by its strategy, then price by
+its pricing rule: the registries of :mod:`sim.strategies` and :mod:`sim.pricing`)
+and settles its accounts after (revenue, costs, cash). Money is per customer in the
+market (see :mod:`sim.config`). Customers are not agents here: they are arrays moved
+by the kernels (:mod:`sim.kernels`); the one-agent-per-customer version is a
+yardstick (:mod:`sim.yardsticks.per_agent`).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 import numpy as np
 
-from . import kernels as K
-from .reference import FIELDS, advance, load_customer, store_customer, uniform
-from .state import Population
+from .config import FirmConfig
+from .layout import STEERING_MODES
+from .pricing import PRICING
+from .strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from .model import CustomerModel
+
+#: Digital and human levels at or above this put a firm in the upper half of an axis.
+QUADRANT_THRESHOLD = 0.5
 
 
-class CustomerAgent(mesa.Agent):
-    """One customer: traits and state as scalar attributes (see :data:`sim.reference.FIELDS`).
-
-    ``index`` is the customer's position in the population, which keys its random
-    draws, so an agent draws the same numbers as the kernel's customer.
-    """
-
-    def __init__(self, model: PerAgentModel, index: int):
-        super().__init__(model)
-        self.index = index
-        for name in FIELDS:
-            setattr(self, name, 0)
-
-    def draw(self, stream: int) -> float:
-        """This step's uniform of ``stream`` for this customer."""
-        return uniform(self.model.key, self.index, stream)
-
-    def step(self) -> None:
-        m = self.model
-        advance(self, self.draw, m.par, m.firm, m.interv, m.tally, m.seg_tally, m.par32)
+def quadrant(digital: float, human: float) -> int:
+    """Quadrant 1 neither, 2 human only, 3 digital only, 4 both (threshold 0.5 on each axis)."""
+    return 1 + (human >= QUADRANT_THRESHOLD) + 2 * (digital >= QUADRANT_THRESHOLD)
 
 
-class PerAgentModel(mesa.Model):
-    """Customers as Mesa agents, one per customer, stepped by ``agents.do("step")``.
+class Firm(mesa.Agent):
+    """A firm on the quadrant map.
 
-    Parameters
+    Attributes
     ----------
-    pop : Population
-        The customers to copy into agents (customer ``i`` becomes the agent with
-        ``index == i``).
-    n_firms, n_segments : int
-        Sizes of the tallies.
+    index : int             row of this firm in the kernels' firm arrays
+    digital, human : float  levels in [0, 1]
+    price : float           money per own customer per step
+    cash : float            money per market customer
+    alive : bool            taking part (entered and not exited)
+    reputation : float      word of mouth, moving average of NPS / 100, in [-1, 1]
+
+    The properties ``personalisation``, ``steering_code``, ``steering_strength`` and
+    ``availability`` are the remaining firm columns the kernel reads
+    (``sim.layout.FIRM_COLUMNS``).
     """
 
-    def __init__(self, pop: Population, n_firms: int, n_segments: int, seed: int | None = None):
-        super().__init__(rng=seed)
-        self.key = 0
-        self.par = np.zeros(K.N_PARAMS)
-        self.par32 = self.par.astype(np.float32)
-        self.firm = np.zeros((n_firms, K.N_FIRM_COLS))
-        self.interv = np.zeros((n_firms, 3))
-        self.tally = np.zeros((n_firms, K.N_FIRM_TALLY))
-        self.seg_tally = np.zeros((n_segments, K.N_SEG_TALLY))
-        self.customers = [CustomerAgent(self, i) for i in range(pop.n)]
-        for i, agent in enumerate(self.customers):
-            load_customer(agent, i, pop.traits, pop.state, pop.small, pop.provider, pop.tenure)
+    def __init__(self, model: CustomerModel, name: str, index: int, cfg: FirmConfig):
+        super().__init__(model)
+        self.name = name
+        self.index = index
+        self.cfg = cfg
+        self.digital = cfg.digital
+        self.human = cfg.human
+        self.price = cfg.price
+        self.cash = cfg.cash
+        self.alive = cfg.enter_step == 0
+        self.exited_at: int | None = None
+        self.reputation = 0.0
+        self.share = 0.0
+        self.customers = 0
+        # until the first step's tallies: contacts x chance a contact asks for a human
+        # (non-adopters always do)
+        wants_human = model.adoption * model.mean_human_pref + (1.0 - model.adoption)
+        self.human_per_customer = model.cfg.market.contact_rate * wants_human
+        self.invest_spend = 0.0
+        self.revenue = self.cost = self.profit = 0.0
 
-    def set_inputs(self, key: int, par: np.ndarray, firm: np.ndarray, interv: np.ndarray) -> None:
-        """The step key and the market, firm and intervention inputs of the next step."""
-        self.key = int(key)
-        self.par, self.firm, self.interv = par, firm, interv
-        self.par32 = np.asarray(par, dtype=np.float32)  # once per step, not once per customer
+    # ------------------------------------------------------------ kernel columns
+    @property
+    def personalisation(self) -> float:
+        return self.cfg.personalisation
 
-    def step(self) -> None:
-        """Every customer takes its step; ``tally``/``seg_tally`` hold the step's sums."""
-        self.tally[:] = 0.0
-        self.seg_tally[:] = 0.0
-        self.agents.do("step")
+    @property
+    def steering_code(self) -> int:
+        return STEERING_MODES.index(self.cfg.steering)
 
-    def write_to(self, pop: Population) -> None:
-        """Copy the agents' state into the arrays of ``pop`` (for comparisons)."""
-        for agent in self.customers:
-            store_customer(agent, agent.index, pop.state, pop.small, pop.provider, pop.tenure)
+    @property
+    def steering_strength(self) -> float:
+        return self.cfg.steering_strength
+
+    @property
+    def availability(self) -> float:
+        """Share of human-contact demand served: capacity, less the shock's cut while it lasts."""
+        shock = self.model.cfg.market.shock
+        cut = shock.human_cut if self.model.shock_active else 0.0
+        return self.cfg.human_capacity * (1.0 - cut)
+
+    def intervention_pull(self, n_market: int, half: float) -> np.ndarray:
+        """Per-step pull of engagement toward 1 for customers preferring each form: the effect
+        times b / (b + half), with b the spend per own customer (customers of the last step)."""
+        per_customer = n_market / max(self.customers, 1)
+        out = np.empty(len(self.cfg.intervention))
+        for k, spend in enumerate(self.cfg.intervention):
+            b = spend * per_customer
+            out[k] = self.cfg.intervention_effect * b / (b + half)
+        return out
+
+    # ------------------------------------------------------------------ economics
+    def variable_cost(self, human: float, customers: float, human_contacts: float) -> float:
+        """Variable cost of serving ``customers`` with ``human_contacts`` at human level ``human``:
+        (c0 + extra) customers + c_h h contacts (``extra`` is the firm's own ``unit_cost_extra``)."""
+        m = self.model.cfg.market
+        return (m.base_unit_cost + self.cfg.unit_cost_extra) * customers + m.human_contact_cost * human * human_contacts
+
+    def unit_cost(self, human: float | None = None) -> float:
+        """Variable cost per own customer per step at human level ``human`` (default: the firm's),
+        with the human contacts per customer of the last step."""
+        return self.variable_cost(self.human if human is None else human, 1.0, self.human_per_customer)
+
+    def fixed_cost(self, digital: float | None = None) -> float:
+        """Fixed cost per step: f0 + f_d d^2 (a platform scales, people do not)."""
+        d = self.digital if digital is None else digital
+        return self.cfg.fixed_cost + self.cfg.digital_cost * d**2
+
+    # ------------------------------------------------------------------- decisions
+    def decide(self) -> None:
+        """Set this step's position (the strategy) and price (the pricing rule)."""
+        if not self.alive:
+            return
+        self.invest_spend = 0.0
+        STRATEGIES[self.cfg.strategy](self)
+        target = PRICING[self.cfg.pricing](self, self.unit_cost(), self.share)
+        self.price = max(1e-6, self.price + self.cfg.price_adjust * (target - self.price))
+
+    # --------------------------------------------------------------------- accounts
+    def settle(self, customers: float, human_contacts: float, n_market: int) -> None:
+        """Book revenue, costs and profit of the step just simulated; update cash."""
+        if not self.alive:
+            self.revenue = self.cost = self.profit = 0.0
+            return
+        if customers > 0:
+            self.human_per_customer = human_contacts / customers
+        variable = self.variable_cost(self.human, customers, human_contacts) / n_market
+        self.revenue = self.price * customers / n_market
+        self.cost = variable + self.fixed_cost() + sum(self.cfg.intervention) + self.invest_spend
+        self.profit = self.revenue - self.cost
+        self.cash += self.profit

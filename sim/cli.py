@@ -38,7 +38,7 @@ from .config import ConfigError
 from .configure import CONF_DIR, compose_jobs, expand_sweep, from_dictconfig, to_yaml
 from .guard import RunInterrupted, check_memory, interrupts_as_exceptions
 from .model import CustomerModel
-from .output import (
+from .runfolder import (
     INCOMPLETE,
     RESULT,
     claim_folder,
@@ -57,8 +57,15 @@ FOREIGN_CONFIG_FLAGS = ("--config-path", "-cp", "--config-name", "-cn", "--confi
                         "--experimental-rerun")
 
 
-def execute(cfg, outdir: Path, plots: bool = True) -> Path:
+#: The configs :func:`prepare` composed and checked, by their override list: a job of this
+#: process runs the config it was checked with instead of converting Hydra's composition again.
+_PREPARED: dict[tuple[str, ...], object] = {}
+
+
+def execute(cfg, outdir: Path, plots: bool = True, checked: bool = False) -> Path:
     """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``.
+
+    ``checked``: the memory guard already passed this config (in :func:`prepare`).
 
     Raises :class:`~sim.output.RunFolderTaken` if ``outdir`` already holds a run.
     Whatever stops the run part-way (an exception, :class:`~sim.guard.RunInterrupted`)
@@ -67,7 +74,8 @@ def execute(cfg, outdir: Path, plots: bool = True) -> Path:
     from .api import dataset
     from .summary import summary_table
 
-    check_memory(cfg)
+    if not checked:
+        check_memory(cfg)
     started = datetime.now().isoformat(timespec="seconds")
     claim_folder(outdir, f"started {started}, pid {os.getpid()}, {cfg.steps} steps\n")
     model = None
@@ -110,8 +118,11 @@ def hydra_main(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
-        sim_cfg = from_dictconfig(cfg, hc.runtime.choices.get("scenario"))
-        execute(sim_cfg, Path(hc.runtime.output_dir))
+        sim_cfg = _PREPARED.get(tuple(hc.overrides.task))
+        checked = sim_cfg is not None
+        if sim_cfg is None:  # a job prepare() did not see (another sweeper, another process)
+            sim_cfg = from_dictconfig(cfg, hc.runtime.choices.get("scenario"))
+        execute(sim_cfg, Path(hc.runtime.output_dir), checked=checked)
     except ConfigError as exc:  # checked already by main(); kept for other entry points
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -189,6 +200,7 @@ def prepare(argv: list[str]) -> list[str]:
             raise ConfigError(f"{label}{exc}") from None
     if not composed:
         return argv
+    _PREPARED.update((tuple(job.overrides), job.config) for job in composed)
     if multirun:
         overrides = _fix_folder(overrides, "hydra.sweep.dir", composed[0].sweep_dir)
     else:

@@ -19,11 +19,14 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-INF = math.inf
+from .layout import STEERING_MODES
+from .pricing import PRICING
+from .strategies import STRATEGIES as _STRATEGY_REGISTRY
 
-STEERING_MODES = ("none", "soft", "hard")
-PRICING_RULES = ("fixed", "markup", "best_response")
-STRATEGIES = ("static", "adaptive")
+INF = math.inf
+#: Allowed ``pricing`` and ``strategy`` values: the keys of the registries.
+PRICING_RULES = tuple(PRICING)
+STRATEGIES = tuple(_STRATEGY_REGISTRY)
 #: Intervention forms, in the order of the ``intervention`` arrays.
 FORMS = ("community", "webinar", "video")
 

@@ -1,7 +1,7 @@
 """Generated parts of ``docs/ODD.md``: the parameter table, the output table, the config groups.
 
 The tables are built from the code (:func:`sim.config.field_docs`, the variable
-tables of :mod:`sim.output`, the YAML files in ``conf/``) so the documentation
+tables of :mod:`sim.output`, the layout table of :mod:`sim.layout`, the YAML files in ``conf/``) so the documentation
 cannot drift from it. ``python -m sim.docs`` rewrites every generated block of
 ``docs/ODD.md`` in place, between markers such as ``<!-- params:start -->`` and
 ``<!-- params:end -->``; ``python -m sim.docs --check`` only reports whether the
@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from .config import FORMS, field_docs
+from .layout import layout_tables
 from .output import FIRM_VARS, MARKET_VARS, SEGMENT_VARS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,7 +124,7 @@ def groups_table() -> str:
 
 
 #: Generated blocks of docs/ODD.md: marker name -> generator.
-BLOCKS = {"params": parameter_table, "outputs": output_table, "groups": groups_table}
+BLOCKS = {"params": parameter_table, "outputs": output_table, "groups": groups_table, "layout": layout_tables}
 
 
 def render(text: str) -> str:

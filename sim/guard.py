@@ -19,9 +19,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import kernels as K
 from .config import ConfigError, SimConfig
-from .state import BYTES_PER_CUSTOMER
+from .kernels import chunk_bounds
+from .layout import BYTES_PER_CUSTOMER, FIRM_TALLIES, SEGMENT_TALLIES
 
 GIB = 1024**3
 #: Short-lived arrays per customer while the population is drawn and firms exit:
@@ -40,11 +40,11 @@ def estimate_bytes(cfg: SimConfig) -> dict[str, int]:
     n = cfg.customers.n
     n_firms = len(cfg.firms)
     n_segments = len(cfg.customers.segments)
-    n_chunks = len(K.chunk_bounds(n)) - 1  # small: one boundary per chunk of customers
+    n_chunks = len(chunk_bounds(n)) - 1  # small: one boundary per chunk of customers
     parts = {
         "state": n * BYTES_PER_CUSTOMER,
         "transient": n * TRANSIENT_BYTES_PER_CUSTOMER,
-        "tallies": 8 * n_chunks * (n_firms * K.N_FIRM_TALLY + n_segments * K.N_SEG_TALLY),
+        "tallies": 8 * n_chunks * (n_firms * len(FIRM_TALLIES) + n_segments * len(SEGMENT_TALLIES)),
         # recorder arrays (float64), and about as much again for the Dataset written at the end
         "records": 2 * 8 * cfg.steps * (len(FIRM_VARS) * n_firms + len(SEGMENT_VARS) * n_segments
                                         + len(MARKET_VARS)),

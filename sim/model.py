@@ -6,12 +6,12 @@ import mesa
 import numpy as np
 
 from . import kernels as K
+from .agents import Firm, quadrant
 from .config import FORMS, SimConfig, validate
-from .firms import Firm, quadrant
-from .output import Recorder
+from .layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES, P, S, Sm, T, Tr, config_params
+from .output import FIRM_ATTRS, Recorder
+from .rng import step_key
 from .state import Population, draw_population
-
-STEER_CODES = {"none": K.STEER_NONE, "soft": K.STEER_SOFT, "hard": K.STEER_HARD}
 
 
 class CustomerModel(mesa.Model):
@@ -20,7 +20,7 @@ class CustomerModel(mesa.Model):
     The model owns the configuration, the random generator (``self.rng``, used
     only to draw the population; per-step draws are counter-based, keyed by the
     seed and step), the clock (``self.steps``, advanced by Mesa) and the
-    customer :class:`~sim.state.Population`. Firms are :class:`~sim.firms.Firm`
+    customer :class:`~sim.state.Population`. Firms are :class:`~sim.agents.Firm`
     agents in ``self.firms``.
     """
 
@@ -35,11 +35,11 @@ class CustomerModel(mesa.Model):
         self.firm_names = list(cfg.firms)
         self.segment_names = list(cfg.customers.segments)
         traits = self.pop.traits
-        self.mean_human_pref = float(traits[K.HUMAN_PREF].mean(dtype=np.float64))
-        self.mean_affinity = float(traits[K.AFFINITY].mean(dtype=np.float64))
-        self.mean_alpha = float(traits[K.ALPHA0].mean(dtype=np.float64))
-        self.eligible = int(np.count_nonzero(traits[K.LITERACY] >= np.float32(m.adoption.literacy_threshold)))
-        self.adopted = int(np.count_nonzero(self.pop.small[K.ADOPTED]))
+        self.mean_human_pref = float(traits[Tr.HUMAN_PREF].mean(dtype=np.float64))
+        self.mean_affinity = float(traits[Tr.AFFINITY].mean(dtype=np.float64))
+        self.mean_alpha = float(traits[Tr.ALPHA0].mean(dtype=np.float64))
+        self.eligible = int(np.count_nonzero(traits[Tr.LITERACY] >= np.float32(m.adoption.literacy_threshold)))
+        self.adopted = int(np.count_nonzero(self.pop.small[Sm.ADOPTED]))
         self.adoption = self.adopted / self.n
         self.expectation = m.expectation_init
         self.commodity = 0.0
@@ -47,20 +47,22 @@ class CustomerModel(mesa.Model):
         self.shock_active = False
         self.firm_list = [Firm(self, name, i, fc) for i, (name, fc) in enumerate(cfg.firms.items())]
         self.firms = mesa.agent.AgentSet(self.firm_list, random=self.random)
-        self.par = np.zeros(K.N_PARAMS)
-        self.firm_cols = np.zeros((len(self.firm_list), K.N_FIRM_COLS))
-        self.interv = np.zeros((len(self.firm_list), len(FORMS)))
+        n_firms = len(self.firm_list)
+        self._par_config = np.array(config_params(cfg))
+        self.par = np.zeros(len(PARAMS))
+        self.firm_cols = np.zeros((n_firms, len(FIRM_COLUMNS)))
+        self.interv = np.zeros((n_firms, len(FORMS)))
         n_chunks = self.bounds.shape[0] - 1
-        self.tally = np.zeros((n_chunks, len(self.firm_list), K.N_FIRM_TALLY))
-        self.seg_tally = np.zeros((n_chunks, len(self.segment_names), K.N_SEG_TALLY))
+        self.tally = np.zeros((n_chunks, n_firms, len(FIRM_TALLIES)))
+        self.seg_tally = np.zeros((n_chunks, len(self.segment_names), len(SEGMENT_TALLIES)))
         self.recorder = Recorder(cfg.steps, self.firm_names, self.segment_names)
-        self._prev_customers = np.zeros(len(self.firm_list))
-        self._lost_at_exit = np.zeros(len(self.firm_list))
+        self._prev_customers = np.zeros(n_firms)
+        self._lost_at_exit = np.zeros(n_firms)
         # initial assignment: every customer chooses among the firms present at step 0
         self._fill_kernel_inputs()
-        K.assign_orphans(np.uint64(K.step_key(cfg.seed, -1)), self.par, self.firm_cols,
+        K.assign_orphans(np.uint64(step_key(cfg.seed, -1)), self.par, self.firm_cols,
                          self.pop.traits, self.pop.state, self.pop.small, self.pop.provider, self.bounds)
-        counts = np.bincount(self.pop.provider[self.pop.provider >= 0], minlength=len(self.firm_list))
+        counts = np.bincount(self.pop.provider[self.pop.provider >= 0], minlength=n_firms)
         for f in self.firm_list:
             f.customers = int(counts[f.index])
             f.share = f.customers / self.n
@@ -82,78 +84,44 @@ class CustomerModel(mesa.Model):
         self._set_mean_price()
         for k in range(steps):
             self._fill_kernel_inputs()
-            self.par[K.P_HAZARD] = 0.0
-            self.par[K.P_ADOPT_PROB] = 0.0
-            K.customer_step(np.uint64(K.step_key(self.cfg.seed, -2 - k)), self.par, self.firm_cols,
-                            self.interv, self.pop.traits, self.pop.state, self.pop.small, self.pop.provider,
-                            self.pop.tenure, self.bounds, self.tally, self.seg_tally)
+            self.par[P.REVIEW_HAZARD] = 0.0
+            self.par[P.ADOPT_PROB] = 0.0
+            self._customer_step(step_key(self.cfg.seed, -2 - k))
         tal = self.tally.sum(axis=0)
-        assigned = tal[:, K.T_CUSTOMERS].sum()
+        assigned = tal[:, T.CUSTOMERS].sum()
         if assigned:
-            self.mean_alpha = float(tal[:, K.T_ALPHA].sum() / assigned)
+            self.mean_alpha = float(tal[:, T.ALPHA].sum() / assigned)
         for f in self.firm_list:
-            c = tal[f.index, K.T_CUSTOMERS]
+            c = tal[f.index, T.CUSTOMERS]
             if c > 0:
-                f.reputation = (tal[f.index, K.T_PROMOTERS] - tal[f.index, K.T_DETRACTORS]) / c
-                f.human_per_customer = tal[f.index, K.T_HUMAN] / c
+                f.reputation = (tal[f.index, T.PROMOTERS] - tal[f.index, T.DETRACTORS]) / c
+                f.human_per_customer = tal[f.index, T.HUMAN] / c
 
     # ---------------------------------------------------------------- helpers
     def alive_firms(self) -> list[Firm]:
         return [f for f in self.firm_list if f.alive]
 
     def _fill_kernel_inputs(self) -> None:
-        """Write the market parameters and this step's market state into ``par``/``firm_cols``."""
+        """Write the market parameters and this step's market state into ``par``, the firms'
+        columns into ``firm_cols`` (``layout.FIRM_COLUMNS``: each a Firm attribute) and the
+        intervention pulls into ``interv``."""
         m, p = self.cfg.market, self.par
-        p[K.P_EXPECTATION] = self.expectation
-        p[K.P_COMMODITY] = self.commodity
+        p[:] = self._par_config
+        p[P.EXPECTATION] = self.expectation
+        p[P.COMMODITY] = self.commodity
         innov = m.adoption.innovation + (m.shock.adoption_boost if self.shock_active else 0.0)
         a = self.adopted / self.eligible if self.eligible else 0.0
         pull = m.adoption.expectation_pull * max(0.0, self.expectation - m.expectation_init)
-        p[K.P_ADOPT_PROB] = min(1.0, innov + m.adoption.imitation * a + pull)
-        p[K.P_LIT_THRESHOLD] = np.float32(m.adoption.literacy_threshold)
-        p[K.P_EXCLUSION] = m.adoption.exclusion_quality
-        p[K.P_MEAN_PRICE] = self.mean_price if self.mean_price > 0 else 1.0
-        simple = {
-            K.P_CONTACT: m.contact_rate, K.P_HUMAN_EXP: m.human_expectation,
-            K.P_GATE_CENTER: m.gate_center, K.P_GATE_SLOPE: m.gate_slope, K.P_NOTICE_SOFT: m.notice_soft,
-            K.P_TRUST_INIT: m.trust_init, K.P_TRUST_GAIN: m.trust_gain, K.P_TRUST_LOSS: m.trust_loss,
-            K.P_TRUST_HUMAN: m.trust_human_bonus, K.P_STEER_TRUST: m.steer_trust_loss,
-            K.P_STEER_FREEDOM: m.steer_freedom_loss, K.P_FREEDOM_RECOVERY: m.freedom_recovery,
-            K.P_INFLUENCE_RATE: m.influence_rate, K.P_INFLUENCE_DIGITAL: m.influence_digital,
-            K.P_FAIR_RATE: m.fairness_rate, K.P_FAIR_SLOPE: m.fairness_slope,
-            K.P_FAIR_TRUST: m.fairness_trust_loss, K.P_SAT_MEMORY: m.satisfaction_memory,
-            K.P_ENG_RATE: m.engagement_rate, K.P_ENG_DECAY: m.engagement_decay,
-            K.P_DISENGAGE: m.disengage_rate, K.P_DISENGAGED_BELOW: m.disengaged_below,
-            K.P_CARRY_ENG: m.carry_engagement, K.P_ALPHA_COMMODITY: m.alpha_commodity,
-            K.P_ALPHA_ENG: m.alpha_engagement, K.P_ALPHA_TRUST: m.alpha_trust,
-            K.P_HAZARD: m.review_hazard, K.P_HAZARD_TRUST: m.hazard_trust,
-            K.P_HAZARD_ENG: m.hazard_engagement, K.P_BETA_DIGITAL: m.beta_digital,
-            K.P_DIGITAL_GAIN: m.digital_gain, K.P_BETA_HUMAN: m.beta_human,
-            K.P_BETA_EMOTION: m.beta_emotion, K.P_BETA_REP: m.beta_reputation, K.P_INERTIA: m.inertia,
-            K.P_REC_SAT: m.rec_satisfaction, K.P_REC_TRUST: m.rec_trust, K.P_REC_ENG: m.rec_engagement,
-            K.P_REC_OFFSET: m.rec_offset, K.P_REC_NOISE: m.rec_noise,
-        }
-        for idx, value in simple.items():
-            p[idx] = value
-        cut = m.shock.human_cut if self.shock_active else 0.0
+        p[P.ADOPT_PROB] = min(1.0, innov + m.adoption.imitation * a + pull)
+        p[P.MEAN_PRICE] = self.mean_price if self.mean_price > 0 else 1.0
         for f in self.firm_list:
             row = self.firm_cols[f.index]
-            row[K.F_DIGITAL] = f.digital
-            row[K.F_HUMAN] = f.human
-            row[K.F_PRICE] = f.price
-            row[K.F_PERSONAL] = f.cfg.personalisation
-            row[K.F_STEER_MODE] = STEER_CODES[f.cfg.steering]
-            row[K.F_STEER_P] = f.cfg.steering_strength
-            row[K.F_AVAIL] = f.cfg.human_capacity * (1.0 - cut)
-            row[K.F_REPUTATION] = f.reputation
-            row[K.F_ALIVE] = 1.0 if f.alive else 0.0
-            per_customer = self.n / max(f.customers, 1)
-            for k, spend in enumerate(f.cfg.intervention):
-                b = spend * per_customer
-                self.interv[f.index, k] = f.cfg.intervention_effect * b / (b + m.intervention_half)
+            for col, column in enumerate(FIRM_COLUMNS):
+                row[col] = getattr(f, column.source)
+            self.interv[f.index] = f.intervention_pull(self.n, m.intervention_half)
 
-    def _update_market(self) -> None:
-        """Digital expectation, commoditisation, shock window, share-weighted mean price."""
+    def _update_market(self, t: int) -> None:
+        """Digital expectation, commoditisation, shock window of step ``t``."""
         m = self.cfg.market
         alive = self.alive_firms()
         if alive:
@@ -168,7 +136,7 @@ class CustomerModel(mesa.Model):
         else:
             self.commodity = 0.0
         s = m.shock
-        self.shock_active = s.start >= 0 and s.start <= self.steps < s.end
+        self.shock_active = s.start >= 0 and s.start <= t < s.end
 
     def _set_mean_price(self) -> None:
         alive = self.alive_firms()
@@ -178,29 +146,19 @@ class CustomerModel(mesa.Model):
         elif alive:
             self.mean_price = sum(f.price for f in alive) / len(alive)
 
+    def _customer_step(self, key: int) -> None:
+        """Phase 5: the customer kernel over the population, tallies into ``tally``/``seg_tally``."""
+        K.customer_step(np.uint64(key), self.par, self.firm_cols, self.interv, self.pop.traits, self.pop.state,
+                        self.pop.small, self.pop.provider, self.pop.tenure, self.bounds, self.tally,
+                        self.seg_tally)
+
     # ------------------------------------------------------------------- step
-    def step(self) -> None:
-        """Advance the market one step (one month by default).
+    def prepare_step(self, t: int) -> int:
+        """Phases 1-4 of step ``t`` and the kernel's inputs; returns the step's random key.
 
-        Phases, in order:
-
-        1. **Entry**: firms whose ``enter_step`` is this step become alive.
-        2. **Exit**: alive firms with cash below their bankruptcy line leave; their
-           customers lose their provider and must choose again in phase 5.
-        3. **Market**: digital expectation E moves toward the best alive digital
-           level; commoditisation index from the spread of digital levels; shock window.
-        4. **Firm decisions**: each alive firm, if adaptive, first moves its
-           digital/human levels, then sets its price by its pricing rule
-           (``firms.do("decide")``); then the share-weighted mean price is computed.
-        5. **Customers** (one Numba kernel pass, :func:`sim.kernels.customer_step`):
-           adoption, contact, experience, trust/engagement and the building blocks,
-           interventions, data sharing, price sensitivity, switching, recommendation,
-           and the per-firm / per-segment tallies.
-        6. **Accounts**: firms book revenue, costs and profit into cash; reputation
-           follows NPS.
-        7. **Record** the step's outputs.
+        After it, ``par``, ``firm_cols`` and ``interv`` hold exactly what the customer
+        kernel of step ``t`` reads (tests hand them to the reference and the yardsticks).
         """
-        t = self.steps
         for f in self.firm_list:
             if not f.alive and f.exited_at is None and f.cfg.enter_step == t:
                 f.alive = True
@@ -211,30 +169,64 @@ class CustomerModel(mesa.Model):
                 f.exited_at = t
                 lost = self.pop.provider == f.index
                 self._lost_at_exit[f.index] = np.count_nonzero(lost)
-                self.pop.provider[lost] = K.NO_FIRM
-        self._update_market()
+                self.pop.provider[lost] = NO_FIRM
+        self._update_market(t)
         self.firms.do("decide")
         self._set_mean_price()
         self._fill_kernel_inputs()
-        K.customer_step(np.uint64(K.step_key(self.cfg.seed, t)), self.par, self.firm_cols, self.interv,
-                        self.pop.traits, self.pop.state, self.pop.small, self.pop.provider,
-                        self.pop.tenure, self.bounds, self.tally, self.seg_tally)
+        return step_key(self.cfg.seed, t)
+
+    def step(self) -> None:
+        """Advance the market one step (one month by default).
+
+        Phases, in order (1-4 are :meth:`prepare_step`):
+
+        1. **Entry**: firms whose ``enter_step`` is this step become alive.
+        2. **Exit**: alive firms with cash below their bankruptcy line leave; their
+           customers lose their provider and must choose again in phase 5.
+        3. **Market**: digital expectation E moves toward the best alive digital
+           level; commoditisation index from the spread of digital levels; shock window.
+        4. **Firm decisions**: each alive firm moves by its strategy, then sets its price
+           by its pricing rule (``firms.do("decide")``); then the share-weighted mean
+           price is computed and the kernel's inputs are filled.
+        5. **Customers** (one Numba kernel pass, :func:`sim.kernels.customer_step`):
+           adoption, contact, experience, trust/engagement and the building blocks,
+           interventions, data sharing, price sensitivity, switching, recommendation,
+           and the per-firm / per-segment tallies.
+        6. **Accounts**: firms book revenue, costs and profit into cash; reputation
+           follows NPS.
+        7. **Record** the step's outputs.
+        """
+        t = self.steps
+        self._customer_step(self.prepare_step(t))
+        self._settle(t)
+
+    def _settle(self, t: int) -> None:
+        """Phases 6 and 7 of step ``t``, from the kernel's tallies."""
         tal = self.tally.sum(axis=0)
         seg = self.seg_tally.sum(axis=0)
-        customers = tal[:, K.T_CUSTOMERS]
+        customers = tal[:, T.CUSTOMERS]
         assigned = customers.sum()
-        self.adopted = int(seg[:, K.S_ADOPTED].sum())
+        self.adopted = int(seg[:, S.ADOPTED].sum())
         self.adoption = self.adopted / self.n
-        self.mean_alpha = float(tal[:, K.T_ALPHA].sum() / assigned) if assigned else self.mean_alpha
+        self.mean_alpha = float(tal[:, T.ALPHA].sum() / assigned) if assigned else self.mean_alpha
         m = self.cfg.market
         for f in self.firm_list:
             f.customers = int(customers[f.index])
             f.share = f.customers / assigned if assigned else 0.0
-            f.settle(customers[f.index], tal[f.index, K.T_HUMAN], self.n)
+            f.settle(customers[f.index], tal[f.index, T.HUMAN], self.n)
             if f.alive and f.customers:
-                nps = (tal[f.index, K.T_PROMOTERS] - tal[f.index, K.T_DETRACTORS]) / f.customers
+                nps = (tal[f.index, T.PROMOTERS] - tal[f.index, T.DETRACTORS]) / f.customers
                 f.reputation += m.reputation_memory * (nps - f.reputation)
-        self.recorder.record(self, t, tal, seg)
+        firm_values = {name: np.array([getattr(f, name) for f in self.firm_list], float) for name in FIRM_ATTRS}
+        firm_values["unit_cost"] = np.array([f.unit_cost() for f in self.firm_list])
+        firm_values["quadrant"] = np.array([quadrant(f.digital, f.human) for f in self.firm_list], float)
+        market = {"digital_expectation": self.expectation, "mean_price": self.mean_price,
+                  "price_sensitivity": self.mean_alpha, "adoption_total": self.adoption,
+                  "commoditisation": self.commodity, "shock": float(self.shock_active),
+                  "unassigned": self.n - assigned}
+        self.recorder.record(t, tal, seg, firm_values, market, tal[:, T.CHURN] + self._lost_at_exit,
+                             self._prev_customers)
         self._prev_customers = customers.copy()
 
     def run(self) -> None:
@@ -244,4 +236,3 @@ class CustomerModel(mesa.Model):
 
     def quadrants(self) -> list[int]:
         return [quadrant(f.digital, f.human) for f in self.firm_list]
-

@@ -6,23 +6,36 @@
 population arrays and :func:`customer_step` loops that over a population. The
 tests compare it with the Numba kernel :func:`sim.kernels.customer_step` on
 small populations: states must agree exactly, tallies to 1e-12. The per-agent
-Mesa model of the benchmarks (:mod:`sim.agents`) calls :func:`advance` on its
+Mesa model of the benchmarks (:mod:`sim.yardsticks.per_agent`) calls :func:`advance` on its
 agents.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import make_dataclass
 
 import numpy as np
 
-from . import kernels as K
-
-
-def uniform(key: int, i: int, stream: int) -> float:
-    """The counter-based uniform of customer ``i``, ``stream``, under ``key``."""
-    return (K.hash32(i + K.stream_key(key, stream)) >> (32 - K.UNIT_BITS)) * 2.0 ** -K.UNIT_BITS
+from .layout import (
+    CUSTOMER_FIELDS,
+    FIRM_TALLIES,
+    NO_FIRM,
+    SEGMENT_TALLIES,
+    SMALL_FIELDS,
+    STATE_FIELDS,
+    TRAIT_FIELDS,
+    F,
+    P,
+    R,
+    S,
+    Sm,
+    St,
+    Steer,
+    T,
+    Tr,
+)
+from .rng import uniform
 
 
 def gate(x: float, center: float, slope: float) -> float:
@@ -31,35 +44,35 @@ def gate(x: float, center: float, slope: float) -> float:
 
 
 def digital_seen(firm: np.ndarray, m: int, shared: int, adopted: int, par: np.ndarray) -> float:
-    de = float(firm[m, K.F_DIGITAL]) * (1.0 + float(firm[m, K.F_PERSONAL]) * shared)
+    de = float(firm[m, F.DIGITAL]) * (1.0 + float(firm[m, F.PERSONALISATION]) * shared)
     de = min(de, 1.0)
     if not adopted:
-        de *= float(par[K.P_EXCLUSION])
+        de *= float(par[P.EXCLUSION_QUALITY])
     return de
 
 
 def utility(firm, m, current, shared, adopted, phi, w, alpha, par) -> float:
     """Utility of firm ``m`` for one customer (see docs/ODD.md, submodel 'choice')."""
-    x = digital_seen(firm, m, shared if m == current else 0, adopted, par) - par[K.P_EXPECTATION]
+    x = digital_seen(firm, m, shared if m == current else 0, adopted, par) - par[P.EXPECTATION]
     ud = 0.0
     if adopted:
-        ud = par[K.P_BETA_DIGITAL] * (-x * x if x < 0 else par[K.P_DIGITAL_GAIN] * x)
-    h = float(firm[m, K.F_HUMAN])
+        ud = par[P.BETA_DIGITAL] * (-x * x if x < 0 else par[P.DIGITAL_GAIN] * x)
+    h = float(firm[m, F.HUMAN])
     if not adopted:
         phi = 1.0
-    u = (ud + par[K.P_BETA_HUMAN] * phi * h
-         + par[K.P_BETA_EMOTION] * w * h * gate(x, par[K.P_GATE_CENTER], par[K.P_GATE_SLOPE])
-         - alpha * firm[m, K.F_PRICE] + par[K.P_BETA_REP] * firm[m, K.F_REPUTATION])
+    u = (ud + par[P.BETA_HUMAN] * phi * h
+         + par[P.BETA_EMOTION] * w * h * gate(x, par[P.GATE_CENTER], par[P.GATE_SLOPE])
+         - alpha * firm[m, F.PRICE] + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
     if m == current:
-        u += par[K.P_INERTIA]
+        u += par[P.INERTIA]
     return float(u)
 
 
 def choose(firm, current, shared, adopted, phi, w, alpha, par, r) -> int:
     """Logit choice among alive firms with one uniform ``r`` (inverse CDF, firm order)."""
-    alive = [m for m in range(firm.shape[0]) if firm[m, K.F_ALIVE] > 0]
+    alive = [m for m in range(firm.shape[0]) if firm[m, F.ALIVE] > 0]
     if not alive:
-        return K.NO_FIRM
+        return NO_FIRM
     utils = [utility(firm, m, current, shared, adopted, phi, w, alpha, par) for m in alive]
     top = max(utils)
     weights = [math.exp(u - top) for u in utils]
@@ -78,38 +91,18 @@ def clip01(x: float) -> float:
     return min(1.0, max(0.0, x))
 
 
-#: The attributes of one customer that :func:`advance` reads and writes: traits,
-#: state, small integers (rows of the population arrays, in their order), provider
-#: and tenure.
-TRAIT_FIELDS = ("literacy", "human_pref", "affinity", "privacy", "alpha0")
-STATE_FIELDS = ("trust", "engagement", "satisfaction", "freedom", "influence", "fairness", "alpha")
-SMALL_FIELDS = ("shared", "adopted", "score", "form", "segment")
-FIELDS = (*TRAIT_FIELDS, *STATE_FIELDS, *SMALL_FIELDS, "provider", "tenure")
+#: The attributes of one customer that :func:`advance` reads and writes: traits, state, small
+#: integers (rows of the population arrays, in their order, as ``sim.layout`` names them),
+#: provider and tenure.
+FIELDS = CUSTOMER_FIELDS
 
-
-@dataclass(slots=True)
-class Customer:
-    """One customer as plain Python scalars (floats hold float32 values, as stored)."""
-
-    literacy: float = 0.0
-    human_pref: float = 0.0
-    affinity: float = 0.0
-    privacy: float = 0.0
-    alpha0: float = 0.0
-    trust: float = 0.0
-    engagement: float = 0.0
-    satisfaction: float = 0.0
-    freedom: float = 0.0
-    influence: float = 0.0
-    fairness: float = 0.0
-    alpha: float = 0.0
-    shared: int = 0
-    adopted: int = 0
-    score: int = 0
-    form: int = 0
-    segment: int = 0
-    provider: int = K.NO_FIRM
-    tenure: int = 0
+#: One customer as plain Python scalars (floats hold float32 values, as stored).
+Customer = make_dataclass(
+    "Customer",
+    [*((name, float, 0.0) for name in (*TRAIT_FIELDS, *STATE_FIELDS)), *((name, int, 0) for name in SMALL_FIELDS),
+     ("provider", int, NO_FIRM), ("tenure", int, 0)],
+    slots=True,
+)
 
 
 def load_customer(c, i: int, traits, state, small, provider, tenure):
@@ -144,16 +137,16 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
     """One step for one customer: the rules of the model, in order.
 
     ``c`` is any object with the attributes :data:`FIELDS` (a :class:`Customer`,
-    or a Mesa agent in :mod:`sim.agents`); its state attributes are updated,
+    or a Mesa agent in :mod:`sim.yardsticks.per_agent`); its state attributes are updated,
     rounded to float32 as the arrays store them. ``u(stream)`` returns the
     customer's uniform of a random stream for this step. Adds the customer's
     contributions to ``tally`` (F, N_FIRM_TALLY) and ``seg_tally`` (S, N_SEG_TALLY).
     ``par32`` is ``par`` rounded to float32, if the caller has it (made here otherwise).
     """
-    # The state update is float32 arithmetic: P32 holds the parameters rounded to float32,
+    # The state update is float32 arithmetic: pv32 holds the parameters rounded to float32,
     # the state variables are np.float32, and Python float literals adapt to them.
-    P = par
-    P32 = np.asarray(par, dtype=np.float32) if par32 is None else par32
+    pv = par
+    pv32 = np.asarray(par, dtype=np.float32) if par32 is None else par32
     f = np.float32
     j = c.provider
     phi = c.human_pref
@@ -167,109 +160,109 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
     shared = c.shared
     adopted = c.adopted
     # 1. adoption
-    if not adopted and c.literacy >= P[K.P_LIT_THRESHOLD] and u(K.R_ADOPT) < P[K.P_ADOPT_PROB]:
+    if not adopted and c.literacy >= pv[P.LITERACY_THRESHOLD] and u(R.ADOPT) < pv[P.ADOPT_PROB]:
         adopted = 1
     contacted = human = wants = pushed = noticed = False
     effort = f(0.0)
-    if j != K.NO_FIRM:
-        dx64 = digital_seen(firm, j, shared, adopted, P)
-        h = f(firm[j, K.F_HUMAN])
-        emo = f(float(firm[j, K.F_HUMAN]) * gate(dx64 - P[K.P_EXPECTATION], P[K.P_GATE_CENTER],
-                                                 P[K.P_GATE_SLOPE]))
+    if j != NO_FIRM:
+        dx64 = digital_seen(firm, j, shared, adopted, pv)
+        h = f(firm[j, F.HUMAN])
+        emo = f(float(firm[j, F.HUMAN]) * gate(dx64 - pv[P.EXPECTATION], pv[P.GATE_CENTER],
+                                                 pv[P.GATE_SLOPE]))
         dx = f(dx64)
-        P = P32  # from here on, float32
-        if u(K.R_CONTACT) < par[K.P_CONTACT]:
+        pv = pv32  # from here on, float32
+        if u(R.CONTACT) < par[P.CONTACT_RATE]:
             contacted = True
-            wants = (not adopted) or u(K.R_WANT_HUMAN) < phi
+            wants = (not adopted) or u(R.WANT_HUMAN) < phi
             human = wants
             if wants:
-                mode = firm[j, K.F_STEER_MODE]
-                if mode != K.STEER_NONE and u(K.R_STEER) < firm[j, K.F_STEER_P]:
+                mode = firm[j, F.STEERING]
+                if mode != Steer.NONE and u(R.STEER) < firm[j, F.STEERING_STRENGTH]:
                     human = False
-                    noticed = True if mode == K.STEER_HARD else u(K.R_NOTICE) < par[K.P_NOTICE_SOFT]
-                if human and u(K.R_AVAIL) >= firm[j, K.F_AVAIL]:
+                    noticed = True if mode == Steer.HARD else u(R.NOTICE) < par[P.NOTICE_SOFT]
+                if human and u(R.AVAIL) >= firm[j, F.AVAILABILITY]:
                     human = False
             pushed = wants and not human
             if human:
-                q, delta, heard = h, h - P[K.P_HUMAN_EXP] + P[K.P_TRUST_HUMAN], h
+                q, delta, heard = h, h - pv[P.HUMAN_EXPECTATION] + pv[P.TRUST_HUMAN_BONUS], h
             else:
-                q, delta, heard = dx, dx - P[K.P_EXPECTATION], dx * P[K.P_INFLUENCE_DIGITAL]
+                q, delta, heard = dx, dx - pv[P.EXPECTATION], dx * pv[P.INFLUENCE_DIGITAL]
             effort = 1.0 - q
             if delta > 0:
-                tau += P[K.P_TRUST_GAIN] * min(delta, 1.0) * (1.0 - tau)
+                tau += pv[P.TRUST_GAIN] * min(delta, 1.0) * (1.0 - tau)
             else:
-                tau += P[K.P_TRUST_LOSS] * max(delta, -1.0) * tau
-            sat += P[K.P_SAT_MEMORY] * (q - sat)
-            infl += P[K.P_INFLUENCE_RATE] * (heard - infl)
-            eng += P[K.P_ENG_RATE] * (w * emo - eng)
+                tau += pv[P.TRUST_LOSS] * max(delta, -1.0) * tau
+            sat += pv[P.SATISFACTION_MEMORY] * (q - sat)
+            infl += pv[P.INFLUENCE_RATE] * (heard - infl)
+            eng += pv[P.ENGAGEMENT_RATE] * (w * emo - eng)
             if pushed and not adopted:
-                eng -= P[K.P_DISENGAGE] * eng
+                eng -= pv[P.DISENGAGE_RATE] * eng
             if noticed:
-                free -= P[K.P_STEER_FREEDOM] * free
-                tau -= P[K.P_STEER_TRUST] * tau
+                free -= pv[P.STEER_FREEDOM_LOSS] * free
+                tau -= pv[P.STEER_TRUST_LOSS] * tau
         else:
-            eng -= P[K.P_ENG_DECAY] * eng
+            eng -= pv[P.ENGAGEMENT_DECAY] * eng
         if not noticed:
-            free += P[K.P_FREEDOM_RECOVERY] * (1.0 - free)
-        target = f(clip01(1.0 - par[K.P_FAIR_SLOPE] * (firm[j, K.F_PRICE] / par[K.P_MEAN_PRICE] - 1.0)))
-        fair += P[K.P_FAIR_RATE] * (target - fair)
+            free += pv[P.FREEDOM_RECOVERY] * (1.0 - free)
+        target = f(clip01(1.0 - par[P.FAIRNESS_SLOPE] * (firm[j, F.PRICE] / par[P.MEAN_PRICE] - 1.0)))
+        fair += pv[P.FAIRNESS_RATE] * (target - fair)
         if fair < 0.5:
-            tau -= P[K.P_FAIR_TRUST] * (0.5 - fair) * tau
+            tau -= pv[P.FAIRNESS_TRUST_LOSS] * (0.5 - fair) * tau
         form = c.form
         if form < interv.shape[1]:
             eng += w * f(interv[j, form]) * (1.0 - eng)
         tau, eng = f(clip01(tau)), f(clip01(eng))
         shared = 1 if tau > c.privacy else 0
-    P = P32
-    c1 = f(1.0 + par[K.P_ALPHA_COMMODITY] * par[K.P_COMMODITY])
-    alpha = f(c.alpha0) * c1 * (1.0 - P[K.P_ALPHA_ENG] * eng) * (1.0 - P[K.P_ALPHA_TRUST] * tau)
-    review = j == K.NO_FIRM
+    pv = pv32
+    c1 = f(1.0 + par[P.ALPHA_COMMODITY] * par[P.COMMODITY])
+    alpha = f(c.alpha0) * c1 * (1.0 - pv[P.ALPHA_ENGAGEMENT] * eng) * (1.0 - pv[P.ALPHA_TRUST] * tau)
+    review = j == NO_FIRM
     if not review:
-        r = u(K.R_REVIEW)
-        review = r < par[K.P_HAZARD] * math.exp(-par[K.P_HAZARD_TRUST] * float(tau)
-                                                - par[K.P_HAZARD_ENG] * float(eng))
+        r = u(R.REVIEW)
+        review = r < par[P.REVIEW_HAZARD] * math.exp(-par[P.HAZARD_TRUST] * float(tau)
+                                                - par[P.HAZARD_ENGAGEMENT] * float(eng))
     k = j
     if review:
-        k = choose(firm, j, shared, adopted, phi, float(w), float(alpha), par, u(K.R_CHOICE))
+        k = choose(firm, j, shared, adopted, phi, float(w), float(alpha), par, u(R.CHOICE))
         if k != j:
-            if j != K.NO_FIRM:
-                tally[j, K.T_CHURN] += 1
+            if j != NO_FIRM:
+                tally[j, T.CHURN] += 1
             c.tenure = 0
             shared = 0
-            tau = P[K.P_TRUST_INIT]
-            eng = eng * P[K.P_CARRY_ENG]
+            tau = pv[P.TRUST_INIT]
+            eng = eng * pv[P.CARRY_ENGAGEMENT]
     c.tenure += 1
-    x = (10.0 * (P[K.P_REC_SAT] * sat + P[K.P_REC_TRUST] * tau + P[K.P_REC_ENG] * eng)
-         + P[K.P_REC_OFFSET] + 0.5 + P[K.P_REC_NOISE] * f(u(K.R_SCORE) + u(K.R_SCORE2) - 1.0))
+    x = (10.0 * (pv[P.REC_SATISFACTION] * sat + pv[P.REC_TRUST] * tau + pv[P.REC_ENGAGEMENT] * eng)
+         + pv[P.REC_OFFSET] + 0.5 + pv[P.REC_NOISE] * f(u(R.SCORE) + u(R.SCORE2) - 1.0))
     score = 10 if x >= 10 else (0 if x < 0 else int(x))
     c.provider = k
     c.trust, c.engagement, c.satisfaction = f32(tau), f32(eng), f32(sat)
     c.freedom, c.influence, c.fairness, c.alpha = f32(free), f32(infl), f32(fair), f32(alpha)
     c.shared, c.adopted, c.score = shared, adopted, score
     if contacted:
-        tally[j, K.T_CONTACTS] += 1
-        tally[j, K.T_EFFORT] += effort
-        tally[j, K.T_WANTED_HUMAN] += wants
-        tally[j, K.T_HUMAN] += human
-        tally[j, K.T_NOTICED] += noticed
-        tally[j, K.T_PUSHED] += pushed
+        tally[j, T.CONTACTS] += 1
+        tally[j, T.EFFORT] += effort
+        tally[j, T.WANTED_HUMAN] += wants
+        tally[j, T.HUMAN] += human
+        tally[j, T.NOTICED] += noticed
+        tally[j, T.PUSHED] += pushed
     eng32 = c.engagement
-    diseng = 1.0 if eng32 < par[K.P_DISENGAGED_BELOW] else 0.0
-    if k != K.NO_FIRM:
+    diseng = 1.0 if eng32 < par[P.DISENGAGED_BELOW] else 0.0
+    if k != NO_FIRM:
         row = tally[k]
-        row[K.T_CUSTOMERS] += 1
-        for col, value in ((K.T_TRUST, c.trust), (K.T_ENGAGEMENT, eng32),
-                           (K.T_SATISFACTION, c.satisfaction), (K.T_FREEDOM, c.freedom),
-                           (K.T_INFLUENCE, c.influence), (K.T_FAIRNESS, c.fairness),
-                           (K.T_ALPHA, c.alpha), (K.T_TENURE, c.tenure), (K.T_SHARED, shared),
-                           (K.T_ADOPTED, adopted), (K.T_DISENGAGED, diseng)):
+        row[T.CUSTOMERS] += 1
+        for col, value in ((T.TRUST, c.trust), (T.ENGAGEMENT, eng32),
+                           (T.SATISFACTION, c.satisfaction), (T.FREEDOM, c.freedom),
+                           (T.INFLUENCE, c.influence), (T.FAIRNESS, c.fairness),
+                           (T.ALPHA, c.alpha), (T.TENURE, c.tenure), (T.SHARED, shared),
+                           (T.ADOPTED, adopted), (T.DISENGAGED, diseng)):
             row[col] += float(value)
-        row[K.T_PROMOTERS] += score >= 9
-        row[K.T_DETRACTORS] += score <= 6
+        row[T.PROMOTERS] += score >= 9
+        row[T.DETRACTORS] += score <= 6
     s = c.segment
-    for col, value in ((K.S_COUNT, 1.0), (K.S_ENGAGEMENT, eng32), (K.S_TRUST, c.trust),
-                       (K.S_DISENGAGED, diseng), (K.S_ADOPTED, adopted),
-                       (K.S_SATISFACTION, c.satisfaction)):
+    for col, value in ((S.COUNT, 1.0), (S.ENGAGEMENT, eng32), (S.TRUST, c.trust),
+                       (S.DISENGAGED, diseng), (S.ADOPTED, adopted),
+                       (S.SATISFACTION, c.satisfaction)):
         seg_tally[s, col] += float(value)
 
 
@@ -284,8 +277,8 @@ def step_customer(i: int, key: int, par, firm, interv, traits, state, small, pro
 def customer_step(key, par, firm, interv, traits, state, small, provider, tenure, n_segments
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Reference of :func:`sim.kernels.customer_step`; returns the summed tallies."""
-    tally = np.zeros((firm.shape[0], K.N_FIRM_TALLY))
-    seg_tally = np.zeros((n_segments, K.N_SEG_TALLY))
+    tally = np.zeros((firm.shape[0], len(FIRM_TALLIES)))
+    seg_tally = np.zeros((n_segments, len(SEGMENT_TALLIES)))
     key = int(key)
     for i in range(provider.shape[0]):
         step_customer(i, key, par, firm, interv, traits, state, small, provider, tenure, tally, seg_tally)
@@ -296,7 +289,7 @@ def assign_orphans(key, par, firm, traits, state, small, provider) -> None:
     """Reference of :func:`sim.kernels.assign_orphans`."""
     key = int(key)
     for i in range(provider.shape[0]):
-        if provider[i] == K.NO_FIRM:
-            provider[i] = choose(firm, K.NO_FIRM, 0, int(small[K.ADOPTED, i]), float(traits[K.HUMAN_PREF, i]),
-                                 float(traits[K.AFFINITY, i]), float(state[K.ALPHA, i]), par,
-                                 uniform(key, i, K.R_CHOICE))
+        if provider[i] == NO_FIRM:
+            provider[i] = choose(firm, NO_FIRM, 0, int(small[Sm.ADOPTED, i]), float(traits[Tr.HUMAN_PREF, i]),
+                                 float(traits[Tr.AFFINITY, i]), float(state[St.ALPHA, i]), par,
+                                 uniform(key, i, R.CHOICE))

@@ -2,8 +2,8 @@
 
 Dtypes are chosen here, once: scores in float32 (their precision, 1e-7, is far
 below any effect in the model), small integers in int8, providers in int16 (up to
-32,767 firms) and tenure in int32. Rows of the 2-D blocks are named by the index
-constants of :mod:`sim.kernels`.
+32,767 firms) and tenure in int32. Rows of the 2-D blocks are the entries of the
+tables of :mod:`sim.layout` (``Tr``, ``St``, ``Sm``).
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels as K
 from .config import FORMS, SimConfig
+from .layout import BYTES_PER_CUSTOMER, NO_FIRM, SMALLS, STATES, TRAITS, Sm, St, Tr
 
 FLOAT = np.float32
 SMALL = np.int8
 PROVIDER = np.int16
 TENURE = np.int32
 
-#: Bytes of state per customer (traits, dynamic state, small ints, provider, tenure).
-BYTES_PER_CUSTOMER = (K.N_TRAITS + K.N_STATE) * 4 + K.N_SMALL + 2 + 4
+__all__ = ["BYTES_PER_CUSTOMER", "Population", "draw_population", "segment_sizes"]
 
 
 @dataclass
@@ -31,9 +30,9 @@ class Population:
 
     Attributes
     ----------
-    traits : float32[N_TRAITS, N]  literacy, human_pref, affinity, privacy, alpha0
-    state : float32[N_STATE, N]    trust, engagement, satisfaction, freedom, influence, fairness, alpha
-    small : int8[N_SMALL, N]       shared, adopted, score (0-10), form (3 = none), segment
+    traits : float32[len(TRAITS), N]  rows ``layout.Tr``: literacy, human_pref, affinity, privacy, alpha0
+    state : float32[len(STATES), N]   rows ``layout.St``: trust, engagement, satisfaction, freedom, ...
+    small : int8[len(SMALLS), N]      rows ``layout.Sm``: shared, adopted, score (0-10), form, segment
     provider : int16[N]            index of the current firm, ``NO_FIRM`` for none
     tenure : int32[N]              steps with the current provider
     """
@@ -51,10 +50,10 @@ class Population:
     @classmethod
     def empty(cls, n: int) -> Population:
         return cls(
-            traits=np.zeros((K.N_TRAITS, n), FLOAT),
-            state=np.zeros((K.N_STATE, n), FLOAT),
-            small=np.zeros((K.N_SMALL, n), SMALL),
-            provider=np.full(n, K.NO_FIRM, PROVIDER),
+            traits=np.zeros((len(TRAITS), n), FLOAT),
+            state=np.zeros((len(STATES), n), FLOAT),
+            small=np.zeros((len(SMALLS), n), SMALL),
+            provider=np.full(n, NO_FIRM, PROVIDER),
             tenure=np.zeros(n, TENURE),
         )
 
@@ -97,27 +96,27 @@ def draw_population(cfg: SimConfig, rng: np.random.Generator) -> Population:
         if size == 0:
             continue
         t = pop.traits
-        t[K.LITERACY, sl] = _beta(rng, seg.literacy, seg.concentration, size)
-        t[K.HUMAN_PREF, sl] = _beta(rng, seg.human_pref, seg.concentration, size)
-        t[K.AFFINITY, sl] = _beta(rng, seg.affinity, seg.concentration, size)
-        t[K.PRIVACY, sl] = _beta(rng, seg.privacy, seg.concentration, size)
+        t[Tr.LITERACY, sl] = _beta(rng, seg.literacy, seg.concentration, size)
+        t[Tr.HUMAN_PREF, sl] = _beta(rng, seg.human_pref, seg.concentration, size)
+        t[Tr.AFFINITY, sl] = _beta(rng, seg.affinity, seg.concentration, size)
+        t[Tr.PRIVACY, sl] = _beta(rng, seg.privacy, seg.concentration, size)
         cv2 = seg.alpha0_cv**2
         shape = 1.0 / cv2 if cv2 > 0 else math.inf
         if math.isfinite(shape):
-            t[K.ALPHA0, sl] = rng.gamma(shape, seg.alpha0 / shape, size)
+            t[Tr.ALPHA0, sl] = rng.gamma(shape, seg.alpha0 / shape, size)
         else:  # cv = 0, or so small that 1/cv^2 overflows (gamma would give NaN): homogeneous
-            t[K.ALPHA0, sl] = seg.alpha0
-        eligible = t[K.LITERACY, sl] >= FLOAT(m.adoption.literacy_threshold)
+            t[Tr.ALPHA0, sl] = seg.alpha0
+        eligible = t[Tr.LITERACY, sl] >= FLOAT(m.adoption.literacy_threshold)
         adopted = eligible & (rng.random(size) < seg.adopted_init)
-        pop.small[K.ADOPTED, sl] = adopted
-        pop.small[K.FORM, sl] = rng.choice(len(FORMS) + 1, size=size, p=np.asarray(seg.forms) / sum(seg.forms))
-        pop.small[K.SEGMENT, sl] = s_idx
+        pop.small[Sm.ADOPTED, sl] = adopted
+        pop.small[Sm.FORM, sl] = rng.choice(len(FORMS) + 1, size=size, p=np.asarray(seg.forms) / sum(seg.forms))
+        pop.small[Sm.SEGMENT, sl] = s_idx
     st = pop.state
-    st[K.TRUST] = m.trust_init
-    st[K.ENGAGEMENT] = pop.traits[K.AFFINITY] * 0.5
-    st[K.SATISFACTION] = 0.5
-    st[K.FREEDOM] = 1.0
-    st[K.INFLUENCE] = 0.5
-    st[K.FAIRNESS] = 1.0
-    st[K.ALPHA] = pop.traits[K.ALPHA0]
+    st[St.TRUST] = m.trust_init
+    st[St.ENGAGEMENT] = pop.traits[Tr.AFFINITY] * 0.5
+    st[St.SATISFACTION] = 0.5
+    st[St.FREEDOM] = 1.0
+    st[St.INFLUENCE] = 0.5
+    st[St.FAIRNESS] = 1.0
+    st[St.ALPHA] = pop.traits[Tr.ALPHA0]
     return pop

@@ -10,16 +10,10 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
 from sim.configure import compose_config  # noqa: E402
 from sim.model import CustomerModel  # noqa: E402
+from sim.yardsticks import all_mechanisms  # noqa: E402
 
-#: Overrides that switch on every mechanism for kernel comparisons.
-ALL_MECHANISMS = [
-    "firms.neither.steering=soft", "firms.neither.steering_strength=0.7",
-    "firms.digital_only.steering=hard", "firms.digital_only.steering_strength=0.8",
-    "firms.both.personalisation=0.4", "firms.both.intervention=[0.02,0.01,0.03]",
-    "firms.human_only.intervention=[0.0,0.05,0.0]", "firms.human_only.human_capacity=0.7",
-    "market.adoption.innovation=0.05", "market.adoption.imitation=0.2",
-    "market.shock.start=2", "market.shock.end=4",
-]
+#: Every customer mechanism on, with a shock in steps 2 and 3 (one list for tests and benchmarks).
+ALL_MECHANISMS = all_mechanisms(shock_start=2, shock_end=4)
 
 
 @pytest.fixture(scope="session")
@@ -34,13 +28,23 @@ def make_model(overrides=(), n=2000, steps=12, seed=0) -> CustomerModel:
 
 
 def step_inputs(model, step):
-    """Run a step's market and firm phases and fill the kernel inputs; return the step key."""
+    """Phases 1-4 of ``step`` and the kernel's inputs (``model.prepare_step``); returns the step key."""
     import numpy as np
 
-    from sim import kernels as K
+    return np.uint64(model.prepare_step(step))
 
-    model._update_market()
-    model.firms.do("decide")
-    model._set_mean_price()
-    model._fill_kernel_inputs()
-    return np.uint64(K.step_key(model.cfg.seed, step))
+
+#: The small config the error tests start from.
+ERROR_BASE = ["scenario=baseline", "customers.n=500", "steps=6"]
+
+
+def error_of(overrides: list[str]) -> str:
+    """The one-line ConfigError that composing ERROR_BASE + ``overrides`` raises (it must raise)."""
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        compose_config([*ERROR_BASE, *overrides])
+    msg = str(info.value)
+    assert "\n" not in msg and msg.strip() == msg and msg, f"not one clean line: {msg!r}"
+    assert "Traceback" not in msg and "full_key" not in msg and "object_type" not in msg
+    return msg

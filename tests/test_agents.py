@@ -1,47 +1,62 @@
-"""The per-agent Mesa model (one mesa.Agent per customer) against the Numba kernel."""
+"""The firms (sim.agents.Firm, the mesa.Agents): costs from one formula, accounts, kernel columns."""
 
 from __future__ import annotations
 
-import numpy as np
+import mesa
 import pytest
 
-from sim import kernels as K
-from sim.agents import CustomerAgent, PerAgentModel
+from sim.agents import Firm, quadrant
+from sim.layout import FIRM_COLUMNS, F, Steer
 
-from .conftest import ALL_MECHANISMS, make_model
-from .conftest import step_inputs as _inputs
-
-
-@pytest.mark.parametrize("overrides", [[], ALL_MECHANISMS], ids=["default", "all_mechanisms"])
-def test_per_agent_model_matches_kernel(overrides):
-    model = make_model(overrides, n=400)
-    agents = PerAgentModel(model.pop.copy(), len(model.firm_list), len(model.segment_names), seed=0)
-    assert len(agents.agents) == 400
-    assert all(isinstance(a, CustomerAgent) for a in agents.agents)
-    for t in range(1, 4):
-        model.steps = t
-        key = _inputs(model, t)
-        K.customer_step(key, model.par, model.firm_cols, model.interv, model.pop.traits, model.pop.state,
-                        model.pop.small, model.pop.provider, model.pop.tenure, model.bounds, model.tally,
-                        model.seg_tally)
-        agents.set_inputs(key, model.par, model.firm_cols, model.interv)
-        agents.step()
-        out = model.pop.copy()
-        out.state[:] = np.nan
-        agents.write_to(out)
-        np.testing.assert_array_equal(out.provider, model.pop.provider)
-        np.testing.assert_array_equal(out.tenure, model.pop.tenure)
-        np.testing.assert_array_equal(out.small, model.pop.small)
-        np.testing.assert_array_equal(out.state, model.pop.state)
-        np.testing.assert_allclose(agents.tally, model.tally.sum(axis=0), rtol=1e-12, atol=1e-9)
-        np.testing.assert_allclose(agents.seg_tally, model.seg_tally.sum(axis=0), rtol=1e-12, atol=1e-9)
-    assert agents.steps == 3  # Mesa's clock advanced by the wrapped step()
+from .conftest import make_model
 
 
-def test_agents_hold_scalar_attributes():
-    model = make_model(n=50)
-    agents = PerAgentModel(model.pop, len(model.firm_list), len(model.segment_names))
-    a = agents.customers[7]
-    assert a.index == 7
-    assert a.trust == pytest.approx(float(model.pop.state[K.TRUST, 7]))
-    assert isinstance(a.provider, int) and a.provider == int(model.pop.provider[7])
+def test_firms_are_mesa_agents_of_the_model():
+    model = make_model(n=300)
+    assert all(isinstance(f, Firm) and isinstance(f, mesa.Agent) for f in model.firm_list)
+    assert set(model.agents) >= set(model.firm_list)
+
+
+@pytest.mark.parametrize("d, h, q", [(0.2, 0.2, 1), (0.2, 0.8, 2), (0.8, 0.2, 3), (0.8, 0.8, 4), (0.5, 0.5, 4)])
+def test_quadrants(d, h, q):
+    assert quadrant(d, h) == q
+
+
+def test_unit_cost_is_the_variable_cost_of_one_customer():
+    model = make_model(["firms.both.unit_cost_extra=0.1"], n=300)
+    both = model.firm_list[3]
+    both.human_per_customer = 0.3
+    m = model.cfg.market
+    assert both.unit_cost() == pytest.approx(m.base_unit_cost + 0.1 + m.human_contact_cost * both.human * 0.3)
+    assert both.variable_cost(both.human, 200.0, 60.0) == pytest.approx(200 * both.unit_cost())
+    assert both.unit_cost(human=0.0) == pytest.approx(m.base_unit_cost + 0.1)
+
+
+def test_settle_books_revenue_costs_and_cash():
+    model = make_model(["firms.both.intervention=[0.01,0.0,0.02]"], n=1000)
+    both = model.firm_list[3]
+    cash = both.cash
+    both.settle(customers=400.0, human_contacts=50.0, n_market=1000)
+    assert both.human_per_customer == pytest.approx(50 / 400)
+    assert both.revenue == pytest.approx(both.price * 0.4)
+    expected_cost = both.variable_cost(both.human, 400.0, 50.0) / 1000 + both.fixed_cost() + 0.03
+    assert both.cost == pytest.approx(expected_cost)
+    assert both.cash == pytest.approx(cash + both.revenue - both.cost)
+    dead = model.firm_list[0]
+    dead.alive = False
+    dead.settle(customers=0.0, human_contacts=0.0, n_market=1000)
+    assert dead.profit == 0.0
+
+
+def test_kernel_columns_come_from_the_firm():
+    model = make_model(["firms.neither.steering=hard", "firms.neither.steering_strength=0.6",
+                        "firms.both.human_capacity=0.5", "market.shock.start=1", "market.shock.end=3",
+                        "market.shock.human_cut=0.4"], n=500)
+    model.prepare_step(1)
+    cols = model.firm_cols
+    assert cols.shape == (4, len(FIRM_COLUMNS))
+    assert cols[0, F.STEERING] == Steer.HARD and cols[0, F.STEERING_STRENGTH] == 0.6
+    assert cols[3, F.AVAILABILITY] == pytest.approx(0.5 * (1 - 0.4)), "the shock cuts human capacity"
+    for f in model.firm_list:
+        assert cols[f.index, F.DIGITAL] == f.digital and cols[f.index, F.PRICE] == f.price
+        assert cols[f.index, F.ALIVE] == float(f.alive)

@@ -21,7 +21,7 @@ import pytest
 import sim
 from sim import cli, guard
 from sim.config import ConfigError
-from sim.output import INCOMPLETE, RESULT, RunFolderTaken
+from sim.runfolder import INCOMPLETE, RESULT, RunFolderTaken
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["scenario=baseline", "customers.n=1000", "steps=4"]

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 import sim
+from sim.layout import Sm, St, Tr
+
+pytestmark = pytest.mark.slow  # minutes: `make test-fast` leaves them out
 
 SEEDS = (0, 1, 2, 3, 4)
 N = 20_000
@@ -116,12 +119,11 @@ def test_fact5_hard_steering_costs_more_trust_and_nps_than_soft_than_none_but_sa
 
 
 def test_fact6_non_adopters_at_digital_only_firms_disengage_far_more_than_adopters():
-    from sim import kernels as K
 
     for seed in SEEDS[:3]:
         model = _final_pop("inclusion", seed)
         pop, thr = model.pop, model.cfg.market.disengaged_below
-        eng, adopted, provider = pop.state[K.ENGAGEMENT], pop.small[K.ADOPTED] == 1, pop.provider
+        eng, adopted, provider = pop.state[St.ENGAGEMENT], pop.small[Sm.ADOPTED] == 1, pop.provider
         d_only = provider == model.firm_names.index("digital_only")
         d_human = provider == model.firm_names.index("digital_human")
         dis = {name: float((eng[mask] < thr).mean()) for name, mask in (
@@ -136,20 +138,19 @@ def test_fact6_non_adopters_at_digital_only_firms_disengage_far_more_than_adopte
 def test_fact7_trust_grows_with_tenure_and_unlocks_data_and_personalisation():
     from scipy.stats import spearmanr
 
-    from sim import kernels as K
 
     for seed in SEEDS[:3]:
         model = _final_pop("personalisation", seed)
         pop = model.pop
-        trust = pop.state[K.TRUST]
+        trust = pop.state[St.TRUST]
         assert spearmanr(pop.tenure, trust).statistic > 0.3
-        shared = pop.small[K.SHARED] == 1
-        above = trust > pop.traits[K.PRIVACY]
+        shared = pop.small[Sm.SHARED] == 1
+        above = trust > pop.traits[Tr.PRIVACY]
         # data is shared exactly when trust exceeds the privacy threshold (except for
         # customers who just switched: a new provider has no data yet)
         settled = pop.tenure > 1
         assert np.mean(shared[settled] == above[settled]) > 0.999
-        assert np.all(trust[shared] >= pop.traits[K.PRIVACY][shared] - 1e-6)
+        assert np.all(trust[shared] >= pop.traits[Tr.PRIVACY][shared] - 1e-6)
         on = sim.dataset(model).isel(step=-1)
         off = _run("personalisation", seed, "firms.personalising.personalisation=0").isel(step=-1)
         assert float(on.data_shared.sel(firm="personalising")) > 0.5
@@ -160,13 +161,12 @@ def test_fact7_trust_grows_with_tenure_and_unlocks_data_and_personalisation():
 
 
 def test_fact8_interventions_engage_only_customers_with_affinity_for_that_form():
-    from sim import kernels as K
 
     community, webinar = 0, 1
     for seed in SEEDS[:3]:
         model = _final_pop("interventions", seed)
         pop = model.pop
-        eng, form, provider = pop.state[K.ENGAGEMENT], pop.small[K.FORM], pop.provider
+        eng, form, provider = pop.state[St.ENGAGEMENT], pop.small[Sm.FORM], pop.provider
         at = {name: provider == model.firm_names.index(name) for name in ("community", "webinars", "none")}
 
         def mean(firm, f, eng=eng, at=at, form=form):
@@ -177,7 +177,7 @@ def test_fact8_interventions_engage_only_customers_with_affinity_for_that_form()
         assert mean("webinars", webinar) > mean("none", webinar) + 0.1
         assert abs(mean("webinars", community) - mean("none", community)) < 0.03
         # within the form, the effect grows with affinity (wish for a relationship)
-        w = pop.traits[K.AFFINITY]
+        w = pop.traits[Tr.AFFINITY]
         fans = at["community"] & (form == community)
         assert float(eng[fans & (w > 0.6)].mean()) > float(eng[fans & (w < 0.4)].mean())
 

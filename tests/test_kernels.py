@@ -1,4 +1,4 @@
-"""The Numba kernels against the plain reference in sim.reference, and their RNG."""
+"""The Numba kernels against the plain reference in sim.reference (bit for bit)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from sim import kernels as K
-from sim import reference as R
+from sim import reference as ref
+from sim import rng
+from sim.layout import NO_FIRM, F, P
 
 from .conftest import ALL_MECHANISMS, make_model
 from .conftest import step_inputs as _inputs
@@ -17,7 +19,7 @@ def _compare_step(model, step):
     a, b = model.pop.copy(), model.pop.copy()
     K.customer_step(key, model.par, model.firm_cols, model.interv, a.traits, a.state, a.small,
                     a.provider, a.tenure, model.bounds, model.tally, model.seg_tally)
-    tally, seg = R.customer_step(key, model.par, model.firm_cols, model.interv, b.traits, b.state,
+    tally, seg = ref.customer_step(key, model.par, model.firm_cols, model.interv, b.traits, b.state,
                                  b.small, b.provider, b.tenure, len(model.segment_names))
     np.testing.assert_array_equal(a.provider, b.provider)
     np.testing.assert_array_equal(a.tenure, b.tenure)
@@ -32,7 +34,6 @@ def _compare_step(model, step):
 def test_customer_step_matches_reference(overrides):
     model = make_model(overrides, n=1500)
     for t in range(1, 5):
-        model.steps = t
         model.pop = _compare_step(model, t)
 
 
@@ -47,75 +48,37 @@ def test_customer_step_matches_reference_with_segments_interleaved():
     model.pop = Population(p.traits[:, perm].copy(), p.state[:, perm].copy(), p.small[:, perm].copy(),
                            p.provider[perm].copy(), p.tenure[perm].copy())
     for t in range(1, 3):
-        model.steps = t
         model.pop = _compare_step(model, t)
 
 
 def test_reference_with_orphans_and_a_dead_firm():
     model = make_model(ALL_MECHANISMS, n=1200)
     model.firm_list[1].alive = False
-    model.pop.provider[model.pop.provider == 1] = K.NO_FIRM
-    model.pop.provider[::7] = K.NO_FIRM
-    model.steps = 1
+    model.pop.provider[model.pop.provider == 1] = NO_FIRM
+    model.pop.provider[::7] = NO_FIRM
     out = _compare_step(model, 1)
     assert not np.any(out.provider == 1)
-    assert not np.any(out.provider == K.NO_FIRM)
+    assert not np.any(out.provider == NO_FIRM)
 
 
 def test_no_alive_firm_leaves_customers_unassigned():
     model = make_model(n=500)
     for f in model.firm_list:
         f.alive = False
-    model.pop.provider[:] = K.NO_FIRM
-    model.steps = 1
+    model.pop.provider[:] = NO_FIRM
     out = _compare_step(model, 1)
-    assert np.all(out.provider == K.NO_FIRM)
+    assert np.all(out.provider == NO_FIRM)
 
 
 def test_assign_orphans_matches_reference():
     model = make_model(n=1000)
-    key = np.uint64(K.step_key(3, -1))
+    key = np.uint64(rng.step_key(3, -1))
     a, b = model.pop.copy(), model.pop.copy()
-    a.provider[:] = K.NO_FIRM
-    b.provider[:] = K.NO_FIRM
+    a.provider[:] = NO_FIRM
+    b.provider[:] = NO_FIRM
     K.assign_orphans(key, model.par, model.firm_cols, a.traits, a.state, a.small, a.provider, model.bounds)
-    R.assign_orphans(key, model.par, model.firm_cols, b.traits, b.state, b.small, b.provider)
+    ref.assign_orphans(key, model.par, model.firm_cols, b.traits, b.state, b.small, b.provider)
     np.testing.assert_array_equal(a.provider, b.provider)
-
-
-def test_uniforms_match_reference_and_look_uniform():
-    key = K.step_key(12345, 7)
-    u = K.uniforms(np.uint64(key), 20000, K.R_CHOICE)
-    ref = np.array([R.uniform(key, i, K.R_CHOICE) for i in range(200)])
-    np.testing.assert_array_equal(u[:200], ref)
-    assert u.min() >= 0.0 and u.max() < 1.0
-    assert abs(u.mean() - 0.5) < 0.01
-    hist = np.histogram(u, bins=10, range=(0, 1))[0]
-    assert hist.min() > 1800
-    # different streams and keys give different numbers
-    assert not np.array_equal(u, K.uniforms(np.uint64(key), 20000, K.R_REVIEW))
-    assert not np.array_equal(u, K.uniforms(np.uint64(K.step_key(12345, 8)), 20000, K.R_CHOICE))
-
-
-def test_stream_keys_match_python():
-    key = K.step_key(7, 3)
-    np.testing.assert_array_equal(K._stream_keys(np.uint64(key)),
-                                  [K.stream_key(key, s) for s in range(K.N_STREAMS)])
-
-
-def test_draws_are_24_bit_and_independent_across_streams_and_customers():
-    """The 32-bit hash must not tie a customer's streams, or neighbours, together."""
-    key, n = K.step_key(2024, 11), 200_000
-    u = np.array([K.uniforms(np.uint64(key), n, s) for s in range(K.N_STREAMS)])
-    assert np.array_equal(u * 2.0 ** 24, np.floor(u * 2.0 ** 24))
-    bound = 5.0 / np.sqrt(n)  # 5 standard errors of a correlation under independence
-    corr = np.corrcoef(u)
-    assert np.abs(corr[~np.eye(K.N_STREAMS, dtype=bool)]).max() < bound
-    assert all(abs(np.corrcoef(u[s, :-1], u[s, 1:])[0, 1]) < bound for s in range(K.N_STREAMS))
-    for a, b in ((K.R_CONTACT, K.R_WANT_HUMAN), (K.R_REVIEW, K.R_CHOICE), (K.R_SCORE, K.R_SCORE2)):
-        h = np.histogram2d(u[a], u[b], bins=10, range=[[0, 1], [0, 1]])[0]
-        chi2 = ((h - n / 100) ** 2 / (n / 100)).sum()
-        assert chi2 < 99 + 5 * np.sqrt(2 * 99), (a, b, chi2)
 
 
 def test_review_bound_estimate_is_well_inside_its_margin():
@@ -134,9 +97,66 @@ def test_chunk_bounds_cover_population():
         assert b[0] == 0 and b[-1] == n and np.all(np.diff(b) > 0)
 
 
+#: Every public compiled function of the kernel modules and its plain twin (numbagg's pattern):
+#: the tests above and tests/test_rng.py compare each pair.
+TWINS = {
+    "sim.kernels.customer_step": ref.customer_step,
+    "sim.kernels.assign_orphans": ref.assign_orphans,
+    "sim.rng.stream_keys": rng.stream_key,
+    "sim.rng.uniforms": rng.uniform,
+    "sim.rng.uniform_at": rng.uniform,
+    "sim.rng.threshold": None,  # an exact integer bound: tested against every draw in test_rng.py
+}
+
+
 def test_every_kernel_has_a_reference():
-    """A numba kernel added without a reference twin fails here."""
-    kernels = {name for name in dir(K) if hasattr(getattr(K, name), "py_func")
-               and not name.startswith("_") and name != "uniforms"}
-    missing = {name for name in kernels if not hasattr(R, name)}
-    assert not missing, f"kernels without a reference: {missing}"
+    """A compiled function added without a twin (or a reason) fails here."""
+    compiled = {f"{mod.__name__}.{name}" for mod in (K, rng) for name in dir(mod)
+                if hasattr(getattr(mod, name), "py_func") and not name.startswith("_")
+                and getattr(mod, name).py_func.__module__ == mod.__name__}
+    assert compiled == set(TWINS), f"kernels without a twin: {compiled - set(TWINS)}"
+
+
+# ------------------------------------------------------------- logit choice (hand-made edge cases)
+def _firm_cols(prices: list[float], alive: list[bool] | None = None) -> np.ndarray:
+    cols = np.zeros((len(prices), len(F)))
+    cols[:, F.DIGITAL] = 0.5
+    cols[:, F.HUMAN] = 0.5
+    cols[:, F.PRICE] = prices
+    cols[:, F.AVAILABILITY] = 1.0
+    cols[:, F.ALIVE] = 1.0 if alive is None else np.asarray(alive, float)
+    return cols
+
+
+def _choose(cols, alpha, r, current=NO_FIRM):
+    par = np.zeros(len(P))
+    par[P.EXPECTATION] = 0.5
+    par[P.EXCLUSION_QUALITY] = 1.0
+    par[P.MEAN_PRICE] = 1.0
+    ft = K._firm_table(par, cols, np.zeros((cols.shape[0], 0)))
+    return K._choose(cols, ft, current, 0, 1, 0.5, 0.5, alpha, par, r, np.empty(cols.shape[0]))
+
+
+def test_logit_choice_is_max_subtracted():
+    # utilities around -1e6 and -1e6 + 1000: exp() of them underflows to 0 without max subtraction
+    cols = _firm_cols([1000.0, 999.0, 1000.0])
+    for r in (0.0, 0.3, 0.999999):
+        assert _choose(cols, 1000.0, r) == 1
+    # equal, enormous utilities split evenly
+    cols = _firm_cols([1000.0, 1000.0])
+    assert _choose(cols, 1e3, 0.49) == 0 and _choose(cols, 1e3, 0.51) == 1
+    # dead firms are never chosen, whatever their utility
+    cols = _firm_cols([1e-6, 1000.0, 1000.0], alive=[False, True, True])
+    assert {_choose(cols, 10.0, r) for r in np.linspace(0, 0.999, 50)} == {1, 2}
+
+
+def test_logit_choice_matches_softmax_probabilities():
+    prices = [1.0, 1.2, 0.9, 1.5]
+    cols = _firm_cols(prices)
+    alpha = 3.0
+    u = -alpha * np.asarray(prices)  # the other utility terms are equal across these firms
+    p = np.exp(u - u.max())
+    p /= p.sum()
+    rs = (np.arange(20000) + 0.5) / 20000
+    picks = np.bincount([_choose(cols, alpha, r) for r in rs], minlength=4) / rs.size
+    np.testing.assert_allclose(picks, p, atol=1e-4)

@@ -3,7 +3,7 @@ process (with and without Numba's on-disk cache) and a warm one; and a stored ba
 
 The baseline (``tests/data/baseline_summary.json``) holds the final state of the
 default scenario at seed 0 with 20,000 customers. When the model changes on
-purpose, refresh it with ``make baseline`` (= ``python -m tests.test_reproducibility``)
+purpose, refresh it with ``make baseline`` (= ``python -m tests.baseline``)
 and commit the new file together with the change.
 """
 
@@ -19,23 +19,16 @@ import numpy as np
 import xarray as xr
 
 import sim
+from sim.yardsticks import all_mechanisms
+
+from .baseline import BASELINE, baseline_summary
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = Path(__file__).parent / "data" / "baseline_summary.json"
-#: The baseline run: the default scenario (no scenario override), seed 0, 20,000 customers.
-BASELINE_OVERRIDES = ["customers.n=20000"]
-BASELINE_SEED = 0
 #: A run that exercises every mechanism, an entrant and several chunks of customers.
 CASE = ["scenario=disruptor", "customers.n=20000", "steps=30", "firms.disruptor.enter_step=10",
-        "firms.neither.steering=soft", "firms.neither.steering_strength=0.7",
-        "firms.digital_only.steering=hard", "firms.digital_only.steering_strength=0.8",
-        "firms.both.personalisation=0.4", "firms.both.intervention=[0.02,0.01,0.03]",
-        "firms.human_only.pricing=best_response", "firms.both.strategy=adaptive",
-        "market.adoption.innovation=0.05", "market.adoption.imitation=0.2",
-        "market.shock.start=5", "market.shock.end=8"]
+        *all_mechanisms(shock_start=5, shock_end=8),
+        "firms.human_only.pricing=best_response", "firms.both.strategy=adaptive"]
 SEED = 11
-MARKET_SUMMARY = ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption_total",
-                  "commoditisation")
 
 
 def _run_in_subprocess(out: Path, threads: int, cache_dir: Path | None = None) -> subprocess.Popen:
@@ -89,45 +82,6 @@ def test_identical_across_threads_and_fresh_and_warm_processes(tmp_path):
 
 
 # ------------------------------------------------------------------- baseline
-def _floats(values) -> list[float | None]:
-    """Floats for JSON; NaN (a mean over no customers) as null."""
-    return [None if np.isnan(v) else float(v) for v in np.asarray(values, float)]
-
-
-def baseline_summary() -> dict:
-    """The numbers the baseline pins: final state per firm and of the market, plus run totals."""
-    ds = sim.run(BASELINE_OVERRIDES, seed=BASELINE_SEED)
-    last = ds.isel(step=-1)
-    return {
-        "about": "final state of the default scenario; refresh with `make baseline` when the model changes "
-                 "on purpose",
-        "overrides": BASELINE_OVERRIDES,
-        "seed": BASELINE_SEED,
-        "scenario": ds.attrs["scenario"],
-        "steps": int(ds.sizes["step"]),
-        "firms": [str(f) for f in ds.firm.values],
-        "customers": [int(v) for v in last.customers.values],
-        "alive": [int(v) for v in last.alive.values],
-        "share": _floats(last.share.values),
-        "nps": _floats(last.nps.values),
-        "trust": _floats(last.trust.values),
-        "engagement": _floats(last.engagement.values),
-        "price": _floats(last.price.values),
-        "cash": _floats(last.cash.values),
-        "profit_total": _floats(ds.profit.sum("step").values),
-        "market": {name: float(last[name]) for name in MARKET_SUMMARY},
-        "segment_engagement": _floats(last.segment_engagement.values),
-        "versions": {k.removeprefix("version_"): v for k, v in ds.attrs.items() if k.startswith("version_")},
-    }
-
-
-def write_baseline(path: Path = BASELINE) -> Path:
-    """Recompute the baseline and store it (``make baseline``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(baseline_summary(), indent=1, allow_nan=False) + "\n")
-    return path
-
-
 def _compare(expected, actual, where: str = "") -> list[str]:
     if isinstance(expected, dict):
         out = []
@@ -162,5 +116,3 @@ def test_baseline_comparison_notices_a_change():
     assert _compare(expected, changed) and not _compare(expected, expected)
 
 
-if __name__ == "__main__":
-    print(f"wrote {write_baseline()}")

@@ -18,6 +18,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 from sim.api import dataset  # noqa: E402
 from sim.config import SimConfig  # noqa: E402
 from sim.configure import compose_config  # noqa: E402
+from sim.layout import Sm, St
 from sim.model import CustomerModel  # noqa: E402
 
 FIRM_NAMES = "abcdefghij"
@@ -110,9 +111,8 @@ def run_trust(g: float, a_plus: float, a_minus: float, contact: float, tau0: flo
                              f"market.trust_init={tau0}"])
     model = CustomerModel(cfg)
     model.run()
-    from sim import kernels as K
 
-    return dataset(model).trust.values[:, 0], model.pop.state[K.TRUST].astype(float)
+    return dataset(model).trust.values[:, 0], model.pop.state[St.TRUST].astype(float)
 
 
 # -------------------------------------------------------------------------- 5. tenure
@@ -179,13 +179,12 @@ def nps_from_scores(provider: np.ndarray, score: np.ndarray, n_firms: int) -> np
 
 def run_nps_identity(overrides: list[str], steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Output ``nps`` and the NPS recomputed from the score array, after every step: (steps, F) each."""
-    from sim import kernels as K
 
     model = CustomerModel(compose_config(overrides + [f"steps={steps}"]))
     recomputed = np.empty((steps, len(model.firm_list)))
     for t in range(steps):
         model.step()
-        recomputed[t] = nps_from_scores(model.pop.provider, model.pop.small[K.SCORE], len(model.firm_list))
+        recomputed[t] = nps_from_scores(model.pop.provider, model.pop.small[Sm.SCORE], len(model.firm_list))
     return dataset(model).nps.values, recomputed
 
 

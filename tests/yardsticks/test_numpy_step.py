@@ -1,4 +1,4 @@
-"""The NumPy-vectorised step (sim.vectorised) against the Numba kernel."""
+"""The NumPy yardstick (sim.yardsticks.numpy_step) against the Numba kernel, bit for bit."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from sim import kernels as K
-from sim import vectorised as V
+from sim import rng
+from sim.layout import NO_FIRM, R
+from sim.yardsticks import numpy_step as V
 
-from .conftest import ALL_MECHANISMS, make_model
-from .conftest import step_inputs as _inputs
+from ..conftest import ALL_MECHANISMS, make_model
+from ..conftest import step_inputs as _inputs
 
 
 def _compare_step(model, step):
@@ -33,32 +35,29 @@ def _compare_step(model, step):
 def test_numpy_step_matches_kernel(overrides):
     model = make_model(overrides, n=5000)
     for t in range(1, 6):
-        model.steps = t
         model.pop = _compare_step(model, t)
 
 
 def test_numpy_step_with_orphans_and_a_dead_firm():
     model = make_model(ALL_MECHANISMS, n=3000)
     model.firm_list[1].alive = False
-    model.pop.provider[model.pop.provider == 1] = K.NO_FIRM
-    model.pop.provider[::7] = K.NO_FIRM
-    model.steps = 1
+    model.pop.provider[model.pop.provider == 1] = NO_FIRM
+    model.pop.provider[::7] = NO_FIRM
     out = _compare_step(model, 1)
     assert not np.any(out.provider == 1)
-    assert not np.any(out.provider == K.NO_FIRM)
+    assert not np.any(out.provider == NO_FIRM)
 
 
 def test_numpy_step_without_alive_firms():
     model = make_model(n=500)
     for f in model.firm_list:
         f.alive = False
-    model.pop.provider[:] = K.NO_FIRM
-    model.steps = 1
+    model.pop.provider[:] = NO_FIRM
     out = _compare_step(model, 1)
-    assert np.all(out.provider == K.NO_FIRM)
+    assert np.all(out.provider == NO_FIRM)
 
 
-@pytest.mark.parametrize("stream", [K.R_ADOPT, K.R_CHOICE, K.R_SCORE2])
+@pytest.mark.parametrize("stream", [R.ADOPT, R.CHOICE, R.SCORE2])
 def test_numpy_uniforms_have_the_kernel_bits(stream):
-    key = K.step_key(2024, 5)
-    np.testing.assert_array_equal(V.uniforms(key, 10_000, stream), K.uniforms(np.uint64(key), 10_000, stream))
+    key = rng.step_key(2024, 5)
+    np.testing.assert_array_equal(V.uniforms(key, 10_000, stream), rng.uniforms(np.uint64(key), 10_000, stream))

@@ -1,0 +1,76 @@
+"""Recorded outputs (sim.output): means derived from the tally table, NaN exactly where undefined,
+per-contact shares against the recorded contacts, and the Dataset's labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.layout import FIRM_TALLIES, SEGMENT_TALLIES, S, T
+from sim.output import FIRM_MEANS, FIRM_VARS, MARKET_VARS, SEGMENT_VARS, Recorder
+
+
+def _record_one(cust, contacts):
+    rec = Recorder(1, ["a", "b"], ["s"])
+    tal = np.zeros((2, len(FIRM_TALLIES)))
+    tal[:, T.CUSTOMERS] = cust
+    tal[:, T.TRUST] = np.asarray(cust) * 0.25
+    tal[:, T.CONTACTS] = contacts
+    tal[:, T.EFFORT] = np.asarray(contacts) * 0.5
+    tal[:, T.PROMOTERS] = np.asarray(cust) * 0.5
+    seg = np.zeros((1, len(SEGMENT_TALLIES)))
+    seg[0, S.COUNT] = sum(cust)
+    firms = {name: np.zeros(2) for name in ("price", "digital", "human", "revenue", "cost", "profit", "cash",
+                                             "alive", "unit_cost", "quadrant")}
+    market = {name: 0.0 for name in MARKET_VARS if name != "hhi"}
+    rec.record(1, tal, seg, firms, market, np.zeros(2), np.asarray(cust, float))
+    return rec.to_dataset({}).isel(step=0)
+
+
+def test_means_come_from_the_tallies_and_are_nan_without_customers():
+    ds = _record_one([40, 0], [10, 0])
+    assert float(ds.trust.sel(firm="a")) == 0.25
+    assert np.isnan(float(ds.trust.sel(firm="b")))
+    assert float(ds.nps.sel(firm="a")) == 50.0
+    assert float(ds.share.sel(firm="a")) == 1.0
+    assert float(ds.hhi) == 1.0
+
+
+def test_per_contact_shares_are_nan_exactly_without_contacts():
+    ds = _record_one([40, 30], [10, 0])
+    assert int(ds.contacts.sel(firm="b")) == 0
+    assert float(ds.effort.sel(firm="a")) == 0.5
+    assert np.isnan(float(ds.effort.sel(firm="b")))
+
+
+def test_every_recorded_mean_is_a_declared_variable():
+    assert set(FIRM_MEANS) <= set(FIRM_VARS)
+    assert {"trust", "engagement", "tenure", "data_shared", "price_sensitivity_firm"} <= set(FIRM_MEANS)
+
+
+def test_dataset_labels_and_contacts_in_a_run():
+    ds = sim.run(["scenario=baseline", "customers.n=2000", "steps=6", "market.contact_rate=0.2"], seed=2)
+    for table in (FIRM_VARS, SEGMENT_VARS, MARKET_VARS):
+        for name, (long_name, units) in table.items():
+            assert ds[name].attrs == {"long_name": long_name, "units": units}
+    defined = ds.contacts > 0
+    for var in ("effort", "steering_noticed", "human_contacts"):
+        assert bool(np.isnan(ds[var]).where(~defined, False).any()) is False, var
+        assert bool(np.isfinite(ds[var]).where(defined, True).all()), var
+    assert ds.contacts.dtype == np.int64
+
+
+def test_load_reads_a_folder_or_a_file(tmp_path):
+    ds = sim.run(["scenario=baseline", "customers.n=300", "steps=2"])
+    ds.to_netcdf(tmp_path / "run.nc", engine="h5netcdf")
+    assert sim.load(tmp_path).identical(ds)
+    assert sim.load(tmp_path / "run.nc").identical(ds)
+
+
+def test_contact_rate_zero_means_no_contacts_and_nan_shares():
+    ds = sim.run(["scenario=baseline", "customers.n=500", "steps=3", "market.contact_rate=0"])
+    assert int(ds.contacts.sum()) == 0
+    assert bool(np.isnan(ds.effort).all())
+    with pytest.raises(KeyError):
+        ds["no_such_variable"]

@@ -1,0 +1,54 @@
+"""Position strategies (sim.strategies): the firm-level utility is the customers' choice utility plus
+retention, and adaptive firms move only as far and as often as they may."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import reference as ref
+from sim.config import STRATEGIES
+from sim.layout import NO_FIRM, F, P
+from sim.strategies import STRATEGIES as REGISTRY
+from sim.strategies import representative_utility
+
+from .conftest import make_model
+
+
+def test_config_options_are_the_registry_keys():
+    assert STRATEGIES == tuple(REGISTRY)
+
+
+@pytest.mark.parametrize("adopted", [0, 1])
+def test_representative_utility_is_choice_utility_plus_retention(adopted):
+    """For a population of identical customers (adopted or not, no shared data), the firm-level
+    utility equals the kernel's choice utility (the reference's twin) plus hazard_engagement * e,
+    e = w h gate: the engagement target that lengthens relationships."""
+    model = make_model(n=500)
+    model.prepare_step(1)
+    m = model.cfg.market
+    par, firm = model.par, model.firm_cols
+    phi, w, alpha = 0.37, 0.61, 2.7
+    for j, f in enumerate(model.firm_list):
+        choice = ref.utility(firm, j, NO_FIRM, 0, adopted, phi, w, alpha, par)
+        d_seen = ref.digital_seen(firm, j, 0, adopted, par)
+        gate = ref.gate(d_seen - par[P.EXPECTATION], par[P.GATE_CENTER], par[P.GATE_SLOPE])
+        firm_level = representative_utility(m, par[P.EXPECTATION], f.digital, f.human, firm[j, F.PRICE],
+                                            f.reputation, phi, w, alpha, float(adopted))
+        assert firm_level == pytest.approx(choice + m.hazard_engagement * w * f.human * gate, rel=1e-12, abs=1e-12)
+
+
+def test_static_firms_stay_and_adaptive_firms_move_within_limits():
+    model = make_model(["firms.both.strategy=adaptive", "firms.both.pricing=best_response",
+                        "firms.both.invest_step=0.03"], n=2000, steps=20)
+    start = {f.name: (f.digital, f.human) for f in model.firm_list}
+    path = []
+    for _ in range(20):
+        model.step()
+        both = model.firm_list[3]
+        path.append((both.digital, both.human))
+    for f in model.firm_list[:3]:
+        assert (f.digital, f.human) == start[f.name]
+    moves = np.abs(np.diff(np.array([start["both"], *path]), axis=0))
+    assert moves.max() <= 0.03 + 1e-12
+    assert moves.sum() > 0, "the adaptive firm found a better neighbour at least once"
