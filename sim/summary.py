@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+import yaml
 
 QUADRANT_NAMES = {1: "neither", 2: "human only", 3: "digital only", 4: "both"}
 
@@ -22,6 +23,8 @@ def summary_table(ds: xr.Dataset) -> str:
     cols = f"{'firm':<16}{'quadrant':<14}{'status':<12}{'share':>7}{'profit':>9}{'cash':>8}" \
            f"{'NPS':>7}{'trust':>7}{'engage':>8}"
     lines = [head, "", cols, "-" * len(cols)]
+    firms_cfg = (yaml.safe_load(ds.attrs["config"]) or {}).get("firms", {}) if "config" in ds.attrs else {}
+    entry = {name: (f or {}).get("enter_step", 0) for name, f in firms_cfg.items()}
     for firm in ds.firm.values:
         f = last.sel(firm=firm)
         alive = ds.alive.sel(firm=firm).values
@@ -29,6 +32,8 @@ def summary_table(ds: xr.Dataset) -> str:
             status = "alive"
         elif alive.any():
             status = f"exit@{int(ds.step.values[np.flatnonzero(alive)[-1]] + 1)}"
+        elif entry.get(str(firm), 0) < int(ds.step.values[0]):  # present at the start, out at step 1
+            status = f"exit@{int(ds.step.values[0])}"
         else:
             status = "never in"
         profit = float(ds.profit.sel(firm=firm).sum())

@@ -48,3 +48,24 @@ def error_of(overrides: list[str]) -> str:
     assert "\n" not in msg and msg.strip() == msg and msg, f"not one clean line: {msg!r}"
     assert "Traceback" not in msg and "full_key" not in msg and "object_type" not in msg
     return msg
+
+
+def compare_with_kernel(model, step, twin_step, rtol: float):
+    """Run step ``step``'s customer phase by the kernel and by ``twin_step`` (the reference's or the
+    NumPy yardstick's ``customer_step``) from the same state: states equal bit for bit, tallies within
+    ``rtol`` (their summation order differs). Returns the kernel's new population."""
+    import numpy as np
+
+    from sim import kernels as K
+
+    key = step_inputs(model, step)
+    a, b = model.pop.copy(), model.pop.copy()
+    K.customer_step(key, model.par, model.firm_cols, model.interv, a.traits, a.state, a.small,
+                    a.provider, a.tenure, model.bounds, model.tally, model.seg_tally)
+    tally, seg = twin_step(key, model.par, model.firm_cols, model.interv, b.traits, b.state,
+                           b.small, b.provider, b.tenure, len(model.segment_names))
+    for x, y in ((a.provider, b.provider), (a.tenure, b.tenure), (a.small, b.small), (a.state, b.state)):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_allclose(model.tally.sum(axis=0), tally, rtol=rtol, atol=1e-9)
+    np.testing.assert_allclose(model.seg_tally.sum(axis=0), seg, rtol=rtol, atol=1e-9)
+    return a

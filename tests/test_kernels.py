@@ -10,24 +10,11 @@ from sim import reference as ref
 from sim import rng
 from sim.layout import NO_FIRM, F, P
 
-from .conftest import ALL_MECHANISMS, make_model
-from .conftest import step_inputs as _inputs
+from .conftest import ALL_MECHANISMS, compare_with_kernel, make_model
 
 
 def _compare_step(model, step):
-    key = _inputs(model, step)
-    a, b = model.pop.copy(), model.pop.copy()
-    K.customer_step(key, model.par, model.firm_cols, model.interv, a.traits, a.state, a.small,
-                    a.provider, a.tenure, model.bounds, model.tally, model.seg_tally)
-    tally, seg = ref.customer_step(key, model.par, model.firm_cols, model.interv, b.traits, b.state,
-                                 b.small, b.provider, b.tenure, len(model.segment_names))
-    np.testing.assert_array_equal(a.provider, b.provider)
-    np.testing.assert_array_equal(a.tenure, b.tenure)
-    np.testing.assert_array_equal(a.small, b.small)
-    np.testing.assert_array_equal(a.state, b.state)
-    np.testing.assert_allclose(model.tally.sum(axis=0), tally, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(model.seg_tally.sum(axis=0), seg, rtol=1e-12, atol=1e-9)
-    return a
+    return compare_with_kernel(model, step, ref.customer_step, rtol=1e-12)
 
 
 @pytest.mark.parametrize("overrides", [[], ALL_MECHANISMS], ids=["default", "all_mechanisms"])

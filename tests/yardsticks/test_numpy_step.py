@@ -5,30 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import kernels as K
 from sim import rng
 from sim.layout import NO_FIRM, R
 from sim.yardsticks import numpy_step as V
 
-from ..conftest import ALL_MECHANISMS, make_model
-from ..conftest import step_inputs as _inputs
+from ..conftest import ALL_MECHANISMS, compare_with_kernel, make_model
 
 
 def _compare_step(model, step):
-    """One step by the kernel and by NumPy from the same state: states equal, tallies close."""
-    key = _inputs(model, step)
-    a, b = model.pop.copy(), model.pop.copy()
-    K.customer_step(key, model.par, model.firm_cols, model.interv, a.traits, a.state, a.small,
-                    a.provider, a.tenure, model.bounds, model.tally, model.seg_tally)
-    tally, seg = V.customer_step(key, model.par, model.firm_cols, model.interv, b.traits, b.state,
-                                 b.small, b.provider, b.tenure, len(model.segment_names))
-    np.testing.assert_array_equal(b.provider, a.provider)
-    np.testing.assert_array_equal(b.tenure, a.tenure)
-    np.testing.assert_array_equal(b.small, a.small)
-    np.testing.assert_array_equal(b.state, a.state)
-    np.testing.assert_allclose(tally, model.tally.sum(axis=0), rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(seg, model.seg_tally.sum(axis=0), rtol=1e-9, atol=1e-9)
-    return a
+    return compare_with_kernel(model, step, V.customer_step, rtol=1e-9)
 
 
 @pytest.mark.parametrize("overrides", [[], ALL_MECHANISMS], ids=["default", "all_mechanisms"])
