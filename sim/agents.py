@@ -61,6 +61,7 @@ class Firm(mesa.Agent):
         self.alive = cfg.enter_step == 0
         self.exited_at: int | None = None
         self.reputation = 0.0
+        self.similarity = 0.0
         self.share = 0.0
         self.customers = 0
         # until the first step's tallies: contacts x chance a contact asks for a human
@@ -112,10 +113,12 @@ class Firm(mesa.Agent):
         with the human contacts per customer of the last step."""
         return self.variable_cost(self.human if human is None else human, 1.0, self.human_per_customer)
 
-    def fixed_cost(self, digital: float | None = None) -> float:
-        """Fixed cost per step: f0 + f_d d^2 (a platform scales, people do not)."""
+    def fixed_cost(self, digital: float | None = None, human: float | None = None) -> float:
+        """Fixed cost per step: f0 + f_d d^2 + f_h h^2 (capability costs more the more of it there is:
+        a platform's upkeep, and staff, who do not scale)."""
         d = self.digital if digital is None else digital
-        return self.cfg.fixed_cost + self.cfg.digital_cost * d**2
+        h = self.human if human is None else human
+        return self.cfg.fixed_cost + self.cfg.digital_cost * d**2 + self.cfg.human_cost * h**2
 
     # ------------------------------------------------------------------- decisions
     def decide(self) -> None:

@@ -52,9 +52,10 @@ def choice(default: str, options: tuple[str, ...], doc: str = "") -> Any:
 class AdoptionConfig:
     """Digital adoption as discrete Bass diffusion among eligible customers."""
 
-    innovation: float = param(0.0, 0, 1, "1/step", "Bass p: spontaneous adoption probability")
-    imitation: float = param(0.0, 0, 1, "1/step", "Bass q: adoption pull of the adopted share")
-    expectation_pull: float = param(0.1, 0, 10, "1/step per level",
+    innovation: float = param(0.0005, 0, 1, "1/step", "Bass p: spontaneous adoption probability (the slow trend of "
+                              "the default market; 0 switches it off)")
+    imitation: float = param(0.005, 0, 1, "1/step", "Bass q: adoption pull of the adopted share")
+    expectation_pull: float = param(0.3, 0, 10, "1/step per level",
                                     "adoption probability per unit rise of E above E(0): digital as the norm")
     literacy_threshold: float = param(0.25, 0, 1, "literacy",
                                       "customers below this literacy never adopt (excluded)")
@@ -78,19 +79,24 @@ class MarketConfig:
     """Market-wide rules: expectations, utility weights, customer dynamics."""
 
     # digital expectation and commoditisation
-    expectation_init: float = param(0.75, 0, 1, "digital level", "E(0)")
+    expectation_init: float = param(0.9, 0, 1, "digital level", "E(0)")
     expectation_rate: float = param(0.05, 0, 1, "1/step", "rho: pull of E toward the best digital level")
-    expectation_drift: float = param(0.0, -0.1, 0.1, "1/step", "drift added to E each step")
-    commodity_spread: float = param(0.5, 1e-6, 1, "digital level",
-                                    "spread of digital levels below which digital counts as a commodity")
+    expectation_drift: float = param(0.002, -0.1, 0.1, "1/step",
+                                     "drift of E toward 1 (share of the distance per step; negative: toward 0): "
+                                     "digital keeps improving elsewhere, so 'tomorrow' arrives without a disruptor")
+    similarity_scale: float = param(0.15, 1e-3, 1, "level",
+                                    "distance on the (digital, human) map at which two firms are half as alike "
+                                    "as identical ones: price competition is strongest between look-alikes")
     burn_in: int = param(24, 0, 10_000, "steps",
                          "steps customers spend with their first provider before step 1 (no switching, "
                          "no adoption, no accounts), so a run starts near the customers' steady state",
                          True)
     # contacts and channels
     contact_rate: float = param(0.4, 0, 1, "probability/step", "chance of a service contact")
-    human_expectation: float = param(0.5, 0, 1, "quality", "quality expected from a human contact")
-    gate_center: float = param(-0.2, -1, 1, "digital level", "d_eff - E at which the emotion gate is half open")
+    human_expectation: float = param(0.5, 0, 1, "quality", "H(0): quality expected from a human contact")
+    human_expectation_rate: float = param(0.02, 0, 1, "1/step",
+                                          "pull of H toward the best human level on the market (ratchet)")
+    gate_center: float = param(-0.2, -1, 1, "level", "basics gap r at which the emotion gate is half open")
     gate_slope: float = param(8.0, 0, 100, "1/digital level", "steepness of the emotion gate")
     notice_soft: float = param(0.3, 0, 1, "probability", "chance a soft-steered contact is noticed")
     # trust and the building blocks
@@ -98,13 +104,28 @@ class MarketConfig:
     trust_gain: float = param(0.15, 0, 1, "1/step", "a+: trust gain rate on positive surprise")
     trust_loss: float = param(0.4, 0, 1, "1/step", "a-: trust loss rate on negative surprise")
     trust_human_bonus: float = param(0.1, 0, 1, "quality", "extra surprise a human contact carries (benevolence)")
+    tolerance: float = param(0.1, 0, 1, "quality", "zone of tolerance: a shortfall up to this much below "
+                             "expectation still counts as met (no trust lost)")
+    confirmation: float = param(0.02, 0, 1, "1/step", "trust a contact that meets expectations earns (share of "
+                                "the distance to 1)")
+    escalation_floor: float = param(0.2, 0, 1, "share", "epsilon: share of an adopter's human preference "
+                                    "that asks for a human even when digital meets expectations")
     steer_trust_loss: float = param(0.1, 0, 1, "share", "share of trust lost when steering is noticed")
     steer_freedom_loss: float = param(0.2, 0, 1, "share", "share of freedom lost when steering is noticed")
-    freedom_recovery: float = param(0.05, 0, 1, "1/step", "freedom recovers toward 1 at this rate")
+    freedom_recovery: float = param(0.1, 0, 1, "1/step",
+                                    "pull of freedom toward the channel options the customer really has")
+    freedom_quality: float = param(0.3, 0, 1, "share", "quality a contact loses at zero freedom of choice")
+    hazard_freedom: float = param(1.0, 0, 20, "1/score", "k_f: low freedom of choice raises the review hazard")
     influence_rate: float = param(0.2, 0, 1, "1/step", "pull of influence toward the heard-ness of a contact")
-    influence_digital: float = param(0.6, 0, 1, "multiplier", "how much a digital contact lets the customer be heard")
+    influence_digital: float = param(1.0, 0, 1, "multiplier", "how much a digital contact lets the customer be heard, "
+                                     "relative to its quality (reviews, feedback, communities)")
+    influence_engagement: float = param(0.5, 0, 10, "weight",
+                                        "weight of influence beside emotional value in the engagement target")
     fairness_rate: float = param(0.1, 0, 1, "1/step", "pull of fairness toward its price target")
-    fairness_slope: float = param(2.0, 0, 20, "1/relative price", "fairness lost per unit of relative overprice")
+    fairness_slope: float = param(2.0, 0, 20, "1/relative price",
+                                  "fairness lost per unit of price above the customer's reference price")
+    reference_price_rate: float = param(0.05, 0, 1, "1/step",
+                                        "pull of the remembered reference price toward the price paid")
     fairness_trust_loss: float = param(0.05, 0, 1, "1/step", "trust lost per unit of unfairness below 0.5")
     satisfaction_memory: float = param(0.3, 0, 1, "weight", "weight of a new contact in satisfaction (EMA)")
     # engagement
@@ -114,7 +135,8 @@ class MarketConfig:
     disengaged_below: float = param(0.05, 0, 1, "engagement", "threshold for counting a customer as disengaged")
     carry_engagement: float = param(0.5, 0, 1, "share", "engagement kept when switching provider")
     # price sensitivity
-    alpha_commodity: float = param(1.0, 0, 10, "multiplier", "rise of price sensitivity at full commoditisation")
+    alpha_commodity: float = param(1.0, 0, 10, "multiplier",
+                                   "rise of price sensitivity toward a firm with an identical rival (similarity 1)")
     alpha_engagement: float = param(0.5, 0, 0.95, "share", "cut of price sensitivity at full engagement")
     alpha_trust: float = param(0.3, 0, 0.95, "share", "cut of price sensitivity at full trust")
     # switching and choice
@@ -126,6 +148,8 @@ class MarketConfig:
     beta_human: float = param(3.0, 0, 100, "utility/human level", "weight of human service times human preference")
     beta_emotion: float = param(2.0, 0, 100, "utility", "weight of gated emotional value times affinity")
     beta_reputation: float = param(0.5, 0, 100, "utility", "weight of a firm's NPS/100 (word of mouth)")
+    outside_utility: float = param(-4.5, -100, 100, "utility",
+                                   "V0: utility of leaving the market (no provider); demand bounds prices")
     inertia: float = param(1.0, -100, 100, "utility",
                            "bonus of the current provider on review; negative = a penalty "
                            "(at -100 a reviewing customer practically always leaves)")
@@ -134,7 +158,9 @@ class MarketConfig:
     rec_satisfaction: float = param(0.6, 0, 1, "weight", "weight of satisfaction in the 0-10 likelihood")
     rec_trust: float = param(0.3, 0, 1, "weight", "weight of trust in the 0-10 likelihood")
     rec_engagement: float = param(0.4, 0, 1, "weight", "weight of engagement in the 0-10 likelihood")
-    rec_offset: float = param(1.0, -10, 10, "score points", "added to 10 x the weighted sum")
+    rec_freedom: float = param(0.1, 0, 1, "weight", "weight of freedom of choice in the 0-10 likelihood")
+    rec_influence: float = param(0.1, 0, 1, "weight", "weight of influence in the 0-10 likelihood")
+    rec_offset: float = param(-0.5, -10, 10, "score points", "added to 10 x the weighted sum")
     rec_noise: float = param(3.5, 0, 10, "score points", "half-width of the triangular noise on the score")
     # firm economics shared by all firms
     base_unit_cost: float = param(0.4, 0, 100, "money/customer/step", "c0")
@@ -193,6 +219,8 @@ class FirmConfig:
                                    "c0 + c_h h (human contacts per customer): asymmetric costs")
     fixed_cost: float = param(0.04, 0, 100, "money/market customer/step", "f0")
     digital_cost: float = param(0.03, 0, 100, "money/market customer/step", "f_d: fixed cost at d = 1 (times d^2)")
+    human_cost: float = param(0.05, 0, 100, "money/market customer/step",
+                              "f_h: fixed cost of staff at h = 1 (times h^2): people do not scale")
     human_capacity: float = param(1.0, 0, 1, "share", "share of human-contact demand the staff can serve")
     personalisation: float = param(0.0, 0, 1, "multiplier", "pi: digital gain from shared data")
     steering: str = choice("none", STEERING_MODES, "channel steering mode")

@@ -128,6 +128,8 @@ def _firm_table(par, firm, interv):
     n_firms = firm.shape[0]
     n_forms = interv.shape[1]
     ft = np.zeros((n_firms + 1, FT.IV + n_forms + 1))
+    e = par[P.EXPECTATION]
+    eps = par[P.ESCALATION_FLOOR]
     for m in range(n_firms):
         row = ft[m + 1]
         h = firm[m, F.HUMAN]
@@ -135,17 +137,24 @@ def _firm_table(par, firm, interv):
             for ad in range(2):
                 s = 2 * sh + ad
                 dx = _digital_seen(firm, m, sh, ad, par)
-                x = dx - par[P.EXPECTATION]
-                g = _gate(x, par[P.GATE_CENTER], par[P.GATE_SLOPE])
+                x = dx - e
                 row[FT.DX + s] = dx
-                row[FT.EMO + s] = h * g
-                row[FT.GATE + s] = g
+                row[FT.GATE + s] = _gate(x, par[P.GATE_CENTER], par[P.GATE_SLOPE])
+                short = 1.0 - dx / e if e > 0.0 else 0.0
+                row[FT.ESC + s] = eps + (1.0 - eps) * max(short, 0.0)
                 ud = 0.0
                 if ad != 0:
                     ud = par[P.BETA_DIGITAL] * (-x * x if x < 0.0 else par[P.DIGITAL_GAIN] * x)
                 row[FT.UD + s] = ud
+                a = firm[m, F.HUMAN] * firm[m, F.AVAILABILITY]
+                if firm[m, F.STEERING] == _STEER_HARD:
+                    a *= 1.0 - firm[m, F.STEERING_STRENGTH]
+                d = dx if ad != 0 else 0.0
+                row[FT.FREE + s] = 1.0 - (1.0 - a) * (1.0 - d)
+        row[FT.GATE_AVAIL] = _gate(firm[m, F.AVAILABILITY] - 1.0, par[P.GATE_CENTER], par[P.GATE_SLOPE])
         row[FT.H] = h
-        row[FT.FAIR] = _clip01(1.0 - par[P.FAIRNESS_SLOPE] * (firm[m, F.PRICE] / par[P.MEAN_PRICE] - 1.0))
+        row[FT.PRICE] = firm[m, F.PRICE]
+        row[FT.PRICE_WEIGHT] = firm[m, F.PRICE] * (1.0 + par[P.ALPHA_COMMODITY] * firm[m, F.SIMILARITY])
         # "mode != none and u < p" is "u < p" with p = 0 without steering (u >= 0)
         row[FT.STEER] = threshold(firm[m, F.STEERING_STRENGTH] if firm[m, F.STEERING] != _STEER_NONE else 0.0)
         # a hard-steered customer always notices: u < 1 holds for every draw u
@@ -157,50 +166,49 @@ def _firm_table(par, firm, interv):
 
 
 @njit(inline="always")
-def _logit_draw(firm, util, umax, r):
-    """Inverse-CDF draw with uniform ``r`` from the utilities ``util`` of the alive firms
-    (max-subtracted with ``umax``, so exp never overflows); ``NO_FIRM`` if none is alive."""
-    n_firms = firm.shape[0]
-    total = 0.0
-    for m in range(n_firms):
-        if firm[m, F.ALIVE] > 0.0:
-            util[m] = math.exp(util[m] - umax)
-            total += util[m]
-    target = r * total
-    acc = 0.0
-    last = NO_FIRM
-    for m in range(n_firms):
-        if firm[m, F.ALIVE] > 0.0:
-            acc += util[m]
-            last = m
-            if target < acc:
-                return m
-    return last
-
-
-@njit(inline="always")
 def _choose(firm, ft, current, shared, adopted, phi, w, alpha, par, r, util):
-    """Multinomial logit choice among alive firms with one uniform ``r``: the utility of firm m
-    (the reference's :func:`sim.reference.utility`) with the gate and the digital term looked
-    up in the firm table ``ft``. ``current`` gets the inertia bonus (``NO_FIRM``: nobody)."""
+    """Multinomial logit choice among the alive firms and the outside option with one uniform ``r``
+    (inverse CDF: firms in order, the outside option last; ``NO_FIRM`` is the outside option).
+
+    The utility of firm m is the reference's :func:`sim.reference.utility`, with the gates, the
+    digital term and the weighed price looked up in the firm table ``ft``; ``current`` gets the
+    inertia bonus (``NO_FIRM``: nobody). Max-subtracted, so exp never overflows.
+    """
     n_firms = firm.shape[0]
+    om = (1.0 - phi) if adopted != 0 else 0.0
     if adopted == 0:
         phi = 1.0
     bh = par[P.BETA_HUMAN] * phi
     be = par[P.BETA_EMOTION] * w
-    umax = -np.inf
+    v0 = par[P.OUTSIDE_UTILITY]
+    umax = v0
     for m in range(n_firms):
         if firm[m, F.ALIVE] > 0.0:
             s = adopted + 2 * shared if m == current else adopted
             h = firm[m, F.HUMAN]
-            u = (ft[m + 1, FT.UD + s] + bh * h + be * h * ft[m + 1, FT.GATE + s]
-                 - alpha * firm[m, F.PRICE] + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
+            eg = om * ft[m + 1, FT.GATE + s] + (1.0 - om) * ft[m + 1, FT.GATE_AVAIL]
+            u = (ft[m + 1, FT.UD + s] + bh * h + be * h * eg
+                 - alpha * ft[m + 1, FT.PRICE_WEIGHT] + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
             if m == current:
                 u += par[P.INERTIA]
             util[m] = u
             if u > umax:
                 umax = u
-    return _logit_draw(firm, util, umax, r)
+    total = 0.0
+    for m in range(n_firms):
+        if firm[m, F.ALIVE] > 0.0:
+            util[m] = math.exp(util[m] - umax)
+            total += util[m]
+    w0 = math.exp(v0 - umax)
+    total += w0
+    target = r * total
+    acc = 0.0
+    for m in range(n_firms):
+        if firm[m, F.ALIVE] > 0.0:
+            acc += util[m]
+            if target < acc:
+                return m
+    return NO_FIRM
 
 
 # ----------------------------------------------------------------- the passes of a block
@@ -209,25 +217,21 @@ def _draw_pass(nb, ub, ks, k_thr, traits, small, adopted_o, m_review, dbits, noi
     """Pass 1: the draws that do not depend on the firm, as integer compares (8 customers per
     256-bit vector); adoption first: the digital quality seen depends on it."""
     lit_ = traits[Tr.LITERACY]
-    phi_ = traits[Tr.HUMAN_PREF]
     adopted_ = small[Sm.ADOPTED]
     thr32, t_adopt, t_contact = k_thr
     k_adopt = ks[R.ADOPT]
     k_contact = ks[R.CONTACT]
-    k_want = ks[R.WANT_HUMAN]
     k_review = ks[R.REVIEW]
     k_score = ks[R.SCORE]
     k_score2 = ks[R.SCORE2]
-    scale32 = np.float32(UNIT_SCALE)
     for t in range(nb):
         ix = ub + np.uint64(t)
         i32 = np.uint32(ix)
         adopted_o[t] = (adopted_[ix] != 0) | ((lit_[ix] >= thr32)
                                               & (draw_int(np.uint32(i32 + k_adopt)) < t_adopt))
         d_contact = draw_int(np.uint32(i32 + k_contact)) < t_contact
-        d_want = draw_int(np.uint32(i32 + k_want)) < np.int32(min(np.ceil(phi_[ix] * scale32), scale32))
         m_review[t] = draw_int(np.uint32(i32 + k_review))
-        dbits[t] = (np.uint8(d_contact) << 1) | (np.uint8(d_want) << 2)
+        dbits[t] = np.uint8(d_contact) << 1
         # u1 + u2 - 1 of the score noise is (m1 + m2 - 2**24) 2**-24, exactly
         noise_m[t] = (draw_int(np.uint32(i32 + k_score)) + draw_int(np.uint32(i32 + k_score2))
                       - np.int32(1 << UNIT_BITS))
@@ -238,7 +242,7 @@ def _gather_pass(nb, ub, nt, ftf, fti, provider, small, adopted_o, prov0, g):
     """Pass 2 (scalar): the firm-table entries of each customer's provider (row 0: none) to stack
     buffers (a gather; vector gathers are slow on many CPUs, and LLVM then declines to vectorise
     the whole update)."""
-    g_dx, g_emo, g_h, g_steer, g_notice, g_avail, g_fair, g_iv = g
+    g_dx, g_gate, g_esc, g_gavail, g_h, g_price, g_steer, g_notice, g_avail, g_iv, g_free = g
     shared_ = small[Sm.SHARED]
     form_ = small[Sm.FORM]
     for t in range(nb):
@@ -248,28 +252,39 @@ def _gather_pass(nb, ub, nt, ftf, fti, provider, small, adopted_o, prov0, g):
         row = np.uint64(j + 1) * nt
         rsa = row + np.uint64(2 * np.int64(shared_[ix]) + np.int64(adopted_o[t]))
         g_dx[t] = ftf[rsa + np.uint64(FT.DX)]
-        g_emo[t] = ftf[rsa + np.uint64(FT.EMO)]
+        g_gate[t] = ftf[rsa + np.uint64(FT.GATE)]
+        g_esc[t] = ftf[rsa + np.uint64(FT.ESC)]
+        g_free[t] = ftf[rsa + np.uint64(FT.FREE)]
+        g_gavail[t] = ftf[row + np.uint64(FT.GATE_AVAIL)]
         g_h[t] = ftf[row + np.uint64(FT.H)]
+        g_price[t] = ftf[row + np.uint64(FT.PRICE)]
         g_steer[t] = fti[row + np.uint64(FT.STEER)]
         g_notice[t] = fti[row + np.uint64(FT.NOTICE)]
         g_avail[t] = fti[row + np.uint64(FT.AVAIL)]
-        g_fair[t] = ftf[row + np.uint64(FT.FAIR)]
         g_iv[t] = ftf[row + np.uint64(FT.IV) + np.uint64(form_[ix])]
 
 
 @njit(inline="always")
-def _firm_draw_pass(nb, ub, ks, g, dbits):
-    """Pass 2b: the draws compared with the provider's probabilities (steering, notice, a human)."""
-    g_steer, g_notice, g_avail = g[3], g[4], g[5]
+def _firm_draw_pass(nb, ub, ks, traits, g, dbits):
+    """Pass 2b: the draws compared with the provider's probabilities (a wish for a human, steering,
+    notice, a human available)."""
+    g_esc, g_steer, g_notice, g_avail = g[2], g[6], g[7], g[8]
+    phi_ = traits[Tr.HUMAN_PREF]
+    k_want = ks[R.WANT_HUMAN]
     k_steer = ks[R.STEER]
     k_notice = ks[R.NOTICE]
     k_avail = ks[R.AVAIL]
+    scale32 = np.float32(UNIT_SCALE)
     for t in range(nb):
-        i32 = np.uint32(ub + np.uint64(t))
+        ix = ub + np.uint64(t)
+        i32 = np.uint32(ix)
+        # u < phi esc, exactly: (phi esc) 2**24 is exact in float32, an integer is below it when below its ceiling
+        d_want = draw_int(np.uint32(i32 + k_want)) < np.int32(min(np.ceil(phi_[ix] * g_esc[t] * scale32), scale32))
         d_steer = draw_int(np.uint32(i32 + k_steer)) < g_steer[t]
         d_notice = draw_int(np.uint32(i32 + k_notice)) < g_notice[t]
         d_avail = draw_int(np.uint32(i32 + k_avail)) < g_avail[t]
-        dbits[t] |= (np.uint8(d_steer) << 3) | (np.uint8(d_notice) << 4) | (np.uint8(d_avail) << 5)
+        dbits[t] |= ((np.uint8(d_want) << 2) | (np.uint8(d_steer) << 3) | (np.uint8(d_notice) << 4)
+                     | (np.uint8(d_avail) << 5))
 
 
 @njit(inline="always")
@@ -279,13 +294,15 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
 
     Each conditional update of the reference is a select; every uniform a customer
     might need was drawn (an unused draw changes nothing). Results go to the stack
-    buffers ``o``, assuming the customer stays; customers without a provider, or whose
-    review draw is near or below the hazard bound, are flagged pending.
+    buffers ``o``, assuming the customer stays; customers whose review draw is near or
+    below the hazard bound (and the outside customers who look around) are flagged pending.
     """
-    (e, hexp, thum, infd, gain, loss, smem, irate, erate, dis, sfree, strust, decay, recov, frate, ftrust,
-     c1, ae, at, hz32, ht32, he32, rs, rt, re, roff, noise, below32, n_forms) = c
-    g_dx, g_emo, g_h, g_steer, g_notice, g_avail, g_fair, g_iv = g
-    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, shared_o, adopted_o, score_o, tenure_o = o
+    (e, hexp, thum, infd, gain, loss, tol, conf, smem, irate, erate, dis, sfree, strust, decay, recov, frate, ftrust,
+     fslope, rrate, fq, ki, inv_ki, ae, at, hz32, ht32, he32, hf32, t_hz, rs, rt, re, rf, ri, roff, noise, below32,
+     n_forms) = c
+    g_dx, g_gate, g_esc, g_gavail, g_h, g_price, g_steer, g_notice, g_avail, g_iv, g_free = g
+    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, ref_o, shared_o, adopted_o, score_o, tenure_o = o
+    phi_ = traits[Tr.HUMAN_PREF]
     w_ = traits[Tr.AFFINITY]
     priv_ = traits[Tr.PRIVACY]
     a0_ = traits[Tr.ALPHA0]
@@ -295,6 +312,7 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
     free_ = state[St.FREEDOM]
     infl_ = state[St.INFLUENCE]
     fair_ = state[St.FAIRNESS]
+    ref_ = state[St.REF_PRICE]
     shared_ = small[Sm.SHARED]
     form_ = small[Sm.FORM]
     lo_margin = np.float32(1.0 - REVIEW_MARGIN)
@@ -310,11 +328,14 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
         free = free_[ix]
         infl = infl_[ix]
         fair = fair_[ix]
+        ref = ref_[ix]
         shared = np.int32(shared_[ix])
         adopted = adopted_o[t] != 0
         dx = g_dx[t]
-        emo = g_emo[t]
         h = g_h[t]
+        # the emotion gate reads the basics of the channels this customer uses
+        om = (_F1 - phi_[ix]) if adopted else _F0
+        emo = h * (om * g_gate[t] + (_F1 - om) * g_gavail[t])
         # contact and channel
         contacted = has & ((db & 2) != 0)
         wants = contacted & ((not adopted) | ((db & 4) != 0))
@@ -322,17 +343,17 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
         noticed = steered & ((db & 16) != 0)
         human = wants & (not steered) & ((db & 32) != 0)
         pushed = wants & (not human)
-        # experience and disconfirmation
-        q = h if human else dx
+        # experience (spoilt by low freedom of choice) and disconfirmation
+        q = (h if human else dx) * (_F1 - fq * (_F1 - free))
         delta = (h - hexp + thum) if human else (dx - e)
         heard = h if human else dx * infd
-        # trust (asymmetric), satisfaction, influence, engagement
-        up = tau + gain * min(delta, _F1) * (_F1 - tau)
-        down = tau + loss * max(delta, -_F1) * tau
-        tau_c = up if delta > _F0 else down
+        # trust (asymmetric, confirmation when met), satisfaction, influence, engagement
+        up = tau + (gain * min(max(delta, _F0), _F1) + conf) * (_F1 - tau)
+        down = tau + loss * max(delta + tol, -_F1) * tau
+        tau_c = up if delta >= -tol else down
         sat_c = sat + smem * (q - sat)
         infl_c = infl + irate * (heard - infl)
-        eng_c = eng + erate * (w * emo - eng)
+        eng_c = eng + erate * (w * ((emo + ki * infl_c) * inv_ki) - eng)
         if pushed & (not adopted):
             eng_c = eng_c - dis * eng_c
         free_c = free
@@ -345,9 +366,11 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
             infl_c = infl
             eng_c = eng - decay * eng
         if not noticed:
-            free_c = free_c + recov * (_F1 - free_c)
-        # fairness, interventions, clipping, data sharing
-        fair_c = fair + frate * (g_fair[t] - fair)
+            free_c = free_c + recov * (g_free[t] - free_c)
+        # fairness against the remembered reference price, interventions, clipping, data sharing
+        price = g_price[t]
+        fair_c = fair + frate * (_clip01_f32(_F1 - fslope * (price / ref - _F1)) - fair)
+        ref_c = ref + rrate * (price - ref)
         if fair_c < _FHALF:
             tau_c = tau_c - ftrust * (_FHALF - fair_c) * tau_c
         if np.int64(form_[ix]) < n_forms:
@@ -361,16 +384,19 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
             free = free_c
             infl = infl_c
             fair = fair_c
+            ref = ref_c
             shared = 1 if tau_c > priv_[ix] else 0
         # price sensitivity; review decided in the review pass; recommendation
-        alpha = a0_[ix] * c1 * (_F1 - ae * eng) * (_F1 - at * tau)
+        alpha = a0_[ix] * (_F1 - ae * eng) * (_F1 - at * tau)
         # review: u < hz exp(-k_tau tau - k_e eng), decided here unless u is within the
-        # margin of an approximation of the bound; those, and the sure reviews, are pending
+        # margin of an approximation of the bound; those, and the sure reviews, are pending.
+        # A customer outside the market looks around when u < hz (an exact integer compare).
         u_rev = np.float32(m_review[t]) * _FUNIT
-        hb = hz32 * _exp_neg(ht32 * tau + he32 * eng)
-        reviews = u_rev < hb * lo_margin
-        pending = (not has) | (u_rev < hb * hi_margin)
-        x = (_F10 * (rs * sat + rt * tau + re * eng) + roff + _FHALF
+        hb = hz32 * _exp_neg(ht32 * tau + he32 * eng + hf32 * free)
+        outside_looks = m_review[t] < t_hz
+        reviews = (has & (u_rev < hb * lo_margin)) | ((not has) & outside_looks)
+        pending = (has & (u_rev < hb * hi_margin)) | ((not has) & outside_looks)
+        x = (_F10 * (rs * sat + rt * tau + re * eng + rf * free + ri * infl) + roff + _FHALF
              + noise * (np.float32(noise_m[t]) * _FUNIT))
         tau_o[t] = tau
         eng_o[t] = eng
@@ -379,6 +405,7 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
         infl_o[t] = infl
         fair_o[t] = fair
         alpha_o[t] = alpha
+        ref_o[t] = ref
         shared_o[t] = shared
         score = np.int32(min(max(x, _F0), _F10))
         score_o[t] = score
@@ -396,13 +423,12 @@ def _review_pass(nb, ub, ks, c, par, firm, ft, traits, provider, prov0, flags, p
                  n1, cnt):
     """Pass 4 (scalar), pending customers only (a few percent, listed first by a branch-free
     compaction): the exact review, the logit choice, and the reset of those who switch."""
-    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, shared_o, adopted_o, score_o, tenure_o = o
-    rs, rt, re, roff, noise, below32, tau_init, carry = c
+    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, ref_o, shared_o, adopted_o, score_o, tenure_o = o
+    rs, rt, re, rf, ri, roff, noise, below32, tau_init, carry, hzf = c
     phi_ = traits[Tr.HUMAN_PREF]
     w_ = traits[Tr.AFFINITY]
     k_review = ks[R.REVIEW]
     k_choice = ks[R.CHOICE]
-    hz = par[P.REVIEW_HAZARD]
     n_pend = 0
     for t in range(nb):
         pend[n_pend] = t
@@ -414,10 +440,11 @@ def _review_pass(nb, ub, ks, c, par, firm, ft, traits, provider, prov0, flags, p
         j = np.int64(prov0[t])
         tau = tau_o[t]
         eng = eng_o[t]
-        review = (j == NO_FIRM) | ((flags[t] & B.REVIEWS) != 0)
+        review = (flags[t] & B.REVIEWS) != 0
         if not review:
-            review = uniform_at(i32, k_review) < hz * math.exp(
-                -par[P.HAZARD_TRUST] * np.float64(tau) - par[P.HAZARD_ENGAGEMENT] * np.float64(eng))
+            review = uniform_at(i32, k_review) < hzf * math.exp(
+                -par[P.HAZARD_TRUST] * np.float64(tau) - par[P.HAZARD_ENGAGEMENT] * np.float64(eng)
+                - par[P.HAZARD_FREEDOM] * np.float64(free_o[t]))
         if review:
             k = _choose(firm, ft, j, np.int64(shared_o[t]), np.int64(adopted_o[t]), np.float64(phi_[ix]),
                         np.float64(w_[ix]), np.float64(alpha_o[t]), par, uniform_at(i32, k_choice), util)
@@ -425,12 +452,14 @@ def _review_pass(nb, ub, ks, c, par, firm, ft, traits, provider, prov0, flags, p
                 cnt[_UC_CHURN * n1 + np.uint64(j + 1)] += 1
                 tau = tau_init
                 eng = eng * carry
-                x = (_F10 * (rs * sat_o[t] + rt * tau + re * eng) + roff + _FHALF
-                     + noise * (np.float32(noise_m[t]) * _FUNIT))
+                x = (_F10 * (rs * sat_o[t] + rt * tau + re * eng + rf * free_o[t] + ri * infl_o[t]) + roff
+                     + _FHALF + noise * (np.float32(noise_m[t]) * _FUNIT))
                 provider[ix] = k
                 tau_o[t] = tau
                 eng_o[t] = eng
                 shared_o[t] = 0
+                if k != NO_FIRM:
+                    ref_o[t] = np.float32(ft[k + 1, FT.PRICE])
                 score = np.int32(min(max(x, _F0), _F10))
                 score_o[t] = score
                 sbits[t] = _state_bits(0, adopted_o[t] != 0, eng < below32, score)
@@ -440,9 +469,10 @@ def _review_pass(nb, ub, ks, c, par, firm, ft, traits, provider, prov0, flags, p
 @njit(inline="always")
 def _store_pass(nb, ub, o, state, small, tenure):
     """Pass 5: copy the block's new state out, one array at a time."""
-    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, shared_o, adopted_o, score_o, tenure_o = o
+    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, ref_o, shared_o, adopted_o, score_o, tenure_o = o
     for row, buf in ((St.TRUST, tau_o), (St.ENGAGEMENT, eng_o), (St.SATISFACTION, sat_o),
-                     (St.FREEDOM, free_o), (St.INFLUENCE, infl_o), (St.FAIRNESS, fair_o), (St.ALPHA, alpha_o)):
+                     (St.FREEDOM, free_o), (St.INFLUENCE, infl_o), (St.FAIRNESS, fair_o), (St.ALPHA, alpha_o),
+                     (St.REF_PRICE, ref_o)):
         out = state[row]
         for t in range(nb):
             out[ub + np.uint64(t)] = buf[t]
@@ -457,7 +487,7 @@ def _store_pass(nb, ub, o, state, small, tenure):
 @njit(inline="always")
 def _tally_firm(t, ub, n1, prov0, provider, flags, effort, sbits, o, acc, cnt):
     """Customer ``t`` of the block: service tallies at the serving firm, state at the final one."""
-    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, shared_o, adopted_o, score_o, tenure_o = o
+    tau_o, eng_o, sat_o, free_o, infl_o, fair_o, alpha_o, ref_o, shared_o, adopted_o, score_o, tenure_o = o
     j1 = np.uint64(np.int64(prov0[t]) + 1)
     cnt[j1 * np.uint64(_N_CONTACT_PATTERNS) + np.uint64(flags[t] & _CONTACT_MASK)] += 1
     acc[j1 * _UN_ACC + np.uint64(A.EFFORT)] += effort[t]
@@ -472,6 +502,7 @@ def _tally_firm(t, ub, n1, prov0, provider, flags, effort, sbits, o, acc, cnt):
     acc[r + np.uint64(A.INFLUENCE)] += infl_o[t]
     acc[r + np.uint64(A.FAIRNESS)] += fair_o[t]
     acc[r + np.uint64(A.ALPHA)] += alpha_o[t]
+    acc[r + np.uint64(A.REF_PRICE)] += ref_o[t]
 
 
 @njit(inline="always")
@@ -524,7 +555,7 @@ def _tally_pass(nb, ub, n1, seg_, prov0, provider, flags, effort, sbits, o, acc,
             cnt[_UC_SEGMENT * n1 + sg * _U4 + (((bits >> _U2) & _U1) | (bits & _U2))] += 1
 
 
-@njit
+@njit(error_model="numpy")  # a division by zero in a lane that is not used gives inf, not an exception
 def _chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, acc, cnt, util):
     """The step of customers ``lo:hi``, block by block, adding to the chunk's accumulators.
 
@@ -538,12 +569,14 @@ def _chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, 
     """
     prefer_512()
     g = (stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32),
+         stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32),
          stack_array(BLOCK, np.int32), stack_array(BLOCK, np.int32), stack_array(BLOCK, np.int32),
          stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32))
     o = (stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32),
          stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32),
-         stack_array(BLOCK, np.float32), stack_array(BLOCK, np.int8), stack_array(BLOCK, np.int8),
-         stack_array(BLOCK, np.int8), stack_array(BLOCK, np.int32))
+         stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.int8),
+         stack_array(BLOCK, np.int8), stack_array(BLOCK, np.int8), stack_array(BLOCK, np.int32))
+    adopted_o = o[9]
     dbits = stack_array(BLOCK, np.uint8)
     noise_m = stack_array(BLOCK, np.int32)
     m_review = stack_array(BLOCK, np.int32)
@@ -558,28 +591,35 @@ def _chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, 
     # the state update is float32 arithmetic (as stored; twice the vector lanes of float64)
     below32 = _f32_at_least(par[P.DISENGAGED_BELOW])
     rec = (np.float32(par[P.REC_SATISFACTION]), np.float32(par[P.REC_TRUST]), np.float32(par[P.REC_ENGAGEMENT]),
-           np.float32(par[P.REC_OFFSET]), np.float32(par[P.REC_NOISE]), below32)
+           np.float32(par[P.REC_FREEDOM]), np.float32(par[P.REC_INFLUENCE]), np.float32(par[P.REC_OFFSET]),
+           np.float32(par[P.REC_NOISE]), below32)
+    hzf = par[P.REVIEW_HAZARD] * math.exp(par[P.HAZARD_FREEDOM])
     c_draw = (_f32_at_least(par[P.LITERACY_THRESHOLD]), np.int32(threshold(par[P.ADOPT_PROB])),
               np.int32(threshold(par[P.CONTACT_RATE])))
     c_update = (np.float32(par[P.EXPECTATION]), np.float32(par[P.HUMAN_EXPECTATION]),
                 np.float32(par[P.TRUST_HUMAN_BONUS]), np.float32(par[P.INFLUENCE_DIGITAL]),
-                np.float32(par[P.TRUST_GAIN]), np.float32(par[P.TRUST_LOSS]),
+                np.float32(par[P.TRUST_GAIN]), np.float32(par[P.TRUST_LOSS]), np.float32(par[P.TOLERANCE]),
+                np.float32(par[P.CONFIRMATION]),
                 np.float32(par[P.SATISFACTION_MEMORY]), np.float32(par[P.INFLUENCE_RATE]),
                 np.float32(par[P.ENGAGEMENT_RATE]), np.float32(par[P.DISENGAGE_RATE]),
                 np.float32(par[P.STEER_FREEDOM_LOSS]), np.float32(par[P.STEER_TRUST_LOSS]),
                 np.float32(par[P.ENGAGEMENT_DECAY]), np.float32(par[P.FREEDOM_RECOVERY]),
                 np.float32(par[P.FAIRNESS_RATE]), np.float32(par[P.FAIRNESS_TRUST_LOSS]),
-                np.float32(1.0 + par[P.ALPHA_COMMODITY] * par[P.COMMODITY]),
+                np.float32(par[P.FAIRNESS_SLOPE]), np.float32(par[P.REFERENCE_PRICE_RATE]),
+                np.float32(par[P.FREEDOM_QUALITY]), np.float32(par[P.INFLUENCE_ENGAGEMENT]),
+                np.float32(1.0 / (1.0 + par[P.INFLUENCE_ENGAGEMENT])),
                 np.float32(par[P.ALPHA_ENGAGEMENT]), np.float32(par[P.ALPHA_TRUST]),
-                np.float32(par[P.REVIEW_HAZARD]), np.float32(par[P.HAZARD_TRUST]),
-                np.float32(par[P.HAZARD_ENGAGEMENT]), *rec, np.int64(ft.shape[1] - FT.IV - 1))
-    c_review = (*rec[:5], below32, np.float32(par[P.TRUST_INIT]), np.float32(par[P.CARRY_ENGAGEMENT]))
+                np.float32(hzf), np.float32(par[P.HAZARD_TRUST]),
+                np.float32(par[P.HAZARD_ENGAGEMENT]), np.float32(par[P.HAZARD_FREEDOM]),
+                np.int32(threshold(par[P.REVIEW_HAZARD])), *rec,
+                np.int64(ft.shape[1] - FT.IV - 1))
+    c_review = (*rec[:7], below32, np.float32(par[P.TRUST_INIT]), np.float32(par[P.CARRY_ENGAGEMENT]), hzf)
     for b0 in range(lo, hi, BLOCK):
         nb = min(BLOCK, hi - b0)
         ub = np.uint64(b0)
-        _draw_pass(nb, ub, ks, c_draw, traits, small, o[8], m_review, dbits, noise_m)
-        _gather_pass(nb, ub, nt, ftf, fti, provider, small, o[8], prov0, g)
-        _firm_draw_pass(nb, ub, ks, g, dbits)
+        _draw_pass(nb, ub, ks, c_draw, traits, small, adopted_o, m_review, dbits, noise_m)
+        _gather_pass(nb, ub, nt, ftf, fti, provider, small, adopted_o, prov0, g)
+        _firm_draw_pass(nb, ub, ks, traits, g, dbits)
         _update_pass(nb, ub, c_update, traits, state, small, tenure, prov0, g, dbits, m_review, noise_m, o,
                      effort, flags, sbits)
         _review_pass(nb, ub, ks, c_review, par, firm, ft, traits, provider, prov0, flags, pend, noise_m, o,
@@ -650,6 +690,7 @@ def _finish_tally(acc, cnt, tal, stal):
         tal[m, T.INFLUENCE] = acc[r * n_acc + A.INFLUENCE]
         tal[m, T.FAIRNESS] = acc[r * n_acc + A.FAIRNESS]
         tal[m, T.ALPHA] = acc[r * n_acc + A.ALPHA]
+        tal[m, T.REF_PRICE] = acc[r * n_acc + A.REF_PRICE]
     for sg in range(stal.shape[0]):
         r = (n1 + sg) * n_acc
         stal[sg, S.ENGAGEMENT] = acc[r + A.ENGAGEMENT]
@@ -705,19 +746,24 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
 
 
 @njit(parallel=True, cache=True)
-def assign_orphans(key, par, firm, traits, state, small, provider, bounds):
-    """Customers with ``provider == NO_FIRM`` choose a firm by logit (no inertia), through the
-    same choice code as a review (:func:`_choose`). Draws stream ``R.CHOICE`` of ``key``."""
+def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost):
+    """Customers whose provider is ``lost`` (``NO_FIRM`` for the initial assignment, an exiting firm's
+    index at its exit) choose among the alive firms and the outside option, through the same choice
+    code as a review (:func:`_choose`, no inertia); a chosen firm's price becomes their reference
+    price. Draws stream ``R.CHOICE`` of ``key``."""
     n_chunks = bounds.shape[0] - 1
     k_choice = stream_keys(np.uint64(key))[R.CHOICE]
     ft = _firm_table(par, firm, np.zeros((firm.shape[0], 0)))
     for c in prange(n_chunks):
         util = np.empty(firm.shape[0])
         for i in range(bounds[c], bounds[c + 1]):
-            if provider[i] == NO_FIRM:
-                provider[i] = _choose(firm, ft, NO_FIRM, 0, np.int64(small[Sm.ADOPTED, i]),
-                                      np.float64(traits[Tr.HUMAN_PREF, i]), np.float64(traits[Tr.AFFINITY, i]),
-                                      np.float64(state[St.ALPHA, i]), par, uniform_at(i, k_choice), util)
+            if provider[i] == lost:
+                k = _choose(firm, ft, NO_FIRM, 0, np.int64(small[Sm.ADOPTED, i]),
+                            np.float64(traits[Tr.HUMAN_PREF, i]), np.float64(traits[Tr.AFFINITY, i]),
+                            np.float64(state[St.ALPHA, i]), par, uniform_at(i, k_choice), util)
+                provider[i] = k
+                if k != NO_FIRM:
+                    state[St.REF_PRICE, i] = np.float32(firm[k, F.PRICE])
 
 
 def chunk_bounds(n: int, chunk: int = CHUNK) -> np.ndarray:

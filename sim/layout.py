@@ -80,6 +80,8 @@ STATES = (
     Row("fairness", "1", "price and treatment feel fair", mean=("fairness", "mean perceived fairness", "1")),
     Row("alpha", "1/money", "current price sensitivity",
         mean=("price_sensitivity_firm", "mean price sensitivity alpha of the firm's customers", "1/money")),
+    Row("ref_price", "money/customer/step", "remembered reference price: what the customer is used to paying",
+        mean=("reference_price", "mean remembered reference price of the firm's customers", "money/customer/step")),
 )
 #: Small integers, ``small : int8[len(SMALLS), N]``.
 SMALLS = (
@@ -112,13 +114,11 @@ BYTES_PER_CUSTOMER = (len(TRAITS) + len(STATES)) * 4 + len(SMALLS) + 2 + 4
 #: The market parameter vector ``par``: float64[len(PARAMS)].
 PARAMS = (
     Param("expectation", doc="digital expectation E of this step"),
-    Param("commodity", doc="commoditisation index C of this step"),
     Param("adopt_prob", doc="adoption probability of an eligible non-adopter this step (Bass, shock, pull)"),
     Param("literacy_threshold", "market.adoption.literacy_threshold", float32=True),
     Param("exclusion_quality", "market.adoption.exclusion_quality"),
-    Param("mean_price", doc="share-weighted mean price of this step (1 before any price is known)"),
     Param("contact_rate", "market.contact_rate"),
-    Param("human_expectation", "market.human_expectation"),
+    Param("human_expectation", doc="human expectation H of this step (ratchets toward the best human level)"),
     Param("gate_center", "market.gate_center"),
     Param("gate_slope", "market.gate_slope"),
     Param("notice_soft", "market.notice_soft"),
@@ -126,21 +126,27 @@ PARAMS = (
     Param("trust_gain", "market.trust_gain"),
     Param("trust_loss", "market.trust_loss"),
     Param("trust_human_bonus", "market.trust_human_bonus"),
+    Param("tolerance", "market.tolerance"),
+    Param("confirmation", "market.confirmation"),
+    Param("escalation_floor", "market.escalation_floor"),
     Param("steer_trust_loss", "market.steer_trust_loss"),
     Param("steer_freedom_loss", "market.steer_freedom_loss"),
     Param("freedom_recovery", "market.freedom_recovery"),
+    Param("freedom_quality", "market.freedom_quality"),
+    Param("hazard_freedom", "market.hazard_freedom"),
+    Param("influence_engagement", "market.influence_engagement"),
     Param("influence_rate", "market.influence_rate"),
     Param("influence_digital", "market.influence_digital"),
     Param("fairness_rate", "market.fairness_rate"),
     Param("fairness_slope", "market.fairness_slope"),
     Param("fairness_trust_loss", "market.fairness_trust_loss"),
+    Param("reference_price_rate", "market.reference_price_rate"),
     Param("satisfaction_memory", "market.satisfaction_memory"),
     Param("engagement_rate", "market.engagement_rate"),
     Param("engagement_decay", "market.engagement_decay"),
     Param("disengage_rate", "market.disengage_rate"),
     Param("disengaged_below", "market.disengaged_below"),
     Param("carry_engagement", "market.carry_engagement"),
-    Param("alpha_commodity", "market.alpha_commodity"),
     Param("alpha_engagement", "market.alpha_engagement"),
     Param("alpha_trust", "market.alpha_trust"),
     Param("review_hazard", "market.review_hazard"),
@@ -152,9 +158,13 @@ PARAMS = (
     Param("beta_emotion", "market.beta_emotion"),
     Param("beta_reputation", "market.beta_reputation"),
     Param("inertia", "market.inertia"),
+    Param("outside_utility", "market.outside_utility"),
+    Param("alpha_commodity", "market.alpha_commodity"),
     Param("rec_satisfaction", "market.rec_satisfaction"),
     Param("rec_trust", "market.rec_trust"),
     Param("rec_engagement", "market.rec_engagement"),
+    Param("rec_freedom", "market.rec_freedom"),
+    Param("rec_influence", "market.rec_influence"),
     Param("rec_offset", "market.rec_offset"),
     Param("rec_noise", "market.rec_noise"),
 )
@@ -171,6 +181,7 @@ FIRM_COLUMNS = (
     Row("availability", "1", "share of human-contact demand served (capacity, less a shock's cut)",
         "availability"),
     Row("reputation", "1", "word of mouth: moving average of NPS/100", "reputation"),
+    Row("similarity", "1", "likeness to the nearest rival on the (digital, human) map (1: identical)", "similarity"),
     Row("alive", "0/1", "customers can choose the firm", "alive"),
 )
 F = _enum("F", FIRM_COLUMNS)
@@ -248,9 +259,9 @@ def _offsets(name: str, widths: tuple[tuple[str, int], ...]) -> type[IntEnum]:
 
 
 #: Columns of the kernel's per-step firm table (row 0: no firm, row m + 1: firm m) and their widths.
-#: DX, EMO, GATE and UD hold one entry per s = 2 * shared + adopted; IV, one per form and "none" last.
-FIRM_TABLE = (("dx", 4), ("emo", 4), ("gate", 4), ("ud", 4), ("h", 1), ("fair", 1), ("steer", 1),
-              ("notice", 1), ("avail", 1), ("iv", 0))
+#: DX, GATE, ESC, UD and FREE hold one entry per s = 2 * shared + adopted; IV, one per form and "none" last.
+FIRM_TABLE = (("dx", 4), ("gate", 4), ("esc", 4), ("ud", 4), ("free", 4), ("gate_avail", 1), ("h", 1), ("price", 1),
+              ("price_weight", 1), ("steer", 1), ("notice", 1), ("avail", 1), ("iv", 0))
 FT = _offsets("FT", FIRM_TABLE)
 
 #: Per-contact flag bits the kernel counts by pattern at the serving firm, with their tallies.

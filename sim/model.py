@@ -10,7 +10,7 @@ from .agents import Firm, quadrant
 from .config import FORMS, SimConfig, validate
 from .layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES, P, S, Sm, T, Tr, config_params
 from .output import FIRM_ATTRS, Recorder
-from .rng import step_key
+from .rng import mix64, step_key
 from .state import Population, draw_population
 
 
@@ -42,6 +42,7 @@ class CustomerModel(mesa.Model):
         self.adopted = int(np.count_nonzero(self.pop.small[Sm.ADOPTED]))
         self.adoption = self.adopted / self.n
         self.expectation = m.expectation_init
+        self.human_expectation = m.human_expectation
         self.commodity = 0.0
         self.mean_price = 0.0
         self.shock_active = False
@@ -58,10 +59,10 @@ class CustomerModel(mesa.Model):
         self.recorder = Recorder(cfg.steps, self.firm_names, self.segment_names)
         self._prev_customers = np.zeros(n_firms)
         self._lost_at_exit = np.zeros(n_firms)
-        # initial assignment: every customer chooses among the firms present at step 0
+        # initial assignment: every customer chooses among the firms present at step 0 (or stays out)
+        self._set_similarity()
         self._fill_kernel_inputs()
-        K.assign_orphans(np.uint64(step_key(cfg.seed, -1)), self.par, self.firm_cols,
-                         self.pop.traits, self.pop.state, self.pop.small, self.pop.provider, self.bounds)
+        self._assign(step_key(cfg.seed, -1), NO_FIRM)
         counts = np.bincount(self.pop.provider[self.pop.provider >= 0], minlength=n_firms)
         for f in self.firm_list:
             f.customers = int(counts[f.index])
@@ -108,12 +109,11 @@ class CustomerModel(mesa.Model):
         m, p = self.cfg.market, self.par
         p[:] = self._par_config
         p[P.EXPECTATION] = self.expectation
-        p[P.COMMODITY] = self.commodity
+        p[P.HUMAN_EXPECTATION] = self.human_expectation
         innov = m.adoption.innovation + (m.shock.adoption_boost if self.shock_active else 0.0)
         a = self.adopted / self.eligible if self.eligible else 0.0
         pull = m.adoption.expectation_pull * max(0.0, self.expectation - m.expectation_init)
         p[P.ADOPT_PROB] = min(1.0, innov + m.adoption.imitation * a + pull)
-        p[P.MEAN_PRICE] = self.mean_price if self.mean_price > 0 else 1.0
         for f in self.firm_list:
             row = self.firm_cols[f.index]
             for col, column in enumerate(FIRM_COLUMNS):
@@ -121,22 +121,37 @@ class CustomerModel(mesa.Model):
             self.interv[f.index] = f.intervention_pull(self.n, m.intervention_half)
 
     def _update_market(self, t: int) -> None:
-        """Digital expectation, commoditisation, shock window of step ``t``."""
+        """Digital and human expectations and the shock window of step ``t``."""
         m = self.cfg.market
         alive = self.alive_firms()
         if alive:
+            # expectations ratchet: they rise toward the best level seen on the market, never
+            # fall back when firms cut service (only a negative drift lowers E)
             best = max(f.digital for f in alive)
-            # expectations ratchet: they rise toward the best digital level seen, never
-            # fall back when firms cut digital (only a negative drift lowers them)
             rise = m.expectation_rate * max(0.0, best - self.expectation)
-            self.expectation = float(np.clip(self.expectation + rise + m.expectation_drift, 0.0, 1.0))
-        if len(alive) >= 2:
-            spread = max(f.digital for f in alive) - min(f.digital for f in alive)
-            self.commodity = 1.0 - min(1.0, spread / m.commodity_spread)
-        else:
-            self.commodity = 0.0
+            drift = m.expectation_drift * ((1.0 - self.expectation) if m.expectation_drift > 0 else self.expectation)
+            self.expectation = float(np.clip(self.expectation + rise + drift, 0.0, 1.0))
+            best_h = max(f.human for f in alive)
+            self.human_expectation += m.human_expectation_rate * max(0.0, best_h - self.human_expectation)
         s = m.shock
         self.shock_active = s.start >= 0 and s.start <= t < s.end
+
+    def _set_similarity(self) -> None:
+        """Each alive firm's likeness to its nearest alive rival on the (digital, human) map,
+        exp(-dist^2 / (2 scale^2)) in [0, 1] (0 without a rival); ``commodity`` is its share-weighted mean."""
+        scale2 = 2.0 * self.cfg.market.similarity_scale ** 2
+        alive = self.alive_firms()
+        for f in self.firm_list:
+            f.similarity = max((np.exp(-((f.digital - g.digital) ** 2 + (f.human - g.human) ** 2) / scale2)
+                                for g in alive if g is not f), default=0.0) if f.alive else 0.0
+        weight = sum(f.share for f in alive)
+        self.commodity = (sum(f.similarity * f.share for f in alive) / weight) if weight > 0 else 0.0
+
+    def _assign(self, key: int, lost: int) -> None:
+        """Customers whose provider is ``lost`` (``NO_FIRM``: everyone without one) choose among the
+        alive firms and the outside option now, through the kernel's choice code."""
+        K.assign_orphans(np.uint64(key), self.par, self.firm_cols, self.pop.traits, self.pop.state,
+                         self.pop.small, self.pop.provider, self.bounds, lost)
 
     def _set_mean_price(self) -> None:
         alive = self.alive_firms()
@@ -163,15 +178,19 @@ class CustomerModel(mesa.Model):
             if not f.alive and f.exited_at is None and f.cfg.enter_step == t:
                 f.alive = True
         self._lost_at_exit[:] = 0.0
-        for f in self.alive_firms():
-            if f.cash < f.cfg.bankruptcy:
-                f.alive = False
-                f.exited_at = t
-                lost = self.pop.provider == f.index
-                self._lost_at_exit[f.index] = np.count_nonzero(lost)
-                self.pop.provider[lost] = NO_FIRM
+        exits = [f for f in self.alive_firms() if f.cash < f.cfg.bankruptcy]
+        for f in exits:
+            f.alive = False
+            f.exited_at = t
+        if exits:  # their customers choose again now, among the firms left and the outside option
+            self._fill_kernel_inputs()
+            for f in exits:
+                self._lost_at_exit[f.index] = np.count_nonzero(self.pop.provider == f.index)
+                self._assign(mix64(step_key(self.cfg.seed, t) ^ (f.index + 1)), f.index)
         self._update_market(t)
+        self._set_similarity()
         self.firms.do("decide")
+        self._set_similarity()  # positions may have moved
         self._set_mean_price()
         self._fill_kernel_inputs()
         return step_key(self.cfg.seed, t)
@@ -221,7 +240,8 @@ class CustomerModel(mesa.Model):
         firm_values = {name: np.array([getattr(f, name) for f in self.firm_list], float) for name in FIRM_ATTRS}
         firm_values["unit_cost"] = np.array([f.unit_cost() for f in self.firm_list])
         firm_values["quadrant"] = np.array([quadrant(f.digital, f.human) for f in self.firm_list], float)
-        market = {"digital_expectation": self.expectation, "mean_price": self.mean_price,
+        market = {"digital_expectation": self.expectation, "human_expectation": self.human_expectation,
+                  "mean_price": self.mean_price,
                   "price_sensitivity": self.mean_alpha, "adoption_total": self.adoption,
                   "commoditisation": self.commodity, "shock": float(self.shock_active),
                   "unassigned": self.n - assigned}

@@ -44,6 +44,7 @@ FIRM_VARS: dict[str, tuple[str, str]] = {
     "churn": ("share of the firm's customers at the start of the step who left", "1/step"),
     "steering_noticed": ("share of the step's contacts with noticed steering", "1"),
     "human_contacts": ("share of the step's contacts served by a human", "1"),
+    "similarity": ("likeness to the nearest rival on the (digital, human) map, 1 = identical", "1"),
 }
 #: (step, segment) variables
 SEGMENT_VARS: dict[str, tuple[str, str]] = {
@@ -61,16 +62,18 @@ MARKET_VARS: dict[str, tuple[str, str]] = {
     "mean_price": ("share-weighted mean price", "money/customer/step"),
     "price_sensitivity": ("mean price sensitivity alpha", "1/money"),
     "adoption_total": ("share of all customers using digital channels", "1"),
-    "commoditisation": ("commoditisation index (1 - spread of digital levels / commodity_spread)", "1"),
+    "human_expectation": ("human expectation H", "1"),
+    "commoditisation": ("share-weighted mean similarity of the firms to their nearest rival", "1"),
     "shock": ("shock window active", "1"),
-    "unassigned": ("customers without a provider (no firm alive)", "customers"),
+    "unassigned": ("customers outside the market (no provider: the outside option, or no firm alive)",
+                   "customers"),
 }
 #: (step, firm) means over the firm's customers: output name -> (tally column, long_name, units).
 FIRM_MEANS: dict[str, tuple[int, str, str]] = {row.mean[0]: (T[row.name.upper()], *row.mean[1:])
                                                for row in FIRM_TALLIES if row.mean}
 FIRM_VARS.update({name: (long_name, units) for name, (_, long_name, units) in FIRM_MEANS.items()})
 #: Firm attributes recorded as they are at the end of a step.
-FIRM_ATTRS = ("price", "digital", "human", "revenue", "cost", "profit", "cash", "alive")
+FIRM_ATTRS = ("price", "digital", "human", "revenue", "cost", "profit", "cash", "alive", "similarity")
 INT_VARS = {"customers", "contacts", "quadrant", "alive", "segment_customers", "shock", "unassigned"}
 
 

@@ -11,24 +11,49 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-#: A pricing rule: (firm, unit cost, share) -> target price.
-Rule = Callable[[Any, float, float], float]
+#: A pricing rule: (firm, unit cost, share, position) -> target price.
+Rule = Callable[..., float]
 
 
-def fixed(firm, unit_cost: float, share: float) -> float:
+def fixed(firm, unit_cost: float, share: float, **position: Any) -> float:
     """Keep the price (the config's ``price``)."""
     return firm.price
 
 
-def markup(firm, unit_cost: float, share: float) -> float:
+def markup(firm, unit_cost: float, share: float, **position: Any) -> float:
     """Unit cost times (1 + ``markup``)."""
     return unit_cost * (1.0 + firm.cfg.markup)
 
 
-def best_response(firm, unit_cost: float, share: float) -> float:
-    """Best response to logit demand: p = c + 1 / (alpha_bar (1 - s)), with the customers' mean price
-    sensitivity alpha_bar of the last step and the share s (at most 0.999)."""
-    return unit_cost + 1.0 / (max(firm.model.mean_alpha, 1e-9) * (1.0 - min(share, 0.999)))
+def best_response(firm, unit_cost: float, share: float, digital: float | None = None,
+                  human: float | None = None) -> float:
+    """The best response to logit demand with an outside option: the price p solving
+    p = c + 1 / (a (1 - s(p))), a = alpha_bar (1 + alpha_commodity * similarity) the price weight of
+    the average customer, s(p) the share predicted *at p* against the rivals' current prices and the
+    outside option (:func:`sim.strategies.predicted_share`); ``share`` (last step's) is not used.
+
+    The left side minus the right grows with p (s falls), so bisection finds the one root; a
+    monopolist's price stays finite because the outside option keeps s(p) < 1. The target does not
+    depend on the firm's own current price, so moving any share ``price_adjust`` in (0, 1] toward
+    it converges without a cobweb.
+    """
+    from .strategies import predicted_share
+
+    m = firm.model.cfg.market
+    a = max(firm.model.mean_alpha, 1e-9) * (1.0 + m.alpha_commodity * firm.similarity)
+
+    def excess(p: float) -> float:
+        return p - unit_cost - 1.0 / (a * max(1.0 - predicted_share(firm, p, digital, human), 1e-12))
+
+    lo = unit_cost
+    hi = unit_cost + 1.0 / (a * max(1.0 - predicted_share(firm, lo, digital, human), 1e-12)) + 1e-9
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if excess(mid) > 0.0:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
 
 
 PRICING: dict[str, Rule] = {"fixed": fixed, "markup": markup, "best_response": best_response}

@@ -44,6 +44,8 @@ def gate(x: float, center: float, slope: float) -> float:
 
 
 def digital_seen(firm: np.ndarray, m: int, shared: int, adopted: int, par: np.ndarray) -> float:
+    """Digital quality a customer sees at firm m: d (1 + pi shared), capped at 1, times the exclusion
+    factor for a non-adopter."""
     de = float(firm[m, F.DIGITAL]) * (1.0 + float(firm[m, F.PERSONALISATION]) * shared)
     de = min(de, 1.0)
     if not adopted:
@@ -51,40 +53,92 @@ def digital_seen(firm: np.ndarray, m: int, shared: int, adopted: int, par: np.nd
     return de
 
 
+def digital_gate(firm, m, shared, adopted, par) -> float:
+    """The gate of the digital basics: gate(d_seen - E)."""
+    return gate(digital_seen(firm, m, shared, adopted, par) - par[P.EXPECTATION], par[P.GATE_CENTER],
+                par[P.GATE_SLOPE])
+
+
+def human_gate(firm, m, par) -> float:
+    """The gate of the human basics: gate(availability - 1), whether a person is there when needed."""
+    return gate(float(firm[m, F.AVAILABILITY]) - 1.0, par[P.GATE_CENTER], par[P.GATE_SLOPE])
+
+
+def reliance(adopted: int, phi: float) -> float:
+    """omega: how much a customer relies on digital channels, adopted (1 - human_pref); 0 for a non-adopter."""
+    return 1.0 - phi if adopted else 0.0
+
+
+def escalation(firm, m, shared, adopted, par) -> float:
+    """How much of an adopter's human preference asks for a human: eps + (1 - eps) (1 - d_seen / E)+.
+
+    A customer asks for a person mostly when digital fails them.
+    """
+    e = float(par[P.EXPECTATION])
+    short = 1.0 - digital_seen(firm, m, shared, adopted, par) / e if e > 0.0 else 0.0
+    eps = float(par[P.ESCALATION_FLOOR])
+    return eps + (1.0 - eps) * max(short, 0.0)
+
+
+def freedom_target(firm, m, shared, adopted, par) -> float:
+    """The freedom of choice a customer's channel options give: the chance that at least one serves,
+    1 - (1 - a)(1 - adopted d_seen), a = h availability the human option (its quality, as far as hard
+    steering leaves it open), d_seen the digital option (only for an adopter)."""
+    a = float(firm[m, F.HUMAN]) * float(firm[m, F.AVAILABILITY])
+    if firm[m, F.STEERING] == Steer.HARD:
+        a *= 1.0 - float(firm[m, F.STEERING_STRENGTH])
+    d = digital_seen(firm, m, shared, adopted, par) if adopted else 0.0
+    return 1.0 - (1.0 - a) * (1.0 - d)
+
+
+def hazard_scale(par) -> float:
+    """review_hazard exp(hazard_freedom): the hazard at zero trust, engagement and freedom."""
+    return float(par[P.REVIEW_HAZARD]) * math.exp(float(par[P.HAZARD_FREEDOM]))
+
+
+def price_weight(firm, m, par) -> float:
+    """Price as customers weigh it: p (1 + alpha_commodity * similarity): a look-alike of a rival
+    faces price competition, a differentiated firm does not."""
+    return float(firm[m, F.PRICE]) * (1.0 + par[P.ALPHA_COMMODITY] * float(firm[m, F.SIMILARITY]))
+
+
 def utility(firm, m, current, shared, adopted, phi, w, alpha, par) -> float:
     """Utility of firm ``m`` for one customer (see docs/ODD.md, submodel 'choice')."""
-    x = digital_seen(firm, m, shared if m == current else 0, adopted, par) - par[P.EXPECTATION]
+    sh = shared if m == current else 0
+    x = digital_seen(firm, m, sh, adopted, par) - par[P.EXPECTATION]
     ud = 0.0
     if adopted:
         ud = par[P.BETA_DIGITAL] * (-x * x if x < 0 else par[P.DIGITAL_GAIN] * x)
     h = float(firm[m, F.HUMAN])
+    om = reliance(adopted, phi)
+    eg = om * digital_gate(firm, m, sh, adopted, par) + (1.0 - om) * human_gate(firm, m, par)
     if not adopted:
         phi = 1.0
-    u = (ud + par[P.BETA_HUMAN] * phi * h
-         + par[P.BETA_EMOTION] * w * h * gate(x, par[P.GATE_CENTER], par[P.GATE_SLOPE])
-         - alpha * firm[m, F.PRICE] + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
+    u = (ud + par[P.BETA_HUMAN] * phi * h + par[P.BETA_EMOTION] * w * h * eg
+         - alpha * price_weight(firm, m, par) + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
     if m == current:
         u += par[P.INERTIA]
     return float(u)
 
 
 def choose(firm, current, shared, adopted, phi, w, alpha, par, r) -> int:
-    """Logit choice among alive firms with one uniform ``r`` (inverse CDF, firm order)."""
+    """Logit choice among the alive firms and the outside option (utility ``outside_utility``) with one
+    uniform ``r`` (inverse CDF: firms in order, the outside option last). ``NO_FIRM``: outside."""
     alive = [m for m in range(firm.shape[0]) if firm[m, F.ALIVE] > 0]
-    if not alive:
-        return NO_FIRM
     utils = [utility(firm, m, current, shared, adopted, phi, w, alpha, par) for m in alive]
+    utils.append(float(par[P.OUTSIDE_UTILITY]))
+    options = [*alive, NO_FIRM]
     top = max(utils)
     weights = [math.exp(u - top) for u in utils]
     total = 0.0
     for wgt in weights:
         total += wgt
     target, acc = r * total, 0.0
-    for m, wgt in zip(alive, weights, strict=True):
+    for m, wgt in zip(options, weights, strict=True):
         acc += wgt
         if target < acc:
             return m
-    return alive[-1]
+    return NO_FIRM
 
 
 def clip01(x: float) -> float:
@@ -157,6 +211,7 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
     free = f(c.freedom)
     infl = f(c.influence)
     fair = f(c.fairness)
+    ref = f(c.ref_price)
     shared = c.shared
     adopted = c.adopted
     # 1. adoption
@@ -165,15 +220,19 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
     contacted = human = wants = pushed = noticed = False
     effort = f(0.0)
     if j != NO_FIRM:
-        dx64 = digital_seen(firm, j, shared, adopted, pv)
+        dx = f(digital_seen(firm, j, shared, adopted, pv))
         h = f(firm[j, F.HUMAN])
-        emo = f(float(firm[j, F.HUMAN]) * gate(dx64 - pv[P.EXPECTATION], pv[P.GATE_CENTER],
-                                                 pv[P.GATE_SLOPE]))
-        dx = f(dx64)
+        # the emotion gate reads the basics of the channels this customer uses
+        om = f(reliance(adopted, f(phi)))
+        emo = h * (om * f(digital_gate(firm, j, shared, adopted, pv)) + (f(1.0) - om) * f(human_gate(firm, j, pv)))
+        p_want = f(phi) * f(escalation(firm, j, shared, adopted, pv))
+        fstar = f(freedom_target(firm, j, shared, adopted, pv))
+        damp = f(1.0) - pv32[P.FREEDOM_QUALITY] * (f(1.0) - free)  # low freedom spoils the experience
+        inv_ki = f(1.0 / (1.0 + float(pv[P.INFLUENCE_ENGAGEMENT])))
         pv = pv32  # from here on, float32
         if u(R.CONTACT) < par[P.CONTACT_RATE]:
             contacted = True
-            wants = (not adopted) or u(R.WANT_HUMAN) < phi
+            wants = (not adopted) or u(R.WANT_HUMAN) < p_want
             human = wants
             if wants:
                 mode = firm[j, F.STEERING]
@@ -184,17 +243,17 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
                     human = False
             pushed = wants and not human
             if human:
-                q, delta, heard = h, h - pv[P.HUMAN_EXPECTATION] + pv[P.TRUST_HUMAN_BONUS], h
+                q, delta, heard = h * damp, h - pv[P.HUMAN_EXPECTATION] + pv[P.TRUST_HUMAN_BONUS], h
             else:
-                q, delta, heard = dx, dx - pv[P.EXPECTATION], dx * pv[P.INFLUENCE_DIGITAL]
+                q, delta, heard = dx * damp, dx - pv[P.EXPECTATION], dx * pv[P.INFLUENCE_DIGITAL]
             effort = 1.0 - q
-            if delta > 0:
-                tau += pv[P.TRUST_GAIN] * min(delta, 1.0) * (1.0 - tau)
-            else:
-                tau += pv[P.TRUST_LOSS] * max(delta, -1.0) * tau
+            if delta >= -pv[P.TOLERANCE]:  # met (within tolerance) or beaten: gain, plus confirmation
+                tau += (pv[P.TRUST_GAIN] * min(max(delta, f(0.0)), 1.0) + pv[P.CONFIRMATION]) * (1.0 - tau)
+            else:  # below the zone of tolerance: lose with the shortfall beyond it
+                tau += pv[P.TRUST_LOSS] * max(delta + pv[P.TOLERANCE], -1.0) * tau
             sat += pv[P.SATISFACTION_MEMORY] * (q - sat)
             infl += pv[P.INFLUENCE_RATE] * (heard - infl)
-            eng += pv[P.ENGAGEMENT_RATE] * (w * emo - eng)
+            eng += pv[P.ENGAGEMENT_RATE] * (w * ((emo + pv[P.INFLUENCE_ENGAGEMENT] * infl) * inv_ki) - eng)
             if pushed and not adopted:
                 eng -= pv[P.DISENGAGE_RATE] * eng
             if noticed:
@@ -203,9 +262,12 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
         else:
             eng -= pv[P.ENGAGEMENT_DECAY] * eng
         if not noticed:
-            free += pv[P.FREEDOM_RECOVERY] * (1.0 - free)
-        target = f(clip01(1.0 - par[P.FAIRNESS_SLOPE] * (firm[j, F.PRICE] / par[P.MEAN_PRICE] - 1.0)))
+            free += pv[P.FREEDOM_RECOVERY] * (fstar - free)
+        # dual entitlement: the price paid against the remembered reference price
+        price = f(firm[j, F.PRICE])
+        target = f(clip01(f(1.0) - pv[P.FAIRNESS_SLOPE] * (price / ref - f(1.0))))
         fair += pv[P.FAIRNESS_RATE] * (target - fair)
+        ref += pv[P.REFERENCE_PRICE_RATE] * (price - ref)
         if fair < 0.5:
             tau -= pv[P.FAIRNESS_TRUST_LOSS] * (0.5 - fair) * tau
         form = c.form
@@ -214,13 +276,13 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
         tau, eng = f(clip01(tau)), f(clip01(eng))
         shared = 1 if tau > c.privacy else 0
     pv = pv32
-    c1 = f(1.0 + par[P.ALPHA_COMMODITY] * par[P.COMMODITY])
-    alpha = f(c.alpha0) * c1 * (1.0 - pv[P.ALPHA_ENGAGEMENT] * eng) * (1.0 - pv[P.ALPHA_TRUST] * tau)
-    review = j == NO_FIRM
-    if not review:
-        r = u(R.REVIEW)
-        review = r < par[P.REVIEW_HAZARD] * math.exp(-par[P.HAZARD_TRUST] * float(tau)
-                                                - par[P.HAZARD_ENGAGEMENT] * float(eng))
+    alpha = f(c.alpha0) * (1.0 - pv[P.ALPHA_ENGAGEMENT] * eng) * (1.0 - pv[P.ALPHA_TRUST] * tau)
+    r = u(R.REVIEW)
+    if j == NO_FIRM:  # outside the market: looks around at the base hazard
+        review = r < par[P.REVIEW_HAZARD]
+    else:
+        review = r < hazard_scale(par) * math.exp(-par[P.HAZARD_TRUST] * float(tau) - par[P.HAZARD_ENGAGEMENT]
+                                                  * float(eng) - par[P.HAZARD_FREEDOM] * float(free))
     k = j
     if review:
         k = choose(firm, j, shared, adopted, phi, float(w), float(alpha), par, u(R.CHOICE))
@@ -231,13 +293,17 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
             shared = 0
             tau = pv[P.TRUST_INIT]
             eng = eng * pv[P.CARRY_ENGAGEMENT]
+            if k != NO_FIRM:
+                ref = f(firm[k, F.PRICE])
     c.tenure += 1
-    x = (10.0 * (pv[P.REC_SATISFACTION] * sat + pv[P.REC_TRUST] * tau + pv[P.REC_ENGAGEMENT] * eng)
+    x = (10.0 * (pv[P.REC_SATISFACTION] * sat + pv[P.REC_TRUST] * tau + pv[P.REC_ENGAGEMENT] * eng
+                 + pv[P.REC_FREEDOM] * free + pv[P.REC_INFLUENCE] * infl)
          + pv[P.REC_OFFSET] + 0.5 + pv[P.REC_NOISE] * f(u(R.SCORE) + u(R.SCORE2) - 1.0))
     score = 10 if x >= 10 else (0 if x < 0 else int(x))
     c.provider = k
     c.trust, c.engagement, c.satisfaction = f32(tau), f32(eng), f32(sat)
     c.freedom, c.influence, c.fairness, c.alpha = f32(free), f32(infl), f32(fair), f32(alpha)
+    c.ref_price = f32(ref)
     c.shared, c.adopted, c.score = shared, adopted, score
     if contacted:
         tally[j, T.CONTACTS] += 1
@@ -254,7 +320,8 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
         for col, value in ((T.TRUST, c.trust), (T.ENGAGEMENT, eng32),
                            (T.SATISFACTION, c.satisfaction), (T.FREEDOM, c.freedom),
                            (T.INFLUENCE, c.influence), (T.FAIRNESS, c.fairness),
-                           (T.ALPHA, c.alpha), (T.TENURE, c.tenure), (T.SHARED, shared),
+                           (T.ALPHA, c.alpha), (T.REF_PRICE, c.ref_price), (T.TENURE, c.tenure),
+                           (T.SHARED, shared),
                            (T.ADOPTED, adopted), (T.DISENGAGED, diseng)):
             row[col] += float(value)
         row[T.PROMOTERS] += score >= 9
@@ -285,11 +352,14 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     return tally, seg_tally
 
 
-def assign_orphans(key, par, firm, traits, state, small, provider) -> None:
-    """Reference of :func:`sim.kernels.assign_orphans`."""
+def assign_orphans(key, par, firm, traits, state, small, provider, lost=NO_FIRM) -> None:
+    """Reference of :func:`sim.kernels.assign_orphans`: customers whose provider is ``lost`` choose
+    among the alive firms and the outside option; a chosen firm's price becomes their reference price."""
     key = int(key)
     for i in range(provider.shape[0]):
-        if provider[i] == NO_FIRM:
-            provider[i] = choose(firm, NO_FIRM, 0, int(small[Sm.ADOPTED, i]), float(traits[Tr.HUMAN_PREF, i]),
-                                 float(traits[Tr.AFFINITY, i]), float(state[St.ALPHA, i]), par,
-                                 uniform(key, i, R.CHOICE))
+        if provider[i] == lost:
+            k = choose(firm, NO_FIRM, 0, int(small[Sm.ADOPTED, i]), float(traits[Tr.HUMAN_PREF, i]),
+                       float(traits[Tr.AFFINITY, i]), float(state[St.ALPHA, i]), par, uniform(key, i, R.CHOICE))
+            provider[i] = k
+            if k != NO_FIRM:
+                state[St.REF_PRICE, i] = firm[k, F.PRICE]

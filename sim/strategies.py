@@ -23,7 +23,8 @@ PAYBACK_STEPS = 24.0
 
 
 def representative_utility(m, expectation: float, digital: float, human: float, price: float,
-                           reputation: float, phi: float, w: float, alpha: float, adopted: float) -> float:
+                           reputation: float, phi: float, w: float, alpha: float, adopted: float,
+                           availability: float = 1.0, similarity: float = 0.0) -> float:
     """Long-run attraction of a firm for the average customer (firm-level reasoning).
 
     The logit utility of the customers' choice (:func:`sim.reference.utility`) for a
@@ -37,11 +38,17 @@ def representative_utility(m, expectation: float, digital: float, human: float, 
     de = digital * (adopted + (1.0 - adopted) * m.adoption.exclusion_quality)
     x = de - expectation
     ud = adopted * m.beta_digital * (-x * x if x < 0 else m.digital_gain * x)
-    gate = 1.0 / (1.0 + math.exp(-m.gate_slope * (x - m.gate_center)))
+    om = adopted * (1.0 - phi)  # reliance on digital channels
+    eg = om * _gate(x, m) + (1.0 - om) * _gate(availability - 1.0, m)
     phi = adopted * phi + (1.0 - adopted)  # non-adopters always want a human
-    engagement = w * human * gate
+    engagement = w * human * eg
+    weighed = price * (1.0 + m.alpha_commodity * similarity)
     return (ud + m.beta_human * phi * human + m.beta_emotion * engagement
-            - alpha * price + m.beta_reputation * reputation + retention(m, engagement))
+            - alpha * weighed + m.beta_reputation * reputation + retention(m, engagement))
+
+
+def _gate(x: float, m) -> float:
+    return 1.0 / (1.0 + math.exp(-m.gate_slope * (x - m.gate_center)))
 
 
 def retention(m, engagement: float) -> float:
@@ -49,25 +56,36 @@ def retention(m, engagement: float) -> float:
     return m.hazard_engagement * engagement
 
 
+def _utility_of(firm, digital: float, human: float, price: float) -> float:
+    """``firm``'s representative utility at a position and price, as the market sees it now."""
+    model = firm.model
+    return representative_utility(model.cfg.market, model.expectation, digital, human, price, firm.reputation,
+                                  model.mean_human_pref, model.mean_affinity, model.mean_alpha, model.adoption,
+                                  firm.availability, firm.similarity)
+
+
+def predicted_share(firm, price: float, digital: float | None = None, human: float | None = None) -> float:
+    """The logit share of the average customer ``firm`` would have at ``price`` (and a position),
+    against the alive rivals as they stand and the outside option (``outside_utility``)."""
+    d = firm.digital if digital is None else digital
+    h = firm.human if human is None else human
+    others = [_utility_of(f, f.digital, f.human, f.price) for f in firm.model.alive_firms() if f is not firm]
+    mine = _utility_of(firm, d, h, price)
+    v0 = firm.model.cfg.market.outside_utility
+    top = max([mine, v0, *others])
+    return math.exp(mine - top) / (math.exp(v0 - top) + sum(math.exp(u - top) for u in [mine, *others]))
+
+
 def expected_profit(firm, digital: float, human: float) -> float:
-    """Profit per step at (digital, human): logit share of the average customer, at the price
-    the firm's pricing rule would set there (one fixed-point pass)."""
+    """Profit per step at (digital, human): the predicted share at the price the firm's pricing
+    rule would set there, less the fixed costs of the position."""
     from .pricing import PRICING
 
-    model = firm.model
-    m = model.cfg.market
-    args = (model.mean_human_pref, model.mean_affinity, model.mean_alpha, model.adoption)
     unit = firm.unit_cost(human)
-    others = [representative_utility(m, model.expectation, f.digital, f.human, f.price, f.reputation, *args)
-              for f in model.alive_firms() if f is not firm]
     rule = PRICING[firm.cfg.pricing]
-    share, price = firm.share, firm.price
-    for _ in range(2):
-        price = rule(firm, unit, share)
-        mine = representative_utility(m, model.expectation, digital, human, price, firm.reputation, *args)
-        top = max([mine, *others])
-        share = math.exp(mine - top) / sum(math.exp(u - top) for u in [mine, *others])
-    return (price - unit) * share - firm.fixed_cost(digital)
+    price = rule(firm, unit, firm.share, digital=digital, human=human)
+    share = predicted_share(firm, price, digital, human)
+    return (price - unit) * share - firm.fixed_cost(digital, human)
 
 
 def static(firm) -> None:

@@ -43,9 +43,11 @@ def test_reference_with_orphans_and_a_dead_firm():
     model.firm_list[1].alive = False
     model.pop.provider[model.pop.provider == 1] = NO_FIRM
     model.pop.provider[::7] = NO_FIRM
+    outside = np.count_nonzero(model.pop.provider == NO_FIRM)
     out = _compare_step(model, 1)
-    assert not np.any(out.provider == 1)
-    assert not np.any(out.provider == NO_FIRM)
+    assert not np.any(out.provider == 1), "nobody chooses a dead firm"
+    # customers outside the market look around at the base hazard, and most who do come back
+    assert 0 < np.count_nonzero(out.provider == NO_FIRM) < outside
 
 
 def test_no_alive_firm_leaves_customers_unassigned():
@@ -57,15 +59,22 @@ def test_no_alive_firm_leaves_customers_unassigned():
     assert np.all(out.provider == NO_FIRM)
 
 
-def test_assign_orphans_matches_reference():
+@pytest.mark.parametrize("lost", [NO_FIRM, 2])
+def test_assign_orphans_matches_reference(lost):
+    """The initial assignment (everyone) and an exit (the customers of one firm) choose through the
+    same code as a review, outside option included; a chosen firm's price becomes the reference."""
     model = make_model(n=1000)
     key = np.uint64(rng.step_key(3, -1))
     a, b = model.pop.copy(), model.pop.copy()
-    a.provider[:] = NO_FIRM
-    b.provider[:] = NO_FIRM
-    K.assign_orphans(key, model.par, model.firm_cols, a.traits, a.state, a.small, a.provider, model.bounds)
-    ref.assign_orphans(key, model.par, model.firm_cols, b.traits, b.state, b.small, b.provider)
+    if lost == NO_FIRM:
+        a.provider[:] = NO_FIRM
+        b.provider[:] = NO_FIRM
+    chosen = a.provider == lost
+    K.assign_orphans(key, model.par, model.firm_cols, a.traits, a.state, a.small, a.provider, model.bounds, lost)
+    ref.assign_orphans(key, model.par, model.firm_cols, b.traits, b.state, b.small, b.provider, lost)
     np.testing.assert_array_equal(a.provider, b.provider)
+    np.testing.assert_array_equal(a.state, b.state)
+    assert np.array_equal(a.provider[~chosen], model.pop.provider[~chosen]), "the others keep theirs"
 
 
 def test_review_bound_estimate_is_well_inside_its_margin():
@@ -115,11 +124,11 @@ def _firm_cols(prices: list[float], alive: list[bool] | None = None) -> np.ndarr
     return cols
 
 
-def _choose(cols, alpha, r, current=NO_FIRM):
+def _choose(cols, alpha, r, current=NO_FIRM, outside=-1e9):
     par = np.zeros(len(P))
     par[P.EXPECTATION] = 0.5
     par[P.EXCLUSION_QUALITY] = 1.0
-    par[P.MEAN_PRICE] = 1.0
+    par[P.OUTSIDE_UTILITY] = outside
     ft = K._firm_table(par, cols, np.zeros((cols.shape[0], 0)))
     return K._choose(cols, ft, current, 0, 1, 0.5, 0.5, alpha, par, r, np.empty(cols.shape[0]))
 
@@ -147,3 +156,27 @@ def test_logit_choice_matches_softmax_probabilities():
     rs = (np.arange(20000) + 0.5) / 20000
     picks = np.bincount([_choose(cols, alpha, r) for r in rs], minlength=4) / rs.size
     np.testing.assert_allclose(picks, p, atol=1e-4)
+
+
+def test_outside_option_takes_its_logit_share_and_is_chosen_when_no_firm_is_alive():
+    prices = [1.0, 1.0]
+    cols = _firm_cols(prices)
+    alpha = 2.0
+    u_firm = 0.5 * 0.5 * 0.5 * 0.0 - alpha * 1.0  # the other utility terms are zero in this market
+    ft = K._firm_table(np.zeros(len(P)), cols, np.zeros((2, 0)))
+    rs = (np.arange(20000) + 0.5) / 20000
+    picks = np.array([_choose(cols, alpha, r, outside=-1.0) for r in rs])
+    v = np.array([ref.utility(cols, m, NO_FIRM, 0, 1, 0.5, 0.5, alpha, _par(-1.0)) for m in (0, 1)])
+    p_out = np.exp(-1.0) / (np.exp(-1.0) + np.exp(v).sum())
+    assert abs(np.mean(picks == NO_FIRM) - p_out) < 1e-3
+    assert ft.shape[0] == 3 and u_firm < 0
+    cols[:, F.ALIVE] = 0.0
+    assert {_choose(cols, alpha, r, outside=-50.0) for r in (0.0, 0.5, 0.999)} == {NO_FIRM}
+
+
+def _par(outside):
+    par = np.zeros(len(P))
+    par[P.EXPECTATION] = 0.5
+    par[P.EXCLUSION_QUALITY] = 1.0
+    par[P.OUTSIDE_UTILITY] = outside
+    return par

@@ -14,7 +14,9 @@ def _market(**values):
     par = np.zeros(len(PARAMS))
     par[P.EXPECTATION] = 0.7
     par[P.EXCLUSION_QUALITY] = 0.5
-    par[P.MEAN_PRICE] = 1.0
+    par[P.OUTSIDE_UTILITY] = -50.0
+    par[P.FAIRNESS_SLOPE] = 2.0
+    par[P.FAIRNESS_RATE] = 1.0
     par[P.CONTACT_RATE] = 1.0
     par[P.TRUST_GAIN] = 0.2
     par[P.TRUST_LOSS] = 0.4
@@ -37,7 +39,7 @@ def _firms(*rows):
 def _customer(**values):
     c = ref.Customer(literacy=0.9, human_pref=0.5, affinity=0.5, privacy=0.6, alpha0=2.0, trust=0.5,
                      engagement=0.2, satisfaction=0.5, freedom=1.0, influence=0.5, fairness=1.0, alpha=2.0,
-                     adopted=1, form=3, provider=0)
+                     ref_price=1.0, adopted=1, form=3, provider=0)
     for name, v in values.items():
         setattr(c, name, v)
     return c
@@ -69,12 +71,17 @@ def test_hard_steering_is_always_noticed_and_costs_trust_and_freedom():
     assert c.freedom == pytest.approx(0.8)
 
 
-def test_a_customer_without_provider_chooses_and_starts_afresh():
-    par = _market(inertia=5.0)
+def test_a_customer_outside_the_market_looks_around_at_the_base_hazard_and_starts_afresh():
+    par = _market(inertia=5.0, review_hazard=0.1)
+    stays = _customer(provider=NO_FIRM, tenure=17, trust=0.9)
+    _step(stays, par, _firms({"digital": 0.8, "price": 1.0}), {R.REVIEW: 0.2, R.CHOICE: 0.75})
+    assert stays.provider == NO_FIRM, "u = 0.2 is above the hazard 0.1: no look around"
     c = _customer(provider=NO_FIRM, tenure=17, trust=0.9)
-    _step(c, par, _firms({"digital": 0.8, "price": 1.0}, {"digital": 0.8, "price": 1.0}), {R.CHOICE: 0.75})
-    assert c.provider == 1, "two equal firms, a draw above 1/2 picks the second"
+    _step(c, par, _firms({"digital": 0.8, "price": 1.0}, {"digital": 0.8, "price": 1.3}),
+          {R.REVIEW: 0.05, R.CHOICE: 0.75})
+    assert c.provider == 1 or c.provider == 0
     assert c.tenure == 1 and c.trust == pytest.approx(0.5) and c.shared == 0
+    assert c.ref_price == pytest.approx([1.0, 1.3][c.provider]), "the chosen firm's price is the new reference"
 
 
 def test_no_alive_firm_leaves_the_customer_without_one():
@@ -92,3 +99,32 @@ def test_trust_above_privacy_shares_data():
     c = _customer(trust=0.5, privacy=0.6)
     _step(c, _market(), _firms({"digital": 0.7}), {})
     assert c.shared == 0
+
+
+def test_a_price_above_the_reference_feels_unfair_even_without_a_rival():
+    c = _customer(fairness=1.0, ref_price=1.0)
+    _step(c, _market(reference_price_rate=0.1), _firms({"digital": 0.7, "price": 1.2}), {})
+    assert c.fairness == pytest.approx(1.0 - 2.0 * 0.2, rel=1e-5), "20% above the reference: fairness 0.6"
+    assert c.ref_price == pytest.approx(1.02, rel=1e-6), "the reference drifts toward the price paid"
+
+
+def test_an_adopter_asks_for_a_human_mostly_when_digital_fails():
+    par = _market(escalation_floor=0.2)
+    good, bad = _customer(human_pref=0.5), _customer(human_pref=0.5)
+    # a wish draw of 0.2: below phi (eps + (1 - eps) shortfall) only where digital falls short of E = 0.7
+    t_good, _ = _step(good, par, _firms({"digital": 0.7, "human": 0.9}), {R.CONTACT: 0.0, R.WANT_HUMAN: 0.2})
+    t_bad, _ = _step(bad, par, _firms({"digital": 0.35, "human": 0.9}), {R.CONTACT: 0.0, R.WANT_HUMAN: 0.2})
+    assert t_good[0, T.WANTED_HUMAN] == 0 and t_bad[0, T.WANTED_HUMAN] == 1
+
+
+def test_meeting_expectations_earns_confirmation():
+    c = _customer(trust=0.5)
+    _step(c, _market(confirmation=0.1), _firms({"digital": 0.7}), {R.CONTACT: 0.0})  # d_seen == E
+    assert c.trust == pytest.approx(0.5 + 0.1 * 0.5, rel=1e-6)
+
+
+def test_a_reviewing_customer_may_leave_the_market_for_the_outside_option():
+    c = _customer(trust=0.0, engagement=0.0)
+    tally, _ = _step(c, _market(outside_utility=50.0, review_hazard=1.0),
+                     _firms({"digital": 0.7, "price": 1.0}), {R.REVIEW: 0.0, R.CHOICE: 0.5})
+    assert c.provider == NO_FIRM and tally[0, T.CHURN] == 1

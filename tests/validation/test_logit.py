@@ -63,3 +63,24 @@ def test_error_shrinks_as_inverse_sqrt_n(case):
     rms = [np.sqrt(np.mean((r.shares - probs) ** 2)) for r in (small, large)]
     expected = np.sqrt(NS[1] / NS[0])
     assert np.sqrt(lo) * expected < rms[0] / rms[1] < np.sqrt(hi) * expected
+
+
+@pytest.mark.parametrize("v0", [-2.0, -1.0])
+def test_outside_option_takes_its_logit_share(v0):
+    """With an outside option of utility V0, the firms' and the outside shares of all customers are
+    exp(V_j) / (exp(V0) + sum_k exp(V_k)), within multinomial sampling error, every step."""
+    import sim
+
+    alpha, prices, n = 2.0, (0.8, 1.0, 1.3), 100_000
+    ds = sim.run(["scenario=validation/logit", f"customers.n={n}", "steps=10", f"market.outside_utility={v0}",
+                  "customers.segments.all.adopted_init=0.0",  # nobody values digital: V_j = -alpha p_j exactly
+                  *[f"firms.{f}.price={p}" for f, p in zip("abc", prices, strict=True)]], seed=4)
+    firms, outside = T.logit_shares_with_outside(alpha, prices, v0)
+    probs = np.append(firms, outside)
+    observed = np.column_stack([ds.customers.values / n, ds.unassigned.values / n])
+    z = (observed - probs) / T.share_sigma(probs, n)
+    assert np.abs(z).max() < T.z_limit(z.size), (observed[0], probs)
+    x2 = sum(T.pearson_chi2(row, probs, n) for row in observed)
+    lo, hi = T.chi2_bounds(observed.shape[0] * (len(probs) - 1))
+    assert lo < x2 < hi
+    assert outside > 0.1, "the case exercises the outside option"

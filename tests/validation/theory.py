@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import linalg, optimize, stats
+from scipy import optimize, stats
 
 #: Family-wise probability that a correct model fails one test by chance.
 FAMILY_ALPHA = 1e-3
@@ -109,68 +109,54 @@ def symmetric_markup(alpha: float, n_firms: int) -> float:
     return n_firms / (alpha * (n_firms - 1))
 
 
-def adjustment_jacobian(alpha: float, prices, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Linearised partial-adjustment best-response dynamics around ``prices``.
+def best_response(alpha: float, costs, prices, j: int) -> float:
+    """Firm j's best response to the others' ``prices`` under logit demand without outside option:
+    the p solving p = c_j + 1 / (alpha (1 - s_j(p))), s_j the share *at p* (bisection; the left
+    side minus the right grows with p, so the root is unique)."""
+    c = float(np.asarray(costs, float)[j])
+    p = np.asarray(prices, float).copy()
 
-    The rule p' = p + lam (c + 1/(alpha (1 - s)) - p), with s the logit share at p
-    plus multinomial sampling noise e, linearises to x' = A x + B e with
-    A = (1 - lam) I + lam G J, B = lam G, where G = diag(1 / (alpha (1 - s)^2)) is
-    the slope of the target in the share and J = -alpha (diag(s) - s s^T) the
-    Jacobian of the logit shares in the prices.
-    """
-    s = logit_shares(alpha, prices)
-    g = np.diag(1.0 / (alpha * (1.0 - s) ** 2))
-    jac = -alpha * (np.diag(s) - np.outer(s, s))
-    a = (1.0 - lam) * np.eye(len(s)) + lam * g @ jac
-    return a, lam * g
+    def excess(x: float) -> float:
+        p[j] = x
+        return x - c - 1.0 / (alpha * (1.0 - logit_shares(alpha, p)[j]))
 
-
-def price_noise_cov(alpha: float, prices, lam: float, n: int) -> np.ndarray:
-    """Stationary covariance of prices around equilibrium caused by share sampling noise.
-
-    Solves V = A V A^T + B Sigma B^T with Sigma = (diag(s) - s s^T) / n, the
-    covariance of multinomial shares of ``n`` customers.
-    """
-    a, b = adjustment_jacobian(alpha, prices, lam)
-    s = logit_shares(alpha, prices)
-    sigma = (np.diag(s) - np.outer(s, s)) / n
-    return linalg.solve_discrete_lyapunov(a, b @ sigma @ b.T)
+    lo = c
+    hi = c + 1.0 / (alpha * (1.0 - logit_shares(alpha, np.where(np.arange(p.size) == j, c, p))[j])) + 1e-9
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if excess(mid) > 0:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
 
 
-def adjustment_path(alpha: float, costs, p0, lam: float, steps: int, shares0=None) -> np.ndarray:
-    """Noise-free price path of the partial-adjustment rule; row t = prices set at step t + 1.
+def adjustment_path(alpha: float, costs, p0, lam: float, steps: int) -> np.ndarray:
+    """Price path of the best-response rule; row t = prices set at step t + 1.
 
-    At step 1 the firms react to ``shares0`` (the shares of the initial assignment,
-    logit at ``p0`` if not given); afterwards to the logit shares at the previous prices.
+    Each step the firms decide in order (a later firm sees an earlier one's new price) and move
+    ``lam`` of the way toward their best response to the others' current prices. The rule reads
+    no realised share, so the path has no sampling noise.
     """
     c = np.asarray(costs, float)
-    p = np.asarray(p0, float).copy()
-    s = logit_shares(alpha, p) if shares0 is None else np.asarray(shares0, float)
+    p = np.full(len(c), float(p0)) if np.ndim(p0) == 0 else np.asarray(p0, float).copy()
     out = np.empty((steps, len(c)))
     for t in range(steps):
-        p = p + lam * (c + 1.0 / (alpha * (1.0 - np.minimum(s, 0.999))) - p)
+        for j in range(len(c)):
+            p[j] = p[j] + lam * (best_response(alpha, c, p, j) - p[j])
         out[t] = p
-        s = logit_shares(alpha, p)
     return out
 
 
-def adjustment_path_var(alpha: float, path, lam: float, n: int) -> np.ndarray:
-    """Variance of each firm's simulated price around the noise-free ``path`` (same rows).
-
-    Row 0 reacts to the known initial shares (variance 0); row t + 1 reacts to shares
-    sampled at row t's prices: V(t+1) = A_t V(t) A_t^T + B_t Sigma_t B_t^T with A, B,
-    Sigma of :func:`adjustment_jacobian` / :func:`price_noise_cov` at row t.
-    """
-    path = np.asarray(path, float)
-    k = path.shape[1]
-    v = np.zeros((k, k))
-    out = np.zeros_like(path)
-    for t in range(path.shape[0] - 1):
-        a, b = adjustment_jacobian(alpha, path[t], lam)
-        s = logit_shares(alpha, path[t])
-        v = a @ v @ a.T + b @ ((np.diag(s) - np.outer(s, s)) / n) @ b.T
-        out[t + 1] = np.diag(v)
-    return out
+def logit_shares_with_outside(alpha: float, prices, v0_minus_common: float) -> tuple[np.ndarray, float]:
+    """Logit shares of firms whose utilities differ only by -alpha p, against an outside option whose
+    utility exceeds the firms' common part by ``v0_minus_common``; returns (firm shares, outside share)."""
+    u = -alpha * np.asarray(prices, float)
+    top = max(u.max(), v0_minus_common)
+    w = np.exp(u - top)
+    w0 = np.exp(v0_minus_common - top)
+    total = w.sum() + w0
+    return w / total, w0 / total
 
 
 # ---------------------------------------------------------------------------- 3. Bass
