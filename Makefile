@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 ARGS ?=
 
-.PHONY: run test test-fast lint bench validate baseline clean-venv help
+.PHONY: run test test-fast lint bench validate baseline facts clean-venv help
 
 help:
 	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
@@ -17,6 +17,7 @@ help:
 	@echo "make baseline                                 recompute tests/data/baseline_summary.json after an intended model change"
 	@echo "make validate                                 rerun the validation cases, rewrite docs/VALIDATION.md and its figures"
 	@echo "make bench                                    performance suite (~10 min): benchmarks/results.md and results.json"
+	@echo "make facts                                    stylized facts over a Latin-hypercube sample: docs/FACTS.md (~10 min)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +50,11 @@ baseline: $(TEST_STAMP)
 # docs/validation/VALIDATION.template.md, with its figures in docs/validation/.
 validate: $(TEST_STAMP)
 	$(PY) docs/validation/make_validation.py
+
+# The stylized facts over a Latin-hypercube sample of the key parameters and firm positions
+# (sim/facts.py): docs/FACTS.md and docs/facts/facts.png. ARGS="--draws 64" for more draws.
+facts: $(TEST_STAMP)
+	$(PY) -m sim.facts $(ARGS)
 
 # Performance suite (see benchmarks/README.md): step time against customers, steps and
 # threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts.

@@ -126,7 +126,8 @@ class MarketConfig:
                                   "fairness lost per unit of price above the customer's reference price")
     reference_price_rate: float = param(0.05, 0, 1, "1/step",
                                         "pull of the remembered reference price toward the price paid")
-    fairness_trust_loss: float = param(0.05, 0, 1, "1/step", "trust lost per unit of unfairness below 0.5")
+    fairness_trust_loss: float = param(0.1, 0, 1, "1/step", "share of trust lost per step per unit of unfairness "
+                                       "(1 - fairness)")
     satisfaction_memory: float = param(0.3, 0, 1, "weight", "weight of a new contact in satisfaction (EMA)")
     # engagement
     engagement_rate: float = param(0.15, 0, 1, "1/step", "pull of engagement toward its target on contact")

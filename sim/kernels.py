@@ -371,8 +371,7 @@ def _update_pass(nb, ub, c, traits, state, small, tenure, prov0, g, dbits, m_rev
         price = g_price[t]
         fair_c = fair + frate * (_clip01_f32(_F1 - fslope * (price / ref - _F1)) - fair)
         ref_c = ref + rrate * (price - ref)
-        if fair_c < _FHALF:
-            tau_c = tau_c - ftrust * (_FHALF - fair_c) * tau_c
+        tau_c = tau_c - ftrust * (_F1 - fair_c) * tau_c  # unfairness costs trust
         if np.int64(form_[ix]) < n_forms:
             eng_c = eng_c + w * g_iv[t] * (_F1 - eng_c)
         tau_c = _clip01_f32(tau_c)

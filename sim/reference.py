@@ -268,8 +268,7 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
         target = f(clip01(f(1.0) - pv[P.FAIRNESS_SLOPE] * (price / ref - f(1.0))))
         fair += pv[P.FAIRNESS_RATE] * (target - fair)
         ref += pv[P.REFERENCE_PRICE_RATE] * (price - ref)
-        if fair < 0.5:
-            tau -= pv[P.FAIRNESS_TRUST_LOSS] * (0.5 - fair) * tau
+        tau -= pv[P.FAIRNESS_TRUST_LOSS] * (1.0 - fair) * tau  # unfairness costs trust
         form = c.form
         if form < interv.shape[1]:
             eng += w * f(interv[j, form]) * (1.0 - eng)

@@ -172,7 +172,7 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
         target = np.clip(f1 - qv[P.FAIRNESS_SLOPE] * (price / ref - f1), np.float32(0.0), f1)
     fair_c = fair + qv[P.FAIRNESS_RATE] * (target - fair)
     ref_c = ref + qv[P.REFERENCE_PRICE_RATE] * (price - ref)
-    tau_c = np.where(fair_c < 0.5, tau_c - qv[P.FAIRNESS_TRUST_LOSS] * (0.5 - fair_c) * tau_c, tau_c)
+    tau_c = tau_c - qv[P.FAIRNESS_TRUST_LOSS] * (f1 - fair_c) * tau_c  # unfairness costs trust
     form = small[Sm.FORM].astype(np.int64)
     has_form = form < interv.shape[1]
     iv = t["iv"][row, np.minimum(form, interv.shape[1])].astype(np.float32)
