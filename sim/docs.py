@@ -123,8 +123,18 @@ def groups_table() -> str:
     return "\n".join(out)
 
 
+def facts_table() -> str:
+    """The stylized facts of :mod:`sim.facts`: number, claim, the function that measures it."""
+    from .facts import FACTS
+
+    out = ["| # | fact | measured by |", "|---|---|---|"]
+    out += [f"| {k} | {_cell(claim)} | `sim.facts.{fn.__name__}` |" for k, (claim, fn) in FACTS.items()]
+    return "\n".join(out)
+
+
 #: Generated blocks of docs/ODD.md: marker name -> generator.
-BLOCKS = {"params": parameter_table, "outputs": output_table, "groups": groups_table, "layout": layout_tables}
+BLOCKS = {"params": parameter_table, "outputs": output_table, "groups": groups_table, "layout": layout_tables,
+          "facts": facts_table}
 
 
 def render(text: str) -> str:
