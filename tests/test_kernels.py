@@ -80,8 +80,8 @@ def test_assign_orphans_matches_reference(lost):
 def test_review_bound_estimate_is_well_inside_its_margin():
     """The vectorised pass decides a review without ``exp`` only outside a 3% band around an
     estimate of the hazard; the estimate must be far more accurate than that, for every a
-    the configuration allows (k_tau + k_e <= 40)."""
-    a = np.linspace(0.0, 40.0, 200_001).astype(np.float32)
+    the configuration allows (k_tau + k_e + k_f <= 60)."""
+    a = np.linspace(0.0, 60.0, 300_001).astype(np.float32)
     est = np.array([K._exp_neg(x) for x in a[::50]])
     exact = np.exp(-a[::50].astype(np.float64))
     assert np.max(np.abs(est / exact - 1.0)) < K.REVIEW_MARGIN / 10

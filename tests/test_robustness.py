@@ -221,7 +221,10 @@ def configs(draw):
            f"{m}review_hazard={draw(unit)}", f"{m}trust_gain={draw(unit)}", f"{m}trust_loss={draw(unit)}",
            f"{m}gate_slope={draw(st.floats(0, 100))}", f"{m}rec_noise={draw(st.floats(0, 10))}",
            f"{m}adoption.innovation={draw(unit)}", f"{m}adoption.imitation={draw(unit)}",
-           f"{m}commodity_spread={draw(st.floats(1e-6, 1))}"]
+           f"{m}similarity_scale={draw(st.floats(1e-3, 1))}", f"{m}outside_utility={draw(st.floats(-100, 100))}",
+           f"{m}tolerance={draw(unit)}", f"{m}hazard_freedom={draw(st.floats(0, 20))}",
+           f"{m}fairness_slope={draw(st.floats(0, 20))}", f"{m}reference_price_rate={draw(unit)}",
+           f"{m}expectation_drift={draw(st.floats(-0.1, 0.1))}", f"{m}influence_engagement={draw(st.floats(0, 10))}"]
     if draw(st.booleans()):
         start = draw(st.integers(0, steps - 1))
         ov += [f"{m}shock.start={start}", f"{m}shock.end={draw(st.integers(start + 1, steps + 1))}"]
