@@ -322,8 +322,8 @@ def firm_table_html(model: ClassroomModel) -> str:
                  f"{100 * f.share:.1f}%" if f.alive else "-", f"{cust:,}", f"{f.price:.2f}",
                  _fmt(last("trust")), _fmt(last("engagement")), _fmt(last("nps"), "{:+.0f}"), f"{f.cash:.3f}"]
         rows.append("<tr>" + "".join(f'<td style="padding:2px 6px">{c}</td>' for c in cells) + "</tr>")
-    head = "".join(f'<th style="padding:2px 6px">{h}</th>' for h in ("firm", "quadrant", "share", "customers", "price", "trust",
-                                              "engagement", "NPS", "cash"))
+    columns = ("firm", "quadrant", "share", "customers", "price", "trust", "engagement", "NPS", "cash")
+    head = "".join(f'<th style="padding:2px 6px">{h}</th>' for h in columns)
     return (f'<table class="cs-numbers" style="border-collapse:collapse;font-size:13px" cellpadding="3">'
             f"<tr>{head}</tr>{''.join(rows)}</table>")
 
