@@ -88,6 +88,11 @@ baseline: $(TEST_STAMP)
 validate: $(TEST_STAMP)
 	$(PY) docs/validation/make_validation.py
 
+# Lecture guide: reruns every scenario of the library (20,000 customers, seed 0) and rewrites
+# docs/LECTURE.md from docs/lecture/LECTURE.template.md, with a figure per scenario in docs/lecture/.
+lecture: $(STAMP)
+	$(PY) docs/lecture/make_lecture.py
+
 # Performance suite (see benchmarks/README.md): step time against customers, steps and
 # threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts.
 # Run it on a quiet machine; ARGS="--quick" for a one-minute smoke run.

@@ -120,6 +120,12 @@ class Settings:
     shock_start: int = SHOCK_START
 
 
+def library_scenarios() -> list[str]:
+    """The scenarios the page offers: every scenario of the library (``scenarios/*.yaml``);
+    the validation cases in ``scenarios/validation/`` are left out."""
+    return [name for name in scenario_names() if "/" not in name]
+
+
 def overrides(s: Settings) -> list[str]:
     """The override strings (as for ``python -m sim``) that the settings stand for.
 
@@ -386,7 +392,7 @@ def Controls(model: solara.Reactive[ClassroomModel], session: Session, apply: Ca
     if current.error:
         solara.Error(current.error, classes=["cs-error"])
     with solara.Card("Scenario"):
-        names = scenario_names()
+        names = library_scenarios()
         scenario = s.scenario or (cfg.scenario if cfg is not None else names[0])
 
         def set_scenario(name: str) -> None:
