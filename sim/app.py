@@ -304,17 +304,22 @@ def _figure_component(name: str) -> Callable:
     """A SolaraViz component (a function of the model) showing panel ``name`` as an image."""
 
     def panel(model: ClassroomModel):
-        if model.sim is None:
-            return solara.Error(model.error or "no model")
+        if model.sim is None:  # the status panel and the controls show the one-line error
+            return solara.Text("no model: see the error line", style="color: #999")
         return solara.Image(model.png(name), format="png", classes=[f"cs-panel-{name}"])
 
     panel.__name__ = panel.__qualname__ = name
     return panel
 
 
+#: Quadrant labels in the numbers table (number and short name).
+QUADRANT_SHORT: dict[int, str] = {1: "1 neither", 2: "2 human", 3: "3 digital", 4: "4 both"}
+
+
 def firm_table_html(model: ClassroomModel) -> str:
-    """HTML table of each firm's numbers now: quadrant, share, customers, price, trust,
-    engagement, NPS and cash (money per market customer)."""
+    """HTML table of each firm's numbers now: quadrant, market share, price (money per
+    customer per step), trust and engagement (scores in [0, 1]) and NPS ([-100, 100])
+    of its customers at the last step, and cash (money per market customer)."""
     import html
 
     ds = model.data()
@@ -323,14 +328,13 @@ def firm_table_html(model: ClassroomModel) -> str:
         def last(var: str, j: int = j) -> float:
             return float(ds[var].values[-1, j]) if ds is not None else float("nan")
 
-        cust = int(round(f.share * model.sim.cfg.customers.n)) if f.alive else 0
-        cells = [html.escape(f.name), QUADRANTS[F.quadrant_of(f.digital, f.human)][0] if f.alive else "out",
-                 f"{100 * f.share:.1f}%" if f.alive else "-", f"{cust:,}", f"{f.price:.2f}",
-                 _fmt(last("trust")), _fmt(last("engagement")), _fmt(last("nps"), "{:+.0f}"), f"{f.cash:.3f}"]
-        rows.append("<tr>" + "".join(f'<td style="padding:2px 6px">{c}</td>' for c in cells) + "</tr>")
-    columns = ("firm", "quadrant", "share", "customers", "price", "trust", "engagement", "NPS", "cash")
-    head = "".join(f'<th style="padding:2px 6px">{h}</th>' for h in columns)
-    return (f'<table class="cs-numbers" style="border-collapse:collapse;font-size:13px" cellpadding="3">'
+        cells = [html.escape(f.name), QUADRANT_SHORT[F.quadrant_of(f.digital, f.human)] if f.alive else "out",
+                 f"{100 * f.share:.1f}%" if f.alive else "-", f"{f.price:.2f}", _fmt(last("trust")),
+                 _fmt(last("engagement")), _fmt(last("nps"), "{:+.0f}"), f"{f.cash:.3f}"]
+        rows.append("<tr>" + "".join(f'<td style="padding:2px 5px">{c}</td>' for c in cells) + "</tr>")
+    columns = ("firm", "quadrant", "share", "price", "trust", "engagement", "NPS", "cash")
+    head = "".join(f'<th style="padding:2px 5px;text-align:left">{h}</th>' for h in columns)
+    return (f'<table class="cs-numbers" style="border-collapse:collapse;font-size:13px;white-space:nowrap">'
             f"<tr>{head}</tr>{''.join(rows)}</table>")
 
 
@@ -468,10 +472,25 @@ def Page():
         model.value = ClassroomModel(session=session)
         rebuilds.value += 1  # a fresh SolaraViz: its controller starts at step 0, paused
 
-    with solara.Sidebar():  # below SolaraViz's own cards (play, pause, step, reset first)
-        Controls(model, session, apply)
     SolaraViz(model, components=components(), model_params={"session": session},
               name="customer-sim: the classroom page", play_interval=50).key(f"viz-{rebuilds.value}")
+    SidebarControls(model, session, apply)
+
+
+@solara.component
+def SidebarControls(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
+    """The lecturer's controls in the sidebar, below SolaraViz's own cards.
+
+    Solara orders sidebar content by the depth of the component that adds it; one
+    component level deeper than SolaraViz's puts these cards after play / step / reset.
+    """
+    _SidebarCards(model, session, apply)
+
+
+@solara.component
+def _SidebarCards(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
+    with solara.Sidebar():
+        Controls(model, session, apply)
 
 
 # ----------------------------------------------------------------------- server

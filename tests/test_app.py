@@ -184,7 +184,8 @@ def test_page_renders_steps_and_shows_errors_in_process():
         assert all(a != b for a, b in zip(_images(rc), images, strict=True))
         _set_input(rc, "customers", "0")  # a bad value: one line on the page, no model
         alerts = [str(w.children) for w in rc.find(vw.Alert).widgets]
-        assert alerts and all("customers.n = 0 is out of range: allowed [1, 100000000]" in a for a in alerts)
+        assert len(alerts) == 2  # in the controls and in the status panel
+        assert all("customers.n = 0 is out of range: allowed [1, 100000000]" in a for a in alerts)
         assert not any("Traceback" in a for a in alerts) and not _images(rc)
         _set_input(rc, "customers", "1000")  # and back
         assert _status(rc) == ["step 0 of 120: scenario disruptor, 1,000 customers, 4 firms in the market"]
@@ -229,7 +230,8 @@ def test_step_and_redraw_at_100000_customers_under_half_a_second():
         m.history()
         times.append(time.perf_counter() - t0)
     median = statistics.median(times)
-    print(f"\nstep + redraw at 100,000 customers: median {1000 * median:.0f} ms, max {1000 * max(times):.0f} ms")
+    print(f"\nstep + redraw at 100,000 customers: median {1000 * median:.0f} ms, max {1000 * max(times):.0f} ms "
+          f"(load average {os.getloadavg()[0]:.1f})")
     assert median < 0.5
 
 
@@ -244,6 +246,29 @@ def test_page_assets_are_installed_locally():
 
 
 # ------------------------------------------------------------------ real browser
+
+
+#: In the page: click the button labelled ``label`` and resolve with the milliseconds until the
+#: status line and every image on the page have changed (what the audience sees).
+_CLICK_TO_PAGE = """label => new Promise((resolve, reject) => {
+  const status = () => document.querySelector('.cs-status').innerText;
+  const images = () => [...document.querySelectorAll('img')].map(e => e.src);
+  const old = status(), oldImages = images();
+  const button = [...document.querySelectorAll('button')].find(b => b.innerText.trim() === label);
+  const t0 = performance.now();
+  const check = () => {
+    const now = images();
+    if (status() !== old && now.length === oldImages.length && now.every((src, i) => src !== oldImages[i])) {
+      resolve(performance.now() - t0);
+    } else if (performance.now() - t0 > 30000) {
+      reject(new Error('the page did not change within 30 s'));
+    } else {
+      requestAnimationFrame(check);
+    }
+  };
+  button.click();
+  requestAnimationFrame(check);
+})"""
 
 
 def _free_port() -> int:
@@ -315,23 +340,24 @@ def test_page_in_a_real_browser_offline(server):
             slider = page.locator(".v-input.cs-slider", has_text="both human")
             slider.locator("[role=slider]").focus()
             page.keyboard.press("Home")
-            page.wait_for_selector(".cs-numbers:has-text('digital only') >> nth=0")
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.cs-numbers tr')]"
-                ".some(r => r.innerText.startsWith('both') && r.innerText.includes('digital only'))", timeout=30_000)
+                ".some(r => r.innerText.startsWith('both') && r.innerText.includes('3 digital'))", timeout=30_000)
             table0 = page.inner_text(".cs-numbers")
             images0 = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
 
-            t0 = time.perf_counter()
             page.get_by_role("button", name="Step").click()
             page.wait_for_selector(".cs-status:has-text('step 1 of 120')", timeout=30_000)
             page.wait_for_function("old => [...document.querySelectorAll('img')].every((e, i) => e.src !== old[i])",
                                    arg=images0, timeout=30_000)
-            seconds = time.perf_counter() - t0
-            print(f"\nbrowser: click on Step to new numbers and plots at 100,000 customers: {1000 * seconds:.0f} ms")
             table1 = page.inner_text(".cs-numbers")
             assert table1 != table0
             assert len(images0) >= len(A.PANELS)
+            times = [page.evaluate(_CLICK_TO_PAGE, "STEP") for _ in range(6)]  # steps 2..7
+            median = statistics.median(times) / 1000
+            print(f"\nbrowser, 100,000 customers: click on Step to new numbers and plots on the page: median "
+                  f"{1000 * median:.0f} ms, max {max(times):.0f} ms (load average {os.getloadavg()[0]:.1f})")
+            assert median < 1.0  # the 0.5 s budget holds in-process and on a quiet machine (README)
             page.wait_for_timeout(300)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
@@ -340,7 +366,7 @@ def test_page_in_a_real_browser_offline(server):
             other = context.new_page()
             other.goto(server)
             other.wait_for_selector(".cs-status:has-text('step 0 of 120')", timeout=60_000)
-            assert "step 1 of 120" in page.inner_text(".cs-status")
+            assert "step 7 of 120" in page.inner_text(".cs-status")
 
             # a bad value: one line on the page, never a traceback
             field = page.get_by_label("customers")
