@@ -44,11 +44,13 @@ def run_file(run: str | Path) -> Path:
     return nc
 
 
-def gif_to_mp4(gif: Path, mp4: Path, ffmpeg: str | None = None) -> Path | None:
+def gif_to_mp4(gif: Path, mp4: Path, fps: int, ffmpeg: str | None = None) -> Path | None:
     """Convert ``gif`` into an H.264 MP4 with ffmpeg; None (and nothing written) without ffmpeg.
 
-    The frame size is rounded down to even numbers (yuv420p needs them); the frame
-    rate is the GIF's. Written to a temporary file beside ``mp4`` and renamed.
+    Every GIF frame becomes one video frame at exactly ``fps`` frames per second (GIF
+    delays are whole centiseconds, so the GIF itself runs at 8.33 for 8); the frame
+    size is rounded down to even numbers (yuv420p needs them). Written to a temporary
+    file beside ``mp4`` and renamed.
 
     Raises
     ------
@@ -60,7 +62,8 @@ def gif_to_mp4(gif: Path, mp4: Path, ffmpeg: str | None = None) -> Path | None:
         return None
     tmp = mp4.with_name(f".{mp4.stem}.tmp.mp4")
     cmd = [exe, "-y", "-loglevel", "error", "-i", str(gif), "-movflags", "+faststart", "-pix_fmt", "yuv420p",
-           "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-c:v", "libx264", str(tmp)]
+           "-vf", f"setpts=N/({fps}*TB),scale=trunc(iw/2)*2:trunc(ih/2)*2", "-r", str(fps), "-c:v", "libx264",
+           str(tmp)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
@@ -108,7 +111,7 @@ def animate(run: str | Path, out: str | Path | None = None, fps: int = 8, every:
     ds = load(nc)
     written = [animate_quadrants(ds, gif, fps=fps, every=every, dpi=dpi)]
     if mp4:
-        video = gif_to_mp4(gif, gif.with_suffix(".mp4"))
+        video = gif_to_mp4(gif, gif.with_suffix(".mp4"), fps)
         if video is not None:
             written.append(video)
     return written

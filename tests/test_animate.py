@@ -42,16 +42,24 @@ def test_animate_writes_one_gif_frame_per_step(runs, capsys):
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed: no MP4 to check")
 def test_animate_writes_an_mp4_with_ffmpeg(runs):
-    written = animate.animate(runs["disruptor"])
+    import subprocess
+
+    written = animate.animate(runs["disruptor"], fps=8)
     assert [p.name for p in written] == ["quadrants.gif", "quadrants.mp4"]
-    assert written[1].stat().st_size > 1000 and written[1].read_bytes()[4:8] == b"ftyp"
+    assert written[1].read_bytes()[4:8] == b"ftyp"
+    probe = subprocess.run([shutil.which("ffprobe") or "ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                            "stream=width,height,nb_read_frames,r_frame_rate", "-of", "default=nw=1",
+                            str(written[1])], capture_output=True, text=True, check=True).stdout
+    assert f"nb_read_frames={STEPS}" in probe and "r_frame_rate=8/1" in probe  # a frame per step, 8 per second
+    assert "width=512" in probe and "height=480" in probe
 
 
-def test_animate_without_ffmpeg_writes_the_gif_and_says_so(runs, monkeypatch, capsys):
+def test_animate_without_ffmpeg_writes_the_gif_and_says_so(runs, tmp_path, monkeypatch, capsys):
+    shutil.copy(runs["disruptor"] / "run.nc", tmp_path / "run.nc")
     monkeypatch.setenv("PATH", "")
-    assert animate.main([str(runs["disruptor"])]) == 0
+    assert animate.main([str(tmp_path)]) == 0
     assert "ffmpeg not found" in capsys.readouterr().err
-    assert (runs["disruptor"] / "quadrants.gif").is_file() and not (runs["disruptor"] / "quadrants.mp4").exists()
+    assert (tmp_path / "quadrants.gif").is_file() and not (tmp_path / "quadrants.mp4").exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [
