@@ -31,10 +31,13 @@ switches off Solara's telemetry, so the page makes no request to any outside hos
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -43,7 +46,6 @@ import numpy as np
 import reacton.ipyvuetify as v
 import solara
 import xarray as xr
-from mesa.visualization import SolaraViz
 
 import sim
 from sim.config import ConfigError
@@ -100,7 +102,10 @@ class Settings:
     firms : dict
         Firm name -> :class:`FirmSetting` for firms whose controls were moved.
     disruptor : bool or None
-        Whether the firm named ``disruptor`` takes part (only scenarios that define it).
+        Whether the firm named ``disruptor`` takes part; None: as the scenario says.
+    add_disruptor : bool
+        The scenario has no firm named ``disruptor``: add the newcomer of the
+        ``disruptor`` scenario (:func:`disruptor_template`) to it.
     enter_step : int or None
         Step (month) at which the disruptor enters.
     shock : bool or None
@@ -115,6 +120,7 @@ class Settings:
     seed: int = 0
     firms: dict[str, FirmSetting] = field(default_factory=dict)
     disruptor: bool | None = None
+    add_disruptor: bool = False
     enter_step: int | None = None
     shock: bool | None = None
     shock_start: int = SHOCK_START
@@ -138,14 +144,14 @@ def overrides(s: Settings) -> list[str]:
     if s.customers is not None:
         out.append(f"customers.n={s.customers}")
     for name, f in s.firms.items():
-        if s.disruptor is False and name == DISRUPTOR:
-            continue
+        if name == DISRUPTOR and (s.disruptor is False or s.add_disruptor):
+            continue  # removed, or added by make_model
         out += [f"firms.{name}.digital={f.digital:g}", f"firms.{name}.human={f.human:g}",
                 f"firms.{name}.price={f.price:g}", f"firms.{name}.steering={f.steering}",
                 f"firms.{name}.steering_strength={f.steering_strength:g}"]
     if s.disruptor is False:
         out.append(f"~firms.{DISRUPTOR}")
-    elif s.enter_step is not None:
+    elif s.enter_step is not None and not s.add_disruptor:
         out.append(f"firms.{DISRUPTOR}.enter_step={s.enter_step}")
     if s.shock is True:
         out += [f"market.shock.start={s.shock_start}", f"market.shock.end={s.shock_start + SHOCK_LENGTH}"]
@@ -159,14 +165,32 @@ def make_model(s: Settings):
 
     The one place where the page creates a model: today through the public
     ``sim.build(overrides, seed)``; later through keyword construction of
-    :class:`~sim.model.CustomerModel`.
+    :class:`~sim.model.CustomerModel`. With ``add_disruptor`` the scenario is built
+    first, then rebuilt from its resolved config (``sim.build(config=...)``) with the
+    newcomer of the ``disruptor`` scenario added (its entry step and controls applied).
 
     Raises
     ------
     sim.ConfigError
         One line naming the field, the value and what is allowed.
     """
-    return sim.build(overrides(s), seed=s.seed)
+    model = sim.build(overrides(s), seed=s.seed)
+    if not s.add_disruptor or DISRUPTOR in model.cfg.firms:
+        return model
+    cfg = dataclasses.asdict(model.cfg)
+    firm = dict(disruptor_template())
+    if DISRUPTOR in s.firms:
+        firm.update(dataclasses.asdict(s.firms[DISRUPTOR]))
+    if s.enter_step is not None:
+        firm["enter_step"] = s.enter_step
+    cfg["firms"][DISRUPTOR] = firm
+    return sim.build([], seed=s.seed, config=cfg)
+
+
+@functools.lru_cache(maxsize=1)
+def disruptor_template() -> dict:
+    """The ``disruptor`` scenario's newcomer (its firm config as a dict), read once per process."""
+    return dataclasses.asdict(sim.build([f"scenario={DISRUPTOR}", "customers.n=1"], seed=0).cfg.firms[DISRUPTOR])
 
 
 class Session:
@@ -415,18 +439,25 @@ def Controls(model: solara.Reactive[ClassroomModel], session: Session, apply: Ca
                                                       fc.steering_strength))
             FirmControls(name, current_f, lambda new, name=name: apply(replace(s, firms={**s.firms, name: new})))
     with solara.Card("Disruptor and shock"):
-        has_disruptor = DISRUPTOR in cfg.firms or s.disruptor is False
+        on = DISRUPTOR in cfg.firms and s.disruptor is not False
+        native = (DISRUPTOR in cfg.firms and not s.add_disruptor) or s.disruptor is False
+
+        def set_disruptor(b: bool) -> None:
+            if b:  # the scenario's own disruptor, or the disruptor scenario's added to this one
+                apply(replace(s, disruptor=None) if native else replace(s, disruptor=True, add_disruptor=True))
+            elif s.add_disruptor:  # back to the scenario as it is
+                firms = {k: v for k, v in s.firms.items() if k != DISRUPTOR}
+                apply(replace(s, disruptor=None, add_disruptor=False, enter_step=None, firms=firms))
+            else:
+                apply(replace(s, disruptor=False))
+
+        solara.Checkbox(label="disruptor enters", value=on, on_value=set_disruptor)
+        if not native and not on:
+            solara.Text("(adds the newcomer of the disruptor scenario)", style={"font-size": "12px", "color": "#777"})
         dcfg = cfg.firms.get(DISRUPTOR)
-        on = has_disruptor and s.disruptor is not False
-        solara.Checkbox(label="disruptor enters", value=on, disabled=not has_disruptor,
-                        on_value=lambda b: apply(replace(s, disruptor=b)))
-        if not has_disruptor:
-            solara.Text("(this scenario has no disruptor: pick the disruptor scenario)",
-                        style={"font-size": "12px", "color": "#777"})
         enter = s.enter_step if s.enter_step is not None else (dcfg.enter_step if dcfg is not None else 36)
         ChangeSlider("disruptor enters at step", enter, 1, cfg.steps - 1, 1,
-                     lambda n: apply(replace(s, enter_step=n, disruptor=True)), integer=True,
-                     disabled=not on)
+                     lambda n: apply(replace(s, enter_step=n)), integer=True, disabled=not on)
         shock_on = cfg.market.shock.start >= 0
         solara.Checkbox(label="shock (human capacity cut, push online)", value=shock_on,
                         on_value=lambda b: apply(replace(s, shock=b, shock_start=_shock_start(cfg, s))))
@@ -459,6 +490,17 @@ def FirmControls(name: str, f: FirmSetting, on_change: Callable[[FirmSetting], N
 # --------------------------------------------------------------------- the page
 
 
+@functools.lru_cache(maxsize=1)
+def solara_viz():
+    """Mesa's ``SolaraViz``, imported once without Solara's hook warning about Mesa's own
+    ``ComponentsView`` (a check Solara runs on Mesa 3.3's code when it is imported)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*ComponentsView: `use_state` found despite early return",
+                                category=UserWarning)
+        from mesa.visualization import SolaraViz
+    return SolaraViz
+
+
 @solara.component
 def Page():
     """The classroom page; one model per browser session."""
@@ -472,7 +514,7 @@ def Page():
         model.value = ClassroomModel(session=session)
         rebuilds.value += 1  # a fresh SolaraViz: its controller starts at step 0, paused
 
-    SolaraViz(model, components=components(), model_params={"session": session},
+    solara_viz()(model, components=components(), model_params={"session": session},
               name="customer-sim: the classroom page", play_interval=50).key(f"viz-{rebuilds.value}")
     SidebarControls(model, session, apply)
 

@@ -72,6 +72,23 @@ def test_controls_reach_the_model():
     assert [f.name for f in no.sim.firm_list] == ["neither", "digital_only", "human_only", "both"]
 
 
+def test_disruptor_added_to_a_scenario_without_one():
+    s = A.Settings(scenario="shock", customers=SMALL, disruptor=True, add_disruptor=True, enter_step=10,
+                   firms={"disruptor": A.FirmSetting(0.9, 0.2, 0.7), "both": A.FirmSetting(0.7, 0.7, 1.1)})
+    m = A.ClassroomModel(s)
+    cfg = m.sim.cfg
+    assert [f.name for f in m.sim.firm_list] == ["neither", "digital_only", "human_only", "both", "disruptor"]
+    assert cfg.scenario == "shock" and cfg.market.shock.start == 24  # the scenario stays itself
+    template = A.disruptor_template()
+    d = cfg.firms["disruptor"]
+    assert (d.digital, d.human, d.price, d.enter_step) == (0.9, 0.2, 0.7, 10)
+    assert (d.cash, d.fixed_cost) == (template["cash"], template["fixed_cost"])
+    assert (cfg.firms["both"].digital, cfg.firms["both"].price) == (0.7, 1.1)
+    for _ in range(10):
+        m.step()
+    assert m.status() == "step 10 of 120: disruptor enters (digital only, price 0.70)"
+
+
 @pytest.mark.parametrize(("settings", "field"), [
     (A.Settings(customers=0), "customers.n"),
     (A.Settings(customers=SMALL, enter_step=500), "firms.disruptor.enter_step"),
@@ -189,6 +206,15 @@ def test_page_renders_steps_and_shows_errors_in_process():
         assert not any("Traceback" in a for a in alerts) and not _images(rc)
         _set_input(rc, "customers", "1000")  # and back
         assert _status(rc) == ["step 0 of 120: scenario disruptor, 1,000 customers, 4 firms in the market"]
+        selects = {w.label: w for w in rc.find(vw.Select).widgets}
+        selects["scenario"].v_model = "shock"  # a scenario without a disruptor: the checkbox adds one
+        assert _status(rc) == ["step 0 of 120: scenario shock, 1,000 customers, 4 firms in the market"]
+        box = next(w for w in rc.find(vw.Checkbox).widgets if w.label == "disruptor enters")
+        assert box.v_model is False
+        box.v_model = True
+        assert "disruptor steering" in {w.label for w in rc.find(vw.Select).widgets}
+        next(w for w in rc.find(vw.Checkbox).widgets if w.label == "disruptor enters").v_model = False
+        assert "disruptor steering" not in {w.label for w in rc.find(vw.Select).widgets}
         selects = {w.label: w for w in rc.find(vw.Select).widgets}
         selects["scenario"].v_model = "steering"  # another scenario: its own firms get controls
         assert _status(rc) == ["step 0 of 120: scenario steering, 1,000 customers, 3 firms in the market"]
