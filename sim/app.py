@@ -197,12 +197,14 @@ class Session:
     """One browser session's state: its current settings and the last config that built.
 
     ``last_cfg`` (the resolved config of the last model that built) lists the firms
-    and the current values for the controls while a bad value is shown.
+    and the current values for the controls while a bad value is shown; ``model`` is
+    the model the last control change built.
     """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings if settings is not None else Settings()
         self.last_cfg = None
+        self.model: ClassroomModel | None = None  # the model the last control change built
 
 
 class ClassroomModel(mesa.Model):
@@ -226,9 +228,11 @@ class ClassroomModel(mesa.Model):
     def __init__(self, settings: Settings | None = None, session: Session | None = None) -> None:
         if settings is None:
             settings = session.settings if session is not None else Settings()
-        super().__init__(rng=settings.seed)
+        # the wrapper's own generator is not used; a seed sim rejects is reported by make_model below
+        super().__init__(rng=settings.seed if 0 <= settings.seed < 2**63 else None)
         self.settings = settings
         self.sim = None
+        self.retired = False
         self.error: str | None = None
         self._ds: xr.Dataset | None = None
         self._ds_step = -1
@@ -252,9 +256,15 @@ class ClassroomModel(mesa.Model):
         """Number of steps of the run (0 without a simulation)."""
         return self.sim.cfg.steps if self.sim is not None else 0
 
+    def retire(self) -> None:
+        """Stop this model for good (a control built its successor): ``step`` does nothing."""
+        self.retired = True
+        self.running = False
+
     def step(self) -> None:
-        """Advance the simulation one step, up to its horizon (then ``running`` is False)."""
-        if self.sim is None or self.sim.steps >= self.sim.cfg.steps:
+        """Advance the simulation one step, up to its horizon (then ``running`` is False);
+        nothing once retired."""
+        if self.retired or self.sim is None or self.sim.steps >= self.sim.cfg.steps:
             self.running = False
             return
         self.sim.step()
@@ -295,7 +305,7 @@ class ClassroomModel(mesa.Model):
         t, n = self.sim.steps, self.horizon
         if t == 0:
             return (f"step 0 of {n}: scenario {self.sim.cfg.scenario}, {self.sim.cfg.customers.n:,} customers, "
-                    f"{sum(f.alive for f in self.sim.firm_list)} firms in the market")
+                    f"{sum(f.alive for f in self.sim.firm_list)} firms in the market, seed {self.sim.cfg.seed}")
         now = [text for step, text in F.events(self.data()) if step == t]
         return f"step {t} of {n}: " + ("; ".join(now) if now else "no entry, exit or shock")
 
@@ -503,36 +513,74 @@ def solara_viz():
 
 @solara.component
 def Page():
-    """The classroom page; one model per browser session."""
+    """The classroom page; one model per browser session.
+
+    A control change builds a new model. While the current one can still run, the new
+    model simply takes its place (if the class is watching it play, play goes on from
+    step 0). When the current one has finished its horizon or was rejected, Mesa's
+    controller has stopped, so the new model gets a fresh SolaraViz (keyed by the
+    build number: paused at step 0, play and step enabled) around its own reactive
+    model, and the old model is retired.
+    """
     session = solara.use_memo(Session, [])
-    first = solara.use_memo(lambda: ClassroomModel(session=session), [])
-    model = solara.use_reactive(first)
-    rebuilds = solara.use_reactive(0)
+    built = solara.use_reactive(0)  # number of rebuilds by a control
+
+    def current_model() -> solara.Reactive[ClassroomModel]:
+        return solara.reactive(session.model if session.model is not None else ClassroomModel(session=session))
+
+    model = solara.use_memo(current_model, [built.value])
 
     def apply(settings: Settings) -> None:
         session.settings = settings
-        model.value = ClassroomModel(session=session)
-        rebuilds.value += 1  # a fresh SolaraViz: its controller starts at step 0, paused
+        new = ClassroomModel(session=session)
+        old = model.value
+        session.model = new
+        if old.running:
+            model.value = new
+        else:  # Mesa's controller has stopped: a fresh one
+            old.retire()
+            built.value += 1
 
+    Build(model, session, apply).key(f"build-{built.value}")
+
+
+@solara.component
+def Build(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
+    """SolaraViz around one build's model, then the lecturer's controls in the sidebar.
+
+    Mounted afresh for each build (keyed by the build number), so Mesa's controller
+    starts paused at step 0, and the sidebar shows SolaraViz's cards (play, step,
+    reset) first and these controls after them, in the order they mount.
+    """
     solara_viz()(model, components=components(), model_params={"session": session},
-              name="customer-sim: the classroom page", play_interval=50).key(f"viz-{rebuilds.value}")
+                 name="customer-sim: the classroom page", play_interval=50)
     SidebarControls(model, session, apply)
 
 
 @solara.component
 def SidebarControls(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
-    """The lecturer's controls in the sidebar, below SolaraViz's own cards.
-
-    Solara orders sidebar content by the depth of the component that adds it; one
-    component level deeper than SolaraViz's puts these cards after play / step / reset.
-    """
-    _SidebarCards(model, session, apply)
+    """The lecturer's controls in the sidebar, after SolaraViz's cards (play, step, reset)."""
+    with SidebarAfter():
+        Controls(model, session, apply)
 
 
 @solara.component
-def _SidebarCards(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
-    with solara.Sidebar():
-        Controls(model, session, apply)
+def SidebarAfter(children: list | None = None):
+    """Like ``solara.Sidebar``, but its content always comes after the other sidebar content.
+
+    ``solara.Sidebar`` orders content by a key (2 to the power of the depth of the
+    component adding it) and, for equal keys, by the order of mounting, which changes
+    when a rebuild remounts SolaraViz during play. This adds its children to the same
+    sidebar with a key above any of those; without that portal (another Solara
+    version) it falls back to ``solara.Sidebar``.
+    """
+    children = children or []
+    try:
+        from solara.components.applayout import sidebar_portal
+    except ImportError:  # pragma: no cover - a Solara without the portal
+        solara.Sidebar(children=children)
+        return
+    sidebar_portal.use_portal_add(children, 2**40)
 
 
 # ----------------------------------------------------------------------- server
