@@ -1,7 +1,8 @@
 """The classroom page: a Mesa SolaraViz app that runs the model live in the browser.
 
 Start it with ``make app`` or ``python -m sim.app`` (port ``$PORT``, default 8765;
-host ``$HOST``, default 127.0.0.1) and open ``http://127.0.0.1:8765``. It opens on the
+address ``$SIM_APP_HOST``, default 127.0.0.1: this machine only; ``0.0.0.0`` serves
+the lecture hall's network) and open ``http://127.0.0.1:8765``. It opens on the
 default scenario and shows, per step: the quadrant map (firms as markers sized by
 market share, filled with the colour of their quadrant, with their trails), market
 share over time, trust / engagement / NPS per firm, the five building blocks, a
@@ -595,7 +596,7 @@ def serve(port: int | None = None, host: str | None = None) -> None:
     from . import app_assets
 
     port = int(port if port is not None else os.environ.get("PORT", DEFAULT_PORT))
-    host = host or os.environ.get("HOST", "127.0.0.1")
+    host = host or os.environ.get("SIM_APP_HOST", "127.0.0.1")
     if app_assets.missing_packages():
         try:
             app_assets.install()

@@ -312,6 +312,10 @@ _CLICK_TO_PAGE = """label => new Promise((resolve, reject) => {
 })"""
 
 
+#: In the page: is the step in the status line ("step N of T: ...") at least ``arg``?
+_STEP_AT_LEAST = "n => parseInt(document.querySelector('.cs-status').innerText.split(' ')[1]) >= n"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -333,7 +337,7 @@ def server():
     """``python -m sim.app`` on a free local port; a missing asset cannot be fetched from outside."""
     _browser_or_skip()
     port = _free_port()
-    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1",
+    env = dict(os.environ, PORT=str(port), SIM_APP_HOST="127.0.0.1",
                SOLARA_ASSETS_CDN="http://127.0.0.1:9/")  # the discard port: a cache miss fails here
     log = open(ARTIFACTS.mkdir(parents=True, exist_ok=True) or ARTIFACTS / "app-server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "sim.app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -411,14 +415,12 @@ def test_page_in_a_real_browser_offline(server):
 
             # play, then change a control while playing: a new model from step 0, still playing
             page.get_by_role("button", name="▶").click()
-            page.wait_for_function("() => parseInt(document.querySelector('.cs-status').innerText.split(' ')[1]) >= 9",
-                                   timeout=60_000)
+            page.wait_for_function(_STEP_AT_LEAST, arg=10, timeout=120_000, polling=250)
             seed = page.get_by_label("seed")
             seed.fill("5")
             seed.press("Enter")
-            page.wait_for_selector(".cs-status >> text=seed 5", timeout=60_000)  # only step 0 names the seed
-            page.wait_for_function("() => parseInt(document.querySelector('.cs-status').innerText.split(' ')[1]) >= 2",
-                                   timeout=60_000)
+            page.wait_for_selector(".cs-status >> text=seed 5", timeout=120_000)  # only step 0 names the seed
+            page.wait_for_function(_STEP_AT_LEAST, arg=1, timeout=120_000, polling=250)
             page.get_by_role("button", name="❚❚").click()
             page.wait_for_selector("button:has-text('▶')", timeout=30_000)
             cards = page.locator(".v-navigation-drawer .v-card__title").all_inner_texts()
