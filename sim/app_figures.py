@@ -121,13 +121,6 @@ class LivePanel:
         im.save(out, format="PNG", compress_level=1)
         return out.getvalue()
 
-    def figure(self, ds: xr.Dataset | None, firms: Sequence[FirmView]) -> Figure:
-        """The panel as a plain figure (all artists drawn normally), e.g. to save for slides."""
-        self.update(ds, firms)
-        for a in self._moving:
-            a.set_animated(False)
-        return self.fig
-
 
 class QuadrantMapPanel(LivePanel):
     """The digital x human map: quadrants, each firm's trail and its marker now.
