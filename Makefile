@@ -1,18 +1,25 @@
 # Two commands do everything on a fresh machine with Python 3.11+:
 #   make run    create .venv if needed, install, run the default scenario (disruptor)
 #   make test   create .venv if needed, install with test extras, run the whole suite
+#   make app    the classroom page on http://127.0.0.1:$(PORT) (default 8765)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+APP_STAMP := $(VENV)/.installed-app
+ASSET_STAMP := $(VENV)/.installed-app-assets
+CHROMIUM := /usr/bin/chromium
+PORT ?= 8765
 ARGS ?=
 
-.PHONY: run test test-fast lint bench validate baseline facts clean-venv help
+.PHONY: run test test-fast lint bench validate baseline facts clean-venv help app lecture chromium
 
 help:
 	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
 	@echo "make test                                     install test extras and run the whole suite"
+	@echo "make app [PORT=8765]                          the classroom page (Mesa SolaraViz), offline"
+	@echo "make lecture                                  rerun the scenarios, rewrite docs/lecture/ figures for docs/LECTURE.md"
 	@echo "make lint                                     ruff check"
 	@echo "make baseline                                 recompute tests/data/baseline_summary.json after an intended model change"
 	@echo "make validate                                 rerun the validation cases, rewrite docs/VALIDATION.md and its figures"
@@ -27,18 +34,49 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
-$(TEST_STAMP): pyproject.toml | $(PY)
+$(TEST_STAMP): pyproject.toml $(APP_STAMP) | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP) $(TEST_STAMP)
+
+$(APP_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[app]"
+	touch $(STAMP) $(APP_STAMP)
+
+# The page's front-end files (Vuetify app, RequireJS, grid layout, Font Awesome) unpacked from
+# the npm registry into Solara's local CDN folder in the venv, so the page needs no internet.
+# Needs npm once; idempotent (python -m sim.app_assets --check says what is there).
+$(ASSET_STAMP): $(APP_STAMP)
+	$(PY) -m sim.app_assets
+	touch $(ASSET_STAMP)
+
+# Debian's Chromium for the browser test. Installed with apt-get when missing and we are root
+# (CI) or have password-less sudo; never fails the build: without it the test is skipped and
+# says what is missing.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: apt-get could not install chromium: the browser test will be skipped"; \
+	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: apt-get could not install chromium: the browser test will be skipped"; \
+	  else \
+	    echo "note: $(CHROMIUM) missing and apt-get unavailable (or not root): the browser test will be skipped"; \
+	  fi; \
+	fi
 
 run: $(STAMP)
 	$(PY) -m sim $(ARGS)
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(ASSET_STAMP) chromium
 	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
-test-fast: $(TEST_STAMP)
+test-fast: $(TEST_STAMP) $(ASSET_STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(ARGS)
+
+# The classroom page on http://127.0.0.1:$(PORT) (python -m sim.app); Ctrl-C stops it.
+app: $(ASSET_STAMP)
+	PORT=$(PORT) $(PY) -m sim.app
 
 # The stored regression baseline (default scenario, seed 0, 20,000 customers). Refresh it only
 # when the model changes on purpose, and commit the new file together with that change.
@@ -55,6 +93,11 @@ validate: $(TEST_STAMP)
 # (sim/facts.py): docs/FACTS.md and docs/facts/facts.png. ARGS="--draws 64" for more draws.
 facts: $(TEST_STAMP)
 	$(PY) -m sim.facts $(ARGS)
+
+# Lecture guide: reruns every scenario of the library (20,000 customers, seed 0) and rewrites
+# docs/LECTURE.md from docs/lecture/LECTURE.template.md, with a figure per scenario in docs/lecture/.
+lecture: $(STAMP)
+	$(PY) docs/lecture/make_lecture.py
 
 # Performance suite (see benchmarks/README.md): step time against customers, steps and
 # threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts.
