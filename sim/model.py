@@ -187,6 +187,10 @@ class CustomerModel(mesa.Model):
             for f in exits:
                 self._lost_at_exit[f.index] = np.count_nonzero(self.pop.provider == f.index)
                 self._assign(mix64(step_key(self.cfg.seed, t) ^ (f.index + 1)), f.index)
+            # the customers each firm starts the step with (churn's denominator): the exits' lost ones
+            # stay counted at the exiting firm, the ones they moved to count at their new firm
+            counts = np.bincount(self.pop.provider[self.pop.provider >= 0], minlength=len(self.firm_list))
+            self._prev_customers = counts + self._lost_at_exit
         self._update_market(t)
         self._set_similarity()
         self.firms.do("decide")

@@ -36,7 +36,7 @@ def test_memory_guard_runs_before_allocation(monkeypatch):
     monkeypatch.setattr(guard, "available_bytes", lambda: (10 * 2**20, "MemAvailable"))
     allocated = []
     monkeypatch.setattr(sim.state.Population, "empty", classmethod(lambda cls, n: allocated.append(n)))
-    with pytest.raises(guard.InsufficientMemory, match=r"^customers.n = 1000000 needs about 0\.07 GiB"):
+    with pytest.raises(guard.InsufficientMemory, match=r"^customers.n = 1000000 needs about 0\.08 GiB"):
         sim.run(["scenario=baseline", "customers.n=1000000", "steps=2"])
     assert allocated == []
 

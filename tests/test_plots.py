@@ -41,7 +41,7 @@ def ragged(disruptor: xr.Dataset) -> xr.Dataset:
     """The disruptor run with one firm that exits at step 20 and one that never enters."""
     ds = disruptor.copy(deep=True)
     means = [v for v in ds.data_vars if ds[v].dims == ("step", "firm") and ds[v].dtype.kind == "f"]
-    for firm, gone in (("neither", slice(19, None)), ("digital_only", slice(None))):
+    for firm, gone in (("human_only", slice(19, None)), ("digital_only", slice(None))):
         j = list(ds["firm"].values).index(firm)
         for v in means:
             ds[v].values[gone, j] = 0.0 if v in ("share", "profit", "revenue", "cost") else np.nan

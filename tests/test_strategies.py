@@ -31,11 +31,13 @@ def test_representative_utility_is_choice_utility_plus_retention(adopted):
     phi, w, alpha = 0.37, 0.61, 2.7
     for j, f in enumerate(model.firm_list):
         choice = ref.utility(firm, j, NO_FIRM, 0, adopted, phi, w, alpha, par)
-        d_seen = ref.digital_seen(firm, j, 0, adopted, par)
-        gate = ref.gate(d_seen - par[P.EXPECTATION], par[P.GATE_CENTER], par[P.GATE_SLOPE])
+        om = ref.reliance(adopted, phi)
+        basics = om * ref.digital_gate(firm, j, 0, adopted, par) + (1 - om) * ref.human_gate(firm, j, par)
         firm_level = representative_utility(m, par[P.EXPECTATION], f.digital, f.human, firm[j, F.PRICE],
-                                            f.reputation, phi, w, alpha, float(adopted))
-        assert firm_level == pytest.approx(choice + m.hazard_engagement * w * f.human * gate, rel=1e-12, abs=1e-12)
+                                            f.reputation, phi, w, alpha, float(adopted), f.availability,
+                                            f.similarity)
+        assert firm_level == pytest.approx(choice + m.hazard_engagement * w * f.human * basics, rel=1e-12,
+                                           abs=1e-12)
 
 
 def test_static_firms_stay_and_adaptive_firms_move_within_limits():
