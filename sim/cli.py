@@ -71,6 +71,8 @@ FOREIGN_CONFIG_FLAGS = ("--config-path", "-cp", "--config-name", "-cn", "--confi
 TOOL_OPTIONS = ("plots", "progress", "resume")
 #: Environment variables through which a job (in whatever process a launcher puts it) gets its options.
 ENV_PLOTS, ENV_PROGRESS, ENV_THREADS, ENV_SWEEP_JOB = "SIM_PLOTS", "SIM_PROGRESS", "SIM_JOB_THREADS", "SIM_SWEEP_JOB"
+#: Set by a local sweep's driver to its pid: a worker whose driver died stops its job (SIGTERM to itself).
+ENV_DRIVER_PID = "SIM_DRIVER_PID"
 #: Launcher configs that need an optional extra, and the extra.
 LAUNCHER_EXTRAS = {"ray": ("hydra_plugins.hydra_ray_launcher", "ray"),
                    "slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
@@ -148,6 +150,28 @@ def _env_flag(name: str, default: bool) -> bool:
     return default if value == "" else value in ("1", "true", "yes", "on")
 
 
+_watching: list[int] = []
+
+
+def _watch_driver() -> None:
+    """In a local sweep's worker: if the driver process dies (even by SIGKILL), stop this worker's job
+    as a SIGTERM would (``INCOMPLETE`` says so), instead of computing on as an orphan."""
+    driver = os.environ.get(ENV_DRIVER_PID, "").strip()
+    if not driver.isdigit() or _watching or os.getppid() != int(driver):
+        return
+    _watching.append(int(driver))
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == int(driver):
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
+
+
 def job_main(cfg: DictConfig) -> int:
     """The task function of every run: a single run, or one job of a sweep (in a launcher's worker).
 
@@ -168,6 +192,7 @@ def job_main(cfg: DictConfig) -> int:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     outdir = Path(hc.runtime.output_dir)
     scenario = hc.runtime.choices.get("scenario")
+    _watch_driver()
     if not sweep_job:
         try:
             sim_cfg = from_dictconfig(cfg, scenario)
@@ -188,6 +213,8 @@ def job_main(cfg: DictConfig) -> int:
         except RunFolderTaken:
             return 2
         except RunInterrupted as exc:
+            if _watching and os.getppid() != _watching[0]:  # the driver died: nobody waits for this worker
+                os._exit(exc.exit_code)
             return exc.exit_code
         except KeyboardInterrupt:
             return 130

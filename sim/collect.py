@@ -454,20 +454,24 @@ def main(argv: list[str] | None = None) -> int:
                 from .sweep import resume
 
                 result = resume(args.sweep_dir, fmt=args.format)
-                return 1 if result.failed else 0
-            ds = collect(args.sweep_dir, fmt=args.format)
+                ds = result.dataset
+                if ds is None:
+                    raise FileNotFoundError(f"{args.sweep_dir}: no job finished ({result.launcher_error})")
+            else:
+                ds = collect(args.sweep_dir, fmt=args.format)
     except (ConfigError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except RunInterrupted as exc:
         print(f"error: {exc}: finished jobs are kept; run again to resume", file=sys.stderr)
         return exc.exit_code
+    root = Path(args.sweep_dir)
     done, total = int(ds.attrs["jobs_done"]), int(ds.attrs["jobs_total"])
-    name = MERGED_ZARR if (Path(args.sweep_dir) / MERGED_ZARR).exists() and \
-        not (Path(args.sweep_dir) / MERGED_NC).exists() else MERGED_NC
-    print(f"merged {done} of {total} jobs into {Path(args.sweep_dir) / name}")
-    for rec in _failure_records([s for s in job_states(args.sweep_dir) if not s.done]):
-        print(f"  job {rec['job']} ({rec['overrides']}): {rec['status']}: {rec['error']}")
+    name = MERGED_NC if (root / MERGED_NC).exists() else MERGED_ZARR
+    print(f"merged {done} of {total} jobs into {root / name}")
+    for rec in _failure_records([s for s in job_states(root) if not s.done]):
+        print(f"error: job {rec['job']} ({rec['overrides']}): {rec['status']}: {rec['error']} (see {rec['log']})",
+              file=sys.stderr)
     return 0 if done == total else 1
 
 

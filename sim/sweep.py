@@ -130,9 +130,9 @@ def _env(**values: str | None) -> Iterator[None]:
 def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_overrides: list[str],
                   env_set: dict[str, str]) -> None:
     """Run ``(job number, overrides)`` pairs through the Hydra launcher chosen in ``hydra_overrides``."""
+    from hydra._internal.callbacks import Callbacks
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path
-    from hydra._internal.callbacks import Callbacks
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.plugins import Plugins
@@ -207,6 +207,8 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
         env_set = {ENV_SWEEP_JOB: "1", ENV_PLOTS: str(bool(plots)).lower(), ENV_PROGRESS: "false"}
         if threads:
             env_set[ENV_THREADS] = threads
+        if name in ("joblib", "submitit_local"):  # workers are children of this process
+            env_set["SIM_DRIVER_PID"] = str(os.getpid())
         if warm:
             warm_up(composed[todo[0]].config)
         if progress:
