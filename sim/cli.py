@@ -332,6 +332,8 @@ def _prepare(argv: list[str]) -> Prepared:
     if options.get("resume") and not multirun:
         raise ConfigError("resume = true applies to a sweep: add -m and hydra.sweep.dir=FOLDER of the sweep, "
                           "or use python -m sim.collect --resume FOLDER")
+    if options.get("resume") and not any(_key(o) == "hydra.sweep.dir" for o in overrides):
+        raise ConfigError("resume = true needs hydra.sweep.dir=FOLDER: the folder of the sweep to finish")
     prep = Prepared(argv=[], multirun=multirun, options=options)
     if multirun:
         other_sweeper = any(_key(o).startswith(("hydra/sweeper", "hydra.sweeper")) for o in overrides)
@@ -363,8 +365,6 @@ def _prepare(argv: list[str]) -> Prepared:
     if multirun:
         prep.sweep = True
         if options.get("resume"):
-            if not any(_key(o) == "hydra.sweep.dir" for o in overrides):
-                raise ConfigError("resume = true needs hydra.sweep.dir=FOLDER: the folder of the sweep to finish")
             folder = prep.composed[0].sweep_dir
         else:
             overrides = _fix_folder(overrides, "hydra.sweep.dir", prep.composed[0].sweep_dir)
