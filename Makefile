@@ -26,8 +26,9 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 
+# The test extras include the cluster launchers (Ray, submitit) and Zarr, so that their tests run.
 $(TEST_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,ray,slurm,zarr]"
 	touch $(STAMP) $(TEST_STAMP)
 
 run: $(STAMP)

@@ -28,6 +28,7 @@ import copy
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,16 +146,19 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
     GlobalHydra.instance().clear()
     setup_globals()
     try:
-        hydra = Hydra.create_main_hydra2(task_name="sim",
-                                         config_search_path=create_config_search_path(f"file://{CONF_DIR}"))
-        overrides = [*hydra_overrides, f"hydra.sweep.dir={_quote(str(sweep_dir))}", "hydra/hydra_logging=none",
-                     *[f"++hydra.job.env_set.{k}={v}" for k, v in env_set.items()]]
-        cfg = hydra.compose_config("config", overrides=overrides, with_log_configuration=True,
-                                   run_mode=RunMode.MULTIRUN)
-        HydraConfig.instance().set_config(cfg)
-        ctx = HydraContext(config_loader=hydra.config_loader, callbacks=Callbacks(cfg))
-        launcher = Plugins.instance().instantiate_launcher(hydra_context=ctx, task_function=job_main, config=cfg)
-        launcher.launch([[*ov, f"hydra.sweep.subdir={k}"] for k, ov in jobs], initial_job_idx=0)
+        with warnings.catch_warnings():
+            # conf/hydra/launcher/ray.yaml extends the plugin's schema of the same name on purpose
+            warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema")
+            hydra = Hydra.create_main_hydra2(task_name="sim",
+                                             config_search_path=create_config_search_path(f"file://{CONF_DIR}"))
+            overrides = [*hydra_overrides, f"hydra.sweep.dir={_quote(str(sweep_dir))}", "hydra/hydra_logging=none",
+                         *[f"++hydra.job.env_set.{k}={v}" for k, v in env_set.items()]]
+            cfg = hydra.compose_config("config", overrides=overrides, with_log_configuration=True,
+                                       run_mode=RunMode.MULTIRUN)
+            HydraConfig.instance().set_config(cfg)
+            ctx = HydraContext(config_loader=hydra.config_loader, callbacks=Callbacks(cfg))
+            launcher = Plugins.instance().instantiate_launcher(hydra_context=ctx, task_function=job_main, config=cfg)
+            launcher.launch([[*ov, f"hydra.sweep.subdir={k}"] for k, ov in jobs], initial_job_idx=0)
     finally:
         GlobalHydra.instance().clear()
 
