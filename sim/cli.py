@@ -352,7 +352,9 @@ def _prepare(argv: list[str]) -> Prepared:
             return prep
         task = [o for o in overrides if not _is_hydra(o)]
         prep.jobs = expand_sweep(task)
-        prep.composed = compose_jobs([hydra_ovs + job for job in prep.jobs], dirs=True)
+        from .sweep import compose_many
+
+        prep.composed = compose_many([hydra_ovs + job for job in prep.jobs], first_dirs=True)
     else:
         prep.jobs = [overrides]
         prep.composed = compose_jobs([overrides], dirs=True)

@@ -310,3 +310,46 @@ def test_run_jobs_with_a_sampled_design_has_a_run_dimension(tmp_path):
     with pytest.raises(sim.ConfigError, match=r"job 1 \(.*\): customers.n = 0 is out of range"):
         run_jobs([jobs[0], [*jobs[1], "customers.n=0"]], tmp_path / "bad")
     assert not (tmp_path / "bad").exists()
+
+
+# ------------------------------------------------------------ checking a sweep fast
+def test_compose_many_equals_hydra_composition_job_by_job():
+    from sim.configure import compose_jobs, expand_sweep
+    from sim.sweep import compose_many
+
+    jobs = expand_sweep(["scenario=baseline,steering", "market.contact_rate=0,0.35", "seed=0,7",
+                         "customers.n=1000"])
+    jobs += [["scenario=baseline", "firms.neither.steering=hard", "seed=3"],
+             ["scenario=baseline", "firms.neither.steering=soft", "seed=4"]]
+    fast, slow = compose_many(jobs), compose_jobs(jobs)
+    assert [f.config for f in fast] == [s.config for s in slow]
+    assert isinstance(fast[1].config.market.contact_rate, float)  # 0 -> 0.0, as OmegaConf makes it
+    assert [f.overrides for f in fast] == jobs
+
+
+@pytest.mark.parametrize("sweep, expected", [
+    (["seed=0,1,-5"], r"job 2 \(scenario=baseline seed=-5\): seed = -5 is out of range"),
+    (["customers.n=1000,abc"], r"job 1 \(scenario=baseline customers.n=abc\): customers.n = 'abc' must be"),
+    (["firms.both.steering=soft,sideways"], r"job 1 \(.*\): firms.both.steering = 'sideways' is not allowed"),
+])
+def test_compose_many_reports_the_same_one_line_errors(sweep, expected):
+    from sim.configure import compose_jobs, expand_sweep
+    from sim.sweep import compose_many
+
+    jobs = expand_sweep(["scenario=baseline", *sweep])
+    with pytest.raises(sim.ConfigError, match=expected) as fast:
+        compose_many(jobs)
+    with pytest.raises(sim.ConfigError) as slow:
+        compose_jobs(jobs)
+    assert str(fast.value) == str(slow.value)
+
+
+def test_checking_a_500_job_sweep_takes_seconds_not_minutes(tmp_path):
+    from sim import cli
+
+    t0 = time.perf_counter()
+    prep = cli._prepare(["-m", "scenario=baseline,disruptor", "firms.both.price=1.0,1.2", "seed=range(125)",
+                         f"hydra.sweep.dir={tmp_path / 'big'}"])
+    elapsed = time.perf_counter() - t0
+    assert len(prep.composed) == 500 and prep.composed[499].config.seed == 124
+    assert elapsed < 15, f"checking 500 jobs took {elapsed:.1f} s"
