@@ -103,7 +103,8 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
     tmp = None
     bar = None
     try:
-        write_text_atomic(to_yaml(cfg), outdir / "config.yaml")
+        config_yaml = to_yaml(cfg)
+        write_text_atomic(config_yaml, outdir / "config.yaml")
         model = CustomerModel(cfg)
         bar = step_bar(cfg.steps, progress and not quiet)
         for _ in range(cfg.steps):
@@ -113,7 +114,7 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
         if bar is not None:
             bar.close()
             bar = None
-        ds = dataset(model)
+        ds = dataset(model, config_yaml)
         tmp = write_netcdf_tmp(ds, outdir / RESULT)
         text = summary_table(ds)
         write_text_atomic(text + "\n", outdir / "summary.txt")

@@ -68,6 +68,8 @@ class SweepResult:
     launched: int = 0
     launcher_error: str = ""
     merged_path: Path | None = None
+    #: seconds spent by the driver: check, warm_up, jobs (launch to last job), merge
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[JobState]:
@@ -290,8 +292,10 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
             warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema")
             hydra = Hydra.create_main_hydra2(task_name="sim",
                                              config_search_path=create_config_search_path(f"file://{CONF_DIR}"))
+            # hydra.output_subdir=null: no .hydra/ per job (three YAML dumps of the whole config each);
+            # design.yaml holds every job's overrides and each run.nc its resolved config
             overrides = [*hydra_overrides, f"hydra.sweep.dir={_quote(str(sweep_dir))}", "hydra/hydra_logging=none",
-                         *[f"++hydra.job.env_set.{k}={v}" for k, v in env_set.items()]]
+                         "hydra.output_subdir=null", *[f"++hydra.job.env_set.{k}={v}" for k, v in env_set.items()]]
             cfg = hydra.compose_config("config", overrides=overrides, with_log_configuration=True,
                                        run_mode=RunMode.MULTIRUN)
             HydraConfig.instance().set_config(cfg)
@@ -332,8 +336,11 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
     elif root.exists() and any(root.iterdir()):
         raise ConfigError(f"hydra.sweep.dir = {str(root)!r} already holds files (an earlier sweep?): results are "
                           f"never overwritten; choose another folder, or add resume=true to finish that sweep")
+    t0 = time.perf_counter()
+    timings = {}
     if composed is None:
         composed = check_jobs(jobs)
+    timings["check"] = time.perf_counter() - t0
     todo = [k for k in range(len(jobs)) if not (root / str(k) / RESULT).exists()]
     for k in todo:
         folder = root / str(k)
@@ -344,7 +351,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
         reset_unfinished(root / str(k))
     if not resume or design is None:
         write_design(root, jobs, hydra_overrides, {"plots": plots})
-    result = SweepResult(root, None, launched=len(todo))
+    result = SweepResult(root, None, launched=len(todo), timings=timings)
     if todo:
         threads = "1" if name in LOCAL_LAUNCHERS else None
         env_set = {ENV_SWEEP_JOB: "1", ENV_PLOTS: str(bool(plots)).lower(), ENV_PROGRESS: "false"}
@@ -353,7 +360,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
         if name in ("joblib", "submitit_local"):  # workers are children of this process
             env_set["SIM_DRIVER_PID"] = str(os.getpid())
         if warm:
-            warm_up(composed[todo[0]].config)
+            timings["warm_up"] = warm_up(composed[todo[0]].config)
         if progress:
             stream.write(f"sweep: {len(todo)} of {len(jobs)} jobs to run ({name}) in {root}\n")
             stream.flush()
@@ -361,15 +368,19 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
         with _env(NUMBA_NUM_THREADS=threads, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads), \
                 SweepMonitor([root / str(k) for k in todo], len(jobs), len(jobs) - len(todo), stream=stream,
                              enabled=progress):
+            t0 = time.perf_counter()
             try:
                 _hydra_launch([(k, jobs[k]) for k in todo], root, hydra_overrides, env_set)
             except Exception as exc:  # a worker died, a cluster refused a job...: merge what finished
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 result.launcher_error = f"{type(exc).__name__}: {first}"
+            timings["jobs"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     result.states = job_states(root)
     if any(s.done for s in result.states):
         result.dataset = collect(root, fmt=fmt)
         result.merged_path = root / (MERGED_NC if (root / MERGED_NC).exists() else MERGED_ZARR)
+    timings["merge"] = time.perf_counter() - t0
     return result
 
 
