@@ -52,10 +52,12 @@ validate: $(TEST_STAMP)
 	$(PY) docs/validation/make_validation.py
 
 # Performance suite (see benchmarks/README.md): step time against customers, steps and
-# threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts.
+# threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts; then
+# sweep throughput (200 runs end to end, per-job overhead) and the cold start's compiles.
 # Run it on a quiet machine; ARGS="--quick" for a one-minute smoke run.
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(ARGS)
+	$(PY) benchmarks/sweep.py $(ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
