@@ -424,16 +424,26 @@ def write_merged(ds: xr.Dataset, sweep_dir: str | os.PathLike, fmt: str = "auto"
         fmt = "zarr" if ds.nbytes > ZARR_THRESHOLD else "netcdf"
     if fmt == "netcdf":
         path = root / MERGED_NC
-        return publish(write_netcdf_tmp(ds, path), path, overwrite=True)
+        publish(write_netcdf_tmp(ds, path), path, overwrite=True)
+        _remove_stale(root / MERGED_ZARR)
+        return path
     if fmt != "zarr":
         raise ValueError(f"format = {fmt!r}: allowed netcdf, zarr, auto")
+    import importlib.util
     import shutil
+
+    if importlib.util.find_spec("zarr") is None:
+        from .config import ConfigError
+
+        raise ConfigError(f"format = 'zarr' needs the zarr package: pip install \".[zarr]\" (the merged "
+                          f"Dataset is {ds.nbytes / 1024**3:.2f} GiB; netCDF is written above "
+                          f"{ZARR_THRESHOLD / 1024**3:.0f} GiB only on request: --format netcdf)")
 
     path = root / MERGED_ZARR
     tmp = root / f".{MERGED_ZARR}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        ds.to_zarr(tmp, mode="w")
+        ds.to_zarr(tmp, mode="w", consolidated=False)
         old = None
         if path.exists():
             old = root / f".{MERGED_ZARR}.{os.getpid()}.old"
@@ -444,7 +454,15 @@ def write_merged(ds: xr.Dataset, sweep_dir: str | os.PathLike, fmt: str = "auto"
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    (root / MERGED_NC).unlink(missing_ok=True)  # an older merge in the other format
     return path
+
+
+def _remove_stale(path: Path) -> None:
+    import shutil
+
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True) -> xr.Dataset:
@@ -473,7 +491,7 @@ def open_merged(sweep_dir: str | os.PathLike) -> xr.Dataset:
     if (root / MERGED_NC).exists():
         with xr.open_dataset(root / MERGED_NC, engine="h5netcdf") as ds:
             return ds.load()
-    with xr.open_zarr(root / MERGED_ZARR) as ds:
+    with xr.open_zarr(root / MERGED_ZARR, consolidated=False) as ds:
         return ds.load()
 
 

@@ -353,3 +353,18 @@ def test_checking_a_500_job_sweep_takes_seconds_not_minutes(tmp_path):
     elapsed = time.perf_counter() - t0
     assert len(prep.composed) == 500 and prep.composed[499].config.seed == 124
     assert elapsed < 15, f"checking 500 jobs took {elapsed:.1f} s"
+
+
+def test_zarr_on_request_replaces_the_netcdf_merge(failing, tmp_path):
+    pytest.importorskip("zarr")
+    copy = tmp_path / "z"
+    shutil.copytree(failing[0], copy)
+    nc = open_merged(copy)
+    proc = _sim([str(copy), "--format", "zarr"], module="sim.collect")
+    assert proc.returncode == 1 and "merged 2 of 3 jobs into" in proc.stdout  # one job failed
+    assert (copy / "sweep.zarr").is_dir() and not (copy / MERGED_NC).exists()
+    z = open_merged(copy)
+    assert z.firm.values.tolist() == nc.firm.values.tolist() and z.customers.dtype == np.int64
+    for name in nc.data_vars:
+        if name != "job_log":  # a path into the copied folder
+            np.testing.assert_array_equal(z[name].values, nc[name].values, err_msg=name)
