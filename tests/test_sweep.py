@@ -9,13 +9,8 @@ process picks up from ``PYTHONPATH``.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,30 +18,13 @@ import xarray as xr
 import yaml
 
 import sim
-from sim.collect import FAILURES, MERGED_NC, collect, job_states, open_merged
+from sim.collect import MERGED_NC, collect, open_merged
 from sim.sweep import load_sweep, run_jobs
 
-ROOT = Path(__file__).resolve().parents[1]
-FAULT = ROOT / "tests" / "fault"
-ENV = dict(os.environ, NUMBA_NUM_THREADS="2", PYTHONPATH=str(ROOT))
+from .sweep_helpers import assert_cell_is_run, run_cli
+
 GRID = ["scenario=baseline,disruptor", "firms.both.price=1.0,1.2", "seed=0,1", "customers.n=500", "steps=40"]
-
-
-def _sim(args: list[str], env: dict | None = None, module: str = "sim", timeout: float = 600
-         ) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env or ENV, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def assert_cell_is_run(ds: xr.Dataset, cell: dict, overrides: list[str]) -> None:
-    """The merged cell equals a single in-process run with the same overrides, bit for bit."""
-    direct = sim.run(overrides)
-    got = ds.sel(cell).sel(firm=direct.firm.values, segment=direct.segment.values)
-    np.testing.assert_array_equal(got.step.values, direct.step.values)
-    for name in direct.data_vars:
-        assert got[name].dtype == direct[name].dtype, name
-        np.testing.assert_array_equal(got[name].values, direct[name].values, err_msg=name)
-    assert str(got["run_config"].values) == direct.attrs["config"]
+_sim = run_cli
 
 
 @pytest.fixture(scope="module")
@@ -197,105 +175,6 @@ def test_tool_options_bad_values_exit_2_one_line(args, expected, tmp_path):
     assert proc.returncode == 2 and proc.stderr.startswith(expected) and proc.stderr.count("\n") == 1
 
 
-@pytest.fixture(scope="module")
-def failing(tmp_path_factory):
-    out = tmp_path_factory.mktemp("failing") / "sw"
-    env = dict(ENV, PYTHONPATH=f"{FAULT}{os.pathsep}{ROOT}", SIM_TEST_FAIL_SEED="1")
-    proc = _sim(["-m", "scenario=baseline", "seed=0,1,2", "customers.n=300", "steps=5",
-                 f"hydra.sweep.dir={out}"], env=env)
-    return out, proc
-
-
-def test_a_failing_job_is_recorded_and_the_others_merge(failing):
-    out, proc = failing
-    assert proc.returncode == 1
-    assert (out / "0" / "run.nc").exists() and (out / "2" / "run.nc").exists()
-    assert not (out / "1" / "run.nc").exists()
-    err = proc.stderr.splitlines()
-    assert err[0] == ("error: job 1 (scenario=baseline seed=1 customers.n=300 steps=5): failed: failed with "
-                      f"FloatingPointError: injected failure in step 3 (seed 1) after 2 of 5 steps (see {out}/1/"
-                      "INCOMPLETE)") or err[0].startswith("error: job 1 (scenario=baseline seed=1")
-    assert "injected failure in step 3" in err[0]
-    assert err[-1] == f"error: 1 of 3 jobs did not finish; rerun them with: python -m sim.collect --resume {out}"
-    assert "3/3 done" not in proc.stdout and "sweep: 2/3 done, 1 failed" in proc.stdout
-    ds = open_merged(out)
-    assert ds.seed.values.tolist() == [0, 1, 2]
-    assert bool(ds.share.sel(seed=1).isnull().all()) and (ds.customers.sel(seed=1).values == -1).all()
-    assert list(np.atleast_1d(ds.attrs["failed_jobs"])) == [1] and int(ds.attrs["jobs_failed"]) == 1
-    (record,) = yaml.safe_load(ds.attrs["failures"])
-    assert record["job"] == 1 and record["overrides"] == "scenario=baseline seed=1 customers.n=300 steps=5"
-    assert record["exit_status"] == 1 and record["status"] == "failed"
-    assert record["error"].startswith("failed with FloatingPointError: injected failure in step 3 (seed 1)")
-    assert record["log"].endswith("INCOMPLETE") and "Traceback" in Path(record["log"]).read_text()
-    assert yaml.safe_load((out / FAILURES).read_text()) == [record]
-    assert ds.job_status.values.tolist() == ["done", "failed", "done"]
-    assert_cell_is_run(ds, {"seed": 2}, ["scenario=baseline", "seed=2", "customers.n=300", "steps=5"])
-
-
-def test_failed_job_resumes_once_the_fault_is_gone(failing, tmp_path):
-    copy = tmp_path / "fixed"
-    shutil.copytree(failing[0], copy)
-    proc = _sim(["--resume", str(copy)], module="sim.collect")  # no fault injection now
-    assert proc.returncode == 0, proc.stderr
-    ds = open_merged(copy)
-    assert int(ds.attrs["jobs_failed"]) == 0 and ds.job_status.values.tolist() == ["done"] * 3
-    assert (copy / "1" / "INCOMPLETE.1").read_text().startswith("This run did not finish: failed with")
-    assert_cell_is_run(ds, {"seed": 1}, ["scenario=baseline", "seed=1", "customers.n=300", "steps=5"])
-
-
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
-def test_a_killed_sweep_keeps_finished_jobs_and_resumes(tmp_path, sig):
-    out = tmp_path / "killed"
-    args = ["-m", "scenario=baseline", "seed=range(6)", "customers.n=100000", "steps=60", f"hydra.sweep.dir={out}"]
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while not list(out.glob("*/run.nc")):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == {signal.SIGINT: 130, signal.SIGKILL: -9}[sig], err
-    if sig == signal.SIGINT:
-        assert f"python -m sim.collect --resume {out}" in err.splitlines()[-1]
-    # the workers notice and stop: no job is left computing for nobody
-    deadline = time.monotonic() + 60
-    while any(s.status == "unfinished" and (s.folder / "INCOMPLETE").exists() and
-              "pid" in (s.folder / "INCOMPLETE").read_text() and
-              _alive((s.folder / "INCOMPLETE").read_text()) for s in job_states(out)):
-        assert time.monotonic() < deadline, "a worker kept running after its driver died"
-        time.sleep(0.2)
-    states = job_states(out)
-    finished = {s.job: (s.folder / "run.nc").stat() for s in states if s.done}
-    assert finished and len(finished) < 6
-    for j in finished:
-        sim.load(out / str(j))  # complete and readable
-    proc = _sim(["--resume", str(out)], module="sim.collect")
-    assert proc.returncode == 0, proc.stderr
-    for j, st in finished.items():
-        now = (out / str(j) / "run.nc").stat()
-        assert (now.st_ino, now.st_mtime_ns) == (st.st_ino, st.st_mtime_ns)
-    ds = open_merged(out)
-    assert ds.seed.values.tolist() == list(range(6)) and int(ds.attrs["jobs_done"]) == 6
-    last = max(set(range(6)) - set(finished))
-    direct = sim.run(["scenario=baseline", f"seed={last}", "customers.n=100000", "steps=60"])
-    np.testing.assert_array_equal(ds.customers.sel(seed=last).values, direct.customers.values)
-
-
-def _alive(marker_text: str) -> bool:
-    import re
-
-    m = re.search(r"pid (\d+)", marker_text)
-    if not m:
-        return False
-    try:
-        os.kill(int(m.group(1)), 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_run_jobs_with_a_sampled_design_has_a_run_dimension(tmp_path):
     jobs = [["scenario=baseline", "firms.both.price=1.07", "seed=3", "customers.n=300", "steps=6"],
             ["scenario=baseline", "firms.both.price=0.93", "seed=4", "customers.n=300", "steps=6"],
@@ -354,17 +233,3 @@ def test_checking_a_500_job_sweep_takes_seconds_not_minutes(tmp_path):
     assert len(prep.composed) == 500 and prep.composed[499].config.seed == 124
     assert elapsed < 15, f"checking 500 jobs took {elapsed:.1f} s"
 
-
-def test_zarr_on_request_replaces_the_netcdf_merge(failing, tmp_path):
-    pytest.importorskip("zarr")
-    copy = tmp_path / "z"
-    shutil.copytree(failing[0], copy)
-    nc = open_merged(copy)
-    proc = _sim([str(copy), "--format", "zarr"], module="sim.collect")
-    assert proc.returncode == 1 and "merged 2 of 3 jobs into" in proc.stdout  # one job failed
-    assert (copy / "sweep.zarr").is_dir() and not (copy / MERGED_NC).exists()
-    z = open_merged(copy)
-    assert z.firm.values.tolist() == nc.firm.values.tolist() and z.customers.dtype == np.int64
-    for name in nc.data_vars:
-        if name != "job_log":  # a path into the copied folder
-            np.testing.assert_array_equal(z[name].values, nc[name].values, err_msg=name)
