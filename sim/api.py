@@ -22,15 +22,19 @@ def build(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, 
     return CustomerModel(cfg)
 
 
-def dataset(model: CustomerModel) -> xr.Dataset:
-    """The recorded steps of ``model`` as a Dataset with the resolved config attached."""
+def dataset(model: CustomerModel, config_yaml: str | None = None) -> xr.Dataset:
+    """The recorded steps of ``model`` as a Dataset with the resolved config attached.
+
+    ``config_yaml``: ``to_yaml(model.cfg)`` if the caller has it already (it costs a
+    structured OmegaConf config, tens of milliseconds).
+    """
     cfg: SimConfig = model.cfg
     attrs: dict[str, Any] = {
         "title": "customer relationship simulation",
         "scenario": cfg.scenario,
         "seed": cfg.seed,
         "customers_n": cfg.customers.n,
-        "config": to_yaml(cfg),
+        "config": to_yaml(cfg) if config_yaml is None else config_yaml,
         "Conventions": "CF-1.10",
     }
     attrs.update({f"version_{k}": v for k, v in versions().items()})

@@ -13,6 +13,15 @@ everything it can before Hydra starts and before any work or output:
   ``hydra.run.dir`` / ``hydra.sweep.dir`` that already holds anything is refused
   (exit 2), so an earlier run's results are never overwritten.
 
+A multirun with Hydra's basic sweeper (``-m`` without ``hydra/sweeper=...``) is
+run by :func:`sim.sweep.launch`: in parallel on all cores (Hydra's joblib
+launcher) or through ``hydra/launcher=ray`` / ``slurm`` / ``submitit_local``, one
+line per finished job, failures kept, merged into ``sweep.nc`` at the end.
+Tool options, not model fields: ``plots=true|false`` (default: true for a single
+run, false for sweep jobs), ``progress=true|false`` (a bar over the steps of an
+interactive run; a line per finished job of a sweep), ``resume=true`` (with
+``hydra.sweep.dir=`` of an earlier sweep: run only its jobs without ``run.nc``).
+
 A run (:func:`execute`) claims its folder with an ``INCOMPLETE`` marker, writes
 ``config.yaml``, runs, writes ``summary.txt`` and the plots, and as its last act
 moves ``run.nc`` into place (it is never replaced) and removes the marker. SIGINT
@@ -25,8 +34,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import sys
 import traceback
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -41,6 +52,7 @@ from .model import CustomerModel
 from .runfolder import (
     INCOMPLETE,
     RESULT,
+    RunFolderTaken,
     claim_folder,
     finish_folder,
     mark_incomplete,
@@ -55,36 +67,54 @@ INFO_FLAGS = ("--cfg", "-c", "--info", "-i", "--hydra-help", "--version", "--she
 #: Hydra flags that would load configs from elsewhere than conf/: refused (the checks would not see them).
 FOREIGN_CONFIG_FLAGS = ("--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
                         "--experimental-rerun")
+#: Tool options given as KEY=true|false: how to run, not what to simulate (never part of the config).
+TOOL_OPTIONS = ("plots", "progress", "resume")
+#: Environment variables through which a job (in whatever process a launcher puts it) gets its options.
+ENV_PLOTS, ENV_PROGRESS, ENV_THREADS, ENV_SWEEP_JOB = "SIM_PLOTS", "SIM_PROGRESS", "SIM_JOB_THREADS", "SIM_SWEEP_JOB"
+#: Set by a local sweep's driver to its pid: a worker whose driver died stops its job (SIGTERM to itself).
+ENV_DRIVER_PID = "SIM_DRIVER_PID"
+#: Launcher configs that need an optional extra, and the extra.
+LAUNCHER_EXTRAS = {"ray": ("hydra_plugins.hydra_ray_launcher", "ray"),
+                   "slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+                   "submitit_slurm": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+                   "submitit_local": ("hydra_plugins.hydra_submitit_launcher", "slurm"),
+                   "joblib": ("hydra_plugins.hydra_joblib_launcher", "")}
 
 
-#: The configs :func:`prepare` composed and checked, by their override list: a job of this
-#: process runs the config it was checked with instead of converting Hydra's composition again.
-_PREPARED: dict[tuple[str, ...], object] = {}
-
-
-def execute(cfg, outdir: Path, plots: bool = True, checked: bool = False) -> Path:
+def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress: bool = True) -> Path:
     """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``.
 
-    ``checked``: the memory guard already passed this config (in :func:`prepare`).
+    ``quiet`` (sweep jobs) prints nothing; ``progress`` shows a bar over the steps when
+    stdout is a terminal.
 
     Raises :class:`~sim.output.RunFolderTaken` if ``outdir`` already holds a run.
     Whatever stops the run part-way (an exception, :class:`~sim.guard.RunInterrupted`)
     leaves no ``run.nc`` and an ``INCOMPLETE`` file saying why, then propagates.
     """
     from .api import dataset
+    from .progress import step_bar
     from .summary import summary_table
 
-    if not checked:
-        check_memory(cfg)
+    check_memory(cfg)
     started = datetime.now().isoformat(timespec="seconds")
-    claim_folder(outdir, f"started {started}, pid {os.getpid()}, {cfg.steps} steps\n")
+    claim_folder(outdir, f"started {started}, pid {os.getpid()}, host {socket.gethostname()}, "
+                         f"{cfg.steps} steps\n")
     model = None
     tmp = None
+    bar = None
     try:
-        write_text_atomic(to_yaml(cfg), outdir / "config.yaml")
+        config_yaml = to_yaml(cfg)
+        write_text_atomic(config_yaml, outdir / "config.yaml")
         model = CustomerModel(cfg)
-        model.run()
-        ds = dataset(model)
+        bar = step_bar(cfg.steps, progress and not quiet)
+        for _ in range(cfg.steps):
+            model.step()
+            if bar is not None:
+                bar.update()
+        if bar is not None:
+            bar.close()
+            bar = None
+        ds = dataset(model, config_yaml)
         tmp = write_netcdf_tmp(ds, outdir / RESULT)
         text = summary_table(ds)
         write_text_atomic(text + "\n", outdir / "summary.txt")
@@ -96,6 +126,8 @@ def execute(cfg, outdir: Path, plots: bool = True, checked: bool = False) -> Pat
         tmp = None
         finish_folder(outdir)
     except BaseException as exc:
+        if bar is not None:
+            bar.close()
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         done = model.recorder.filled if model is not None else 0
@@ -108,24 +140,91 @@ def execute(cfg, outdir: Path, plots: bool = True, checked: bool = False) -> Pat
             with (outdir / INCOMPLETE).open("a") as fh:
                 fh.write("\n" + "".join(traceback.format_exception(exc)))
         raise
-    print(text)
-    print(f"\nresults: {outdir}")
+    if not quiet:
+        print(text)
+        print(f"\nresults: {outdir}")
     return path
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> None:
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if value == "" else value in ("1", "true", "yes", "on")
+
+
+_watching: list[int] = []
+
+
+def _watch_driver() -> None:
+    """In a local sweep's worker: if the driver process dies (even by SIGKILL), stop this worker's job
+    as a SIGTERM would (``INCOMPLETE`` says so), instead of computing on as an orphan."""
+    driver = os.environ.get(ENV_DRIVER_PID, "").strip()
+    if not driver.isdigit() or _watching or os.getppid() != int(driver):
+        return
+    _watching.append(int(driver))
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == int(driver):
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
+
+
+def job_main(cfg: DictConfig) -> int:
+    """The task function of every run: a single run, or one job of a sweep (in a launcher's worker).
+
+    A sweep job never raises: whatever stops it is recorded in its folder
+    (``INCOMPLETE``) and its exit status is returned, so the other jobs and the
+    merge go on. Options come from the environment (``hydra.job.env_set``):
+    ``SIM_PLOTS``, ``SIM_PROGRESS``, ``SIM_JOB_THREADS`` (Numba threads of this job).
+    """
     hc = HydraConfig.get()
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    try:
-        sim_cfg = _PREPARED.get(tuple(hc.overrides.task))
-        checked = sim_cfg is not None
-        if sim_cfg is None:  # a job prepare() did not see (another sweeper, another process)
-            sim_cfg = from_dictconfig(cfg, hc.runtime.choices.get("scenario"))
-        execute(sim_cfg, Path(hc.runtime.output_dir), checked=checked)
-    except ConfigError as exc:  # checked already by main(); kept for other entry points
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    sweep_job = _env_flag(ENV_SWEEP_JOB, False)
+    plots = _env_flag(ENV_PLOTS, not sweep_job)
+    progress = _env_flag(ENV_PROGRESS, True)
+    threads = os.environ.get(ENV_THREADS, "").strip()
+    if threads:
+        import numba
+
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    outdir = Path(hc.runtime.output_dir)
+    scenario = hc.runtime.choices.get("scenario")
+    _watch_driver()
+    if not sweep_job:
+        try:
+            sim_cfg = from_dictconfig(cfg, scenario)
+        except ConfigError as exc:  # checked already by main(); kept for other entry points
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+        execute(sim_cfg, outdir, plots=plots, progress=progress)
+        return 0
+    with interrupts_as_exceptions():
+        try:
+            try:
+                sim_cfg = from_dictconfig(cfg, scenario)
+            except ConfigError as exc:  # a sweeper other than the basic one: checked only now
+                claim_folder(outdir, f"pid {os.getpid()}, host {socket.gethostname()}, config check\n")
+                mark_incomplete(outdir, f"failed with ConfigError: {exc}")
+                return 2
+            execute(sim_cfg, outdir, plots=plots, quiet=True, progress=False)
+        except RunFolderTaken:
+            return 2
+        except RunInterrupted as exc:
+            if _watching and os.getppid() != _watching[0]:  # the driver died: nobody waits for this worker
+                os._exit(exc.exit_code)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            return 130
+        except Exception:  # recorded in INCOMPLETE by execute()
+            return 1
+    return 0
+
+
+hydra_main = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(job_main)
 
 
 # ------------------------------------------------------------------ argv handling
@@ -173,39 +272,147 @@ def _fix_folder(overrides: list[str], key: str, resolved: str) -> list[str]:
     return [o for o in overrides if _key(o) != key] + [f"{key}={_quote(folder)}"]
 
 
+def _bool_option(key: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("true", "yes", "on", "1"):
+        return True
+    if v in ("false", "no", "off", "0"):
+        return False
+    raise ConfigError(f"{key} = {value!r} must be true or false (a tool option, not a model field)")
+
+
+@dataclass
+class Prepared:
+    """A checked command line: flags, overrides with the output folder pinned, and for a
+    sweep its jobs, their composed configs, its folder and Hydra options."""
+
+    argv: list[str]
+    multirun: bool = False
+    sweep: bool = False  # a multirun run by sim.sweep.launch (the basic sweeper)
+    options: dict[str, bool] = field(default_factory=dict)
+    jobs: list[list[str]] = field(default_factory=list)
+    composed: list = field(default_factory=list)
+    hydra_overrides: list[str] = field(default_factory=list)
+    sweep_dir: str = ""
+
+
+def _is_hydra(override: str) -> bool:
+    return _key(override).startswith(("hydra.", "hydra/")) or _key(override) == "hydra"
+
+
+def _check_launcher(hydra_overrides: list[str]) -> None:
+    for o in hydra_overrides:
+        if _key(o) == "hydra/launcher":
+            name = o.split("=", 1)[1]
+            module, extra = LAUNCHER_EXTRAS.get(name, (None, ""))
+            if module is None:
+                continue
+            import importlib.util
+
+            if importlib.util.find_spec(module) is None:
+                hint = f": install it with pip install \".[{extra}]\"" if extra else ""
+                raise ConfigError(f"hydra/launcher = {name!r} needs {module.split('.')[-1]}{hint}")
+
+
+def _prepare(argv: list[str]) -> Prepared:
+    flags, overrides = _split(argv)
+    for f in flags:
+        if _flag_name(f) in FOREIGN_CONFIG_FLAGS:
+            raise ConfigError(f"{_flag_name(f)} is not supported: put scenario files in scenarios/ and pick "
+                              f"one with scenario=NAME")
+    options: dict[str, bool] = {}
+    rest = []
+    for o in overrides:
+        key = _key(o)
+        if key in TOOL_OPTIONS and "=" in o:
+            options[key] = _bool_option(key, o.split("=", 1)[1])
+        else:
+            rest.append(o)
+    overrides = rest
+    multirun = any(_flag_name(f) in ("-m", "--multirun") for f in flags)
+    if options.get("resume") and not multirun:
+        raise ConfigError("resume = true applies to a sweep: add -m and hydra.sweep.dir=FOLDER of the sweep, "
+                          "or use python -m sim.collect --resume FOLDER")
+    if options.get("resume") and not any(_key(o) == "hydra.sweep.dir" for o in overrides):
+        raise ConfigError("resume = true needs hydra.sweep.dir=FOLDER: the folder of the sweep to finish")
+    prep = Prepared(argv=[], multirun=multirun, options=options)
+    if multirun:
+        other_sweeper = any(_key(o).startswith(("hydra/sweeper", "hydra.sweeper")) for o in overrides)
+        hydra_ovs = [o for o in overrides if _is_hydra(o)]
+        _check_launcher(hydra_ovs)
+        if other_sweeper:  # another sweeper builds its own jobs: each is then checked when it runs
+            if options.get("resume"):
+                raise ConfigError("resume = true works with the basic sweeper (the grid of -m), not with "
+                                  "hydra/sweeper=...")
+            env = [f"++hydra.job.env_set.{ENV_SWEEP_JOB}=1",
+                   f"++hydra.job.env_set.{ENV_PLOTS}={str(options.get('plots', False)).lower()}",
+                   f"++hydra.job.env_set.{ENV_PROGRESS}=false"]
+            if not any(_key(o) == "hydra/launcher" for o in overrides):
+                env.append("hydra/launcher=joblib")
+            prep.argv = flags + overrides + env
+            return prep
+        task = [o for o in overrides if not _is_hydra(o)]
+        prep.jobs = expand_sweep(task)
+        from .sweep import compose_many
+
+        prep.composed = compose_many([hydra_ovs + job for job in prep.jobs], first_dirs=True)
+    else:
+        prep.jobs = [overrides]
+        prep.composed = compose_jobs([overrides], dirs=True)
+    for k, job in enumerate(prep.composed):
+        try:
+            check_memory(job.config)
+        except ConfigError as exc:
+            label = f"job {k} ({' '.join(job.overrides)}): " if len(prep.composed) > 1 else ""
+            raise ConfigError(f"{label}{exc}") from None
+    if multirun:
+        prep.sweep = True
+        if options.get("resume"):
+            folder = prep.composed[0].sweep_dir
+        else:
+            overrides = _fix_folder(overrides, "hydra.sweep.dir", prep.composed[0].sweep_dir)
+            folder = next(o for o in overrides if _key(o) == "hydra.sweep.dir").split("=", 1)[1].strip("'")
+        prep.sweep_dir = folder
+        prep.hydra_overrides = [o for o in overrides if _is_hydra(o) and _key(o) != "hydra.sweep.dir"]
+    else:
+        overrides = _fix_folder(overrides, "hydra.run.dir", prep.composed[0].run_dir)
+        for key, env in (("plots", ENV_PLOTS), ("progress", ENV_PROGRESS)):
+            if key in options:
+                overrides.append(f"++hydra.job.env_set.{env}={str(options[key]).lower()}")
+    prep.argv = flags + overrides
+    return prep
+
+
 def prepare(argv: list[str]) -> list[str]:
     """Check ``argv`` completely; return it with the output folder pinned.
 
     Raises :class:`ConfigError` (one line) for any bad config, unknown flag combination,
     memory shortfall or taken output folder.
     """
-    flags, overrides = _split(argv)
-    for f in flags:
-        if _flag_name(f) in FOREIGN_CONFIG_FLAGS:
-            raise ConfigError(f"{_flag_name(f)} is not supported: put scenario files in scenarios/ and pick "
-                              f"one with scenario=NAME")
-    multirun = any(_flag_name(f) in ("-m", "--multirun") for f in flags)
-    if multirun:
-        other_sweeper = any(_key(o).startswith(("hydra/sweeper", "hydra.sweeper")) for o in overrides)
-        # another sweeper builds its own jobs: each is then checked when it runs
-        jobs = [] if other_sweeper else expand_sweep(overrides)
-    else:
-        jobs = [overrides]
-    composed = compose_jobs(jobs, dirs=True) if jobs else []
-    for k, job in enumerate(composed):
-        try:
-            check_memory(job.config)
-        except ConfigError as exc:
-            label = f"job {k} ({' '.join(job.overrides)}): " if len(composed) > 1 else ""
-            raise ConfigError(f"{label}{exc}") from None
-    if not composed:
-        return argv
-    _PREPARED.update((tuple(job.overrides), job.config) for job in composed)
-    if multirun:
-        overrides = _fix_folder(overrides, "hydra.sweep.dir", composed[0].sweep_dir)
-    else:
-        overrides = _fix_folder(overrides, "hydra.run.dir", composed[0].run_dir)
-    return flags + overrides
+    return _prepare(argv).argv
+
+
+def _run_sweep(prep: Prepared) -> int:
+    """Run a checked sweep (:func:`sim.sweep.launch`); print where the result is; return the exit status."""
+    from .sweep import launch
+
+    result = launch(prep.jobs, prep.sweep_dir, hydra_overrides=prep.hydra_overrides,
+                    plots=prep.options.get("plots", False), progress=prep.options.get("progress", True),
+                    resume=prep.options.get("resume", False), composed=prep.composed)
+    failed = result.failed
+    total = len(result.states)
+    if result.merged_path is not None:
+        print(f"sweep: {total - len(failed)} of {total} jobs merged into {result.merged_path}")
+    if result.launcher_error:
+        print(f"error: the launcher stopped: {result.launcher_error}", file=sys.stderr)
+    for s in failed:
+        print(f"error: job {s.job} ({' '.join(s.overrides)}): {s.status}: {s.error} (see {s.log or s.folder})",
+              file=sys.stderr)
+    if failed:
+        print(f"error: {len(failed)} of {total} jobs did not finish; rerun them with: python -m sim.collect "
+              f"--resume {result.sweep_dir}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -220,21 +427,30 @@ def main(argv: list[str] | None = None) -> None:
 
         print(help_text())
         return
+    prep = None
     try:
         with interrupts_as_exceptions():
             if not any(_flag_name(a) in INFO_FLAGS for a in argv):
                 try:
-                    argv = prepare(argv)
+                    prep = _prepare(argv)
+                    if prep.sweep:
+                        code = _run_sweep(prep)
+                        sys.exit(code)
                 except ConfigError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     sys.exit(2)
+                argv = prep.argv
             sys.argv = [sys.argv[0], *argv]
             hydra_main()
     except (RunInterrupted, KeyboardInterrupt) as exc:
         code = exc.exit_code if isinstance(exc, RunInterrupted) else 130
         name = "SIGTERM" if code == 143 else "SIGINT"
-        print(f"error: interrupted by {name}: no {RESULT} written (see {INCOMPLETE} in the run folder)",
-              file=sys.stderr)
+        if prep is not None and prep.sweep:
+            print(f"error: interrupted by {name}: finished jobs keep their {RESULT}; finish the sweep with: "
+                  f"python -m sim.collect --resume {Path(prep.sweep_dir).resolve()}", file=sys.stderr)
+        else:
+            print(f"error: interrupted by {name}: no {RESULT} written (see {INCOMPLETE} in the run folder)",
+                  file=sys.stderr)
         sys.exit(code)
 
 

@@ -9,8 +9,16 @@ from .configure import CONF_DIR, scenario_description, scenario_names
 
 USAGE = """\
 usage: python -m sim [OVERRIDE ...]          run one scenario, write results/<scenario>/<time>/
-       python -m sim -m OVERRIDE[,VALUE]...  sweep (Hydra multirun), results/multirun/<time>/<job>/
+       python -m sim -m OVERRIDE[,VALUE]...  sweep on all cores, results/multirun/<time>/<job>/ and
+                                             one merged results/multirun/<time>/sweep.nc
+       python -m sim.collect [--resume] DIR  merge a sweep folder (after failures, while running);
+                                             --resume first reruns the jobs without run.nc
        python -m sim --hydra-help            Hydra's own options (launchers, sweepers, run dirs)
+
+Tool options (true/false): plots= (default true for a run, false in a sweep), progress=
+(a bar over steps on a terminal; a line per finished job of a sweep), resume= (with -m and
+hydra.sweep.dir=DIR: run only the sweep's unfinished jobs). Launchers for -m:
+hydra/launcher=joblib (default, all cores), ray, slurm, submitit_local (see README).
 
 Overrides are Hydra's KEY=VALUE: scenario=NAME, seed=INT, steps=INT, customers.n=INT,
 market.FIELD=VALUE, firms.FIRM.FIELD=VALUE, customers.segments.SEGMENT.FIELD=VALUE,

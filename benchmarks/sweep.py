@@ -1,0 +1,171 @@
+"""Sweep throughput and cold start (issue 13, items 6 and 7); part of ``make bench``.
+
+Measures, on this machine:
+
+* the in-process ``sim.run`` of one job (10,000 customers, 120 steps, default
+  scenario; warm; median of 5);
+* a sweep of 200 such runs (``python -m sim -m seed='range(200)' customers.n=10000``,
+  Hydra's joblib launcher on all cores) end to end, merge included, and the per-job
+  overhead: sweep wall time per job minus the in-process ``sim.run`` time;
+* cold start: a fresh process with an empty Numba cache (``NUMBA_CACHE_DIR`` set to
+  a new folder) until the first step is done, which kernels compile and for how
+  long (Numba's compile events), and the same with the cache filled.
+
+Writes ``benchmarks/sweep_results.md`` and ``sweep_results.json``.
+
+    python benchmarks/sweep.py            # 200 jobs
+    python benchmarks/sweep.py --quick    # 40 jobs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+JOB = ["customers.n=10000"]  # default scenario (disruptor), 120 steps
+
+COLD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from numba.core import event
+compiles = {}
+starts = {}
+class Timer(event.Listener):
+    def on_start(self, ev):
+        starts[id(ev.data["dispatcher"]), str(ev.data["args"])] = time.perf_counter()
+    def on_end(self, ev):
+        key = id(ev.data["dispatcher"]), str(ev.data["args"])
+        name = ev.data["dispatcher"].py_func.__qualname__
+        compiles.setdefault(name, []).append(round(time.perf_counter() - starts.pop(key), 3))
+event.register("numba:compile", Timer())
+import sim
+t_import = time.perf_counter() - t0
+model = sim.build(["scenario=disruptor", "customers.n=1000"], seed=0)
+t_build = time.perf_counter() - t0
+model.step()
+t_first = time.perf_counter() - t0
+print(json.dumps({"import": t_import, "build": t_build, "first_step": t_first, "compiles": compiles}))
+"""
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def in_process_run() -> float:
+    import sim
+
+    sim.run(JOB, seed=0)  # compile / load the cache
+    times = []
+    for seed in range(5):
+        t0 = time.perf_counter()
+        sim.run(JOB, seed=seed)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def sweep(n_jobs: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
+        out = Path(tmp) / "sweep"
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "sim", "-m", f"seed=range({n_jobs})", *JOB,
+                               f"hydra.sweep.dir={out}"], cwd=ROOT, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-2000:])
+        merged = (out / "sweep.nc").exists()
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("sweep:")]
+    # the same driver steps in-process, to split the wall time
+    return {"jobs": n_jobs, "wall_s": wall, "merged": merged, "last_lines": lines[-2:]}
+
+
+def driver_timings(n_jobs: int) -> dict:
+    """The driver's own split (check, warm-up, jobs, merge) for a sweep run in this process."""
+    from sim.sweep import launch
+
+    jobs = [[*JOB, f"seed={k}"] for k in range(n_jobs)]
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
+        result = launch(jobs, Path(tmp) / "sweep", progress=False)
+    return {k: round(v, 2) for k, v in result.timings.items()}
+
+
+def cold_start() -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
+        for label in ("empty cache", "filled cache"):
+            proc = subprocess.run([sys.executable, "-c", COLD], cwd=ROOT, env=env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(proc.stderr[-2000:])
+            out[label] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="40 jobs instead of 200")
+    parser.add_argument("--jobs", type=int, default=None)
+    args, _ = parser.parse_known_args()  # make bench passes run.py's options too
+    n_jobs = args.jobs or (40 if args.quick else 200)
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_before = load()
+    cold = cold_start()
+    t_run = in_process_run()
+    result = sweep(n_jobs)
+    split = driver_timings(min(n_jobs, 40))
+    per_job = result["wall_s"] / n_jobs
+    overhead = per_job - t_run
+    record = {
+        "started": started, "cpu": cpu_model(), "cores": os.cpu_count(), "load_before": load_before,
+        "load_after": load(), "in_process_run_s": t_run, "sweep": result, "sweep_per_job_s": per_job,
+        "per_job_overhead_s": overhead, "driver_split_40_jobs_s": split, "cold_start": cold,
+    }
+    (HERE / "sweep_results.json").write_text(json.dumps(record, indent=2) + "\n")
+    empty, filled = cold["empty cache"], cold["filled cache"]
+    compiled = sorted(((name, sum(t for t in ts if isinstance(t, float)), len(ts))
+                       for name, ts in empty["compiles"].items()), key=lambda x: -x[1])
+    lines = [
+        "# Sweep throughput and cold start", "",
+        f"{started}, {record['cpu']}, {record['cores']} cores, load average {load_before:.2f} before, "
+        f"{record['load_after']:.2f} after. `python benchmarks/sweep.py` (part of `make bench`).", "",
+        "| measure | target | this run |", "|---|---|---|",
+        f"| sweep of {n_jobs} runs (10,000 customers, 120 steps, default scenario), merge included | "
+        f"< 2 min for 200 | **{result['wall_s']:.1f} s** |",
+        f"| in-process `sim.run` of one job (warm, median of 5) | reported | {t_run:.3f} s |",
+        f"| per-job overhead: sweep wall time per job − in-process run | < 0.3 s | **{overhead:.3f} s** "
+        f"({per_job:.3f} s per job) |",
+        f"| driver split, 40-job sweep in-process (s) | reported | {split} |",
+        f"| cold start to the first step, empty Numba cache | halve 21 s | **{empty['first_step']:.1f} s** "
+        f"(import {empty['import']:.1f} s) |",
+        f"| the same with the cache filled | reported | {filled['first_step']:.1f} s |", "",
+        "Compiled with an empty cache (function: seconds, specialisations):", "",
+    ]
+    lines += [f"- `{name}`: {secs:.2f} s, {count}" for name, secs, count in compiled]
+    (HERE / "sweep_results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
