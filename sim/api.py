@@ -7,15 +7,19 @@ from typing import Any
 import xarray as xr
 
 from .config import SimConfig
-from .configure import as_config, to_yaml
+from .configure import as_config, override_list, to_yaml
 from .model import CustomerModel
 from .output import versions
 
 
-def build(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, config: Any = None
+def build(overrides: list[str] | tuple[str, ...] | str = (), seed: int | None = None, config: Any = None
           ) -> CustomerModel:
-    """Compose/validate a config and create the model (population drawn, not yet run)."""
-    overrides = list(overrides)
+    """Compose/validate a config and create the model (population drawn, not yet run).
+
+    ``overrides``: a list of override strings, or one string split like a command line
+    (``"scenario=baseline seed=3"``). ``seed=None`` keeps the config's seed (0 unless set).
+    """
+    overrides = override_list(overrides)
     if seed is not None:
         overrides.append(f"seed={int(seed)}")
     cfg = as_config(config, overrides)
@@ -37,15 +41,17 @@ def dataset(model: CustomerModel) -> xr.Dataset:
     return model.recorder.to_dataset(attrs)
 
 
-def run(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, config: Any = None
+def run(overrides: list[str] | tuple[str, ...] | str = (), seed: int | None = None, config: Any = None
         ) -> xr.Dataset:
     """Run a simulation and return its results.
 
     Parameters
     ----------
-    overrides : list of str
+    overrides : list of str, or str
         Hydra-style overrides, as on the command line: ``["scenario=baseline",
-        "customers.n=10000", "steps=24"]``. Default scenario: ``disruptor``.
+        "customers.n=10000", "steps=24"]``, or the same as one string
+        (``"scenario=baseline customers.n=10000"``, split as a shell would). Default
+        scenario: ``disruptor``.
     seed : int, optional
         Shortcut for the ``seed=`` override.
     config : SimConfig, DictConfig or dict, optional
