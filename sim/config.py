@@ -340,7 +340,7 @@ def field_docs(cls: type = SimConfig, prefix: str = "") -> list[tuple[str, Any, 
         meta = f.metadata
         rng = ""
         if "range" in meta:
-            rng = f"[{meta['range'][0]:g}, {meta['range'][1]:g}]"
+            rng = allowed_range(meta)
         elif "options" in meta:
             rng = " | ".join(meta["options"])
         if default is None and f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]

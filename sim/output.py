@@ -229,9 +229,26 @@ def versions() -> dict[str, str]:
 
 
 def load(path: str | os.PathLike) -> xr.Dataset:
-    """Open a run's ``run.nc`` (or the folder holding it) into memory."""
+    """Open a run's ``run.nc`` (or the folder holding it) into memory.
+
+    A folder without ``run.nc`` raises :class:`FileNotFoundError` saying so, and quoting
+    its ``INCOMPLETE`` marker when it has one (an unfinished, interrupted or failed run).
+    """
+    from .runfolder import INCOMPLETE
+
     path = Path(path)
-    if path.is_dir():
-        path = path / RESULT
+    if path.is_dir() or (not path.exists() and path.suffix != ".nc"):
+        folder, path = path, path / RESULT
+    else:
+        folder = path.parent
+    if not path.exists():
+        marker = folder / INCOMPLETE
+        if marker.exists():
+            lines = [ln.strip() for ln in marker.read_text(errors="replace").splitlines() if ln.strip()]
+            said = " ".join(ln for ln in lines[:2] if not ln.startswith("Traceback"))
+            raise FileNotFoundError(f"{folder.absolute()}: an unfinished run (no {RESULT}); its {INCOMPLETE} "
+                                    f"says: {said}")
+        where = "no such folder" if not folder.exists() else f"no {RESULT} here (not a run folder?)"
+        raise FileNotFoundError(f"{path.absolute()}: {where}")
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return ds.load()
