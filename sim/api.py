@@ -37,7 +37,14 @@ def dataset(model: CustomerModel) -> xr.Dataset:
         "config": to_yaml(cfg),
         "Conventions": "CF-1.10",
     }
-    attrs.update({f"version_{k}": v for k, v in versions().items()})
+    v = versions()
+    attrs["source"] = f"customer-sim {v['customer-sim']} (agent-based model; " + ", ".join(
+        f"{k} {ver}" for k, ver in v.items() if k != "customer-sim") + ")"
+    # no timestamp: the same config and seed give identical Datasets
+    attrs["history"] = (f"simulated by customer-sim {v['customer-sim']}: scenario {cfg.scenario or '-'}, seed "
+                        f"{cfg.seed}, {cfg.customers.n} customers, {model.steps} steps (config attribute: "
+                        f"every setting)")
+    attrs.update({f"version_{k}": ver for k, ver in v.items()})
     return model.recorder.to_dataset(attrs)
 
 

@@ -164,12 +164,46 @@ class Recorder:
                 values = self.data[name][:n]
                 if name in INT_VARS:
                     values = values.astype(np.int64)
-                variables[name] = (dims, values, {"long_name": long_name, "units": units})
-        ds = xr.Dataset(variables, coords=coords, attrs=attrs)
-        ds["step"].attrs.update(long_name="step (end of)", units="step")
-        ds["firm"].attrs.update(long_name="firm")
+                variables[name] = (dims, values, var_attrs(name, long_name, units))
+        ds = xr.Dataset(variables, coords=coords, attrs={**attrs, **DATASET_ATTRS})
+        ds["step"].attrs.update(long_name="step (end of; one step is one month)", units="1")
+        ds["firm"].attrs.update(long_name="firm", cf_role="timeseries_id")
         ds["segment"].attrs.update(long_name="customer segment")
         return ds
+
+
+#: The model's units as UDUNITS/CF unit strings. A step is one month; money is the model's own
+#: currency unit (dimensionless, declared once in the ``money_unit`` attribute); counts are "1".
+CF_UNITS = {"1": "1", "customers": "1", "contacts": "1", "percent": "percent", "1/step": "month-1",
+            "steps": "month", "money/customer/step": "month-1", "money/market customer/step": "month-1",
+            "money/market customer": "1", "1/money": "1"}
+#: Flag variables: CF ``flag_values`` and ``flag_meanings`` (no units).
+FLAGS = {"quadrant": ([1, 2, 3, 4], "neither human_only digital_only both"),
+         "alive": ([0, 1], "out alive"),
+         "shock": ([0, 1], "off on")}
+#: Global attributes of every Dataset (no time: equal runs give identical Datasets).
+DATASET_ATTRS = {
+    "money_unit": "money: the model's currency unit, per customer in the market (total money / number of "
+                  "customers); variables whose model_units name money are in it",
+    "time_step": "one step is one month",
+}
+
+
+def var_attrs(name: str, long_name: str, units: str) -> dict[str, object]:
+    """CF attributes of an output variable: ``long_name``, CF ``units`` (and the model's own
+    reading of them in ``model_units`` where it says more), or ``flag_values``/``flag_meanings``."""
+    out: dict[str, object] = {"long_name": long_name}
+    if name in FLAGS:
+        values, meanings = FLAGS[name]
+        out.update(flag_values=np.array(values, dtype=np.int64), flag_meanings=meanings)
+        return out
+    cf = CF_UNITS.get(units)
+    if cf is None:
+        raise KeyError(f"output variable {name}: no CF units for {units!r}: add them to sim.output.CF_UNITS")
+    out["units"] = cf
+    if units != cf:
+        out["model_units"] = units
+    return out
 
 
 #: Firm variables the DataCollector reports per firm, read from the firm agents' attributes
