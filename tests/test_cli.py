@@ -372,3 +372,21 @@ def test_full_disk_on_a_small_filesystem(tmp_path, size, code):
             assert not list(out.glob(".*.tmp"))
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_log_holds_what_a_user_wants_and_no_library_debug(tmp_path, verbose):
+    out = tmp_path / "run"
+    args = ["customers.n=1000", "steps=3", f"hydra.run.dir={out}"] + (["hydra.verbose=true"] if verbose else [])
+    proc = _sim(args)
+    assert proc.returncode == 0, proc.stderr
+    log = (out / "cli.log").read_text()
+    for needle in ("scenario disruptor, seed 0, 1000 customers, 3 steps", f"folder {out}", "set-up",
+                   "run (3 steps)", "writing run.nc", "writing figures",
+                   "[WARNING] - firms.disruptor.enter_step = 36 is after the horizon"):
+        assert needle in log, (needle, log)
+    assert "[matplotlib" not in log and "[h5py" not in log and "[PIL" not in log
+    assert len(log) < 5000
+    # the terminal: the folder first, the warning once, no INFO lines
+    assert proc.stdout.startswith(f"run folder: {out}\n") and "[INFO]" not in proc.stdout + proc.stderr or verbose
+    assert (proc.stdout + proc.stderr).count("is after the horizon") == 1
