@@ -68,3 +68,21 @@ def run(overrides: list[str] | tuple[str, ...] | str = (), seed: int | None = No
     model = build(overrides, seed, config)
     model.run()
     return dataset(model)
+
+
+def align_runs(*datasets: xr.Dataset, fill_value: Any = None) -> tuple[xr.Dataset, ...]:
+    """Runs aligned on the union of their firms, steps and segments (an outer join).
+
+    xarray's arithmetic joins on the intersection: ``b.share - a.share`` of a baseline
+    and a disruptor run silently drops the disruptor. Align first and compare::
+
+        a, b = sim.align_runs(base, disr)
+        b.share - a.share            # disruptor: NaN (absent from the baseline)
+        a, b = sim.align_runs(base, disr, fill_value={"share": 0.0, "customers": 0})
+        b.share - a.share            # disruptor: its share (absent counts as 0)
+
+    ``fill_value``: what a firm absent from a run has (default NaN: missing), a number or a
+    mapping per variable. Or set ``xr.set_options(arithmetic_join="outer")`` for a block.
+    """
+    kwargs = {} if fill_value is None else {"fill_value": fill_value}
+    return xr.align(*datasets, join="outer", **kwargs)
