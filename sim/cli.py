@@ -167,6 +167,7 @@ def _log_to_files(level: int, message: str, exc: BaseException | None = None) ->
 def _set_up_logging(verbose) -> None:
     """Hydra has configured logging: keep other libraries' debug lines out (unless ``hydra.verbose``
     names them), log sim's INFO lines to the file, and only warnings on the terminal."""
+    logging.captureWarnings(True)  # Python warnings (NumPy, Numba...) go to the log, one line each
     named = {verbose} if isinstance(verbose, str) else set(verbose) if not isinstance(verbose, bool) else set()
     for name in QUIET_LOGGERS:
         if name not in named:
