@@ -4,8 +4,8 @@ Firms are Mesa agents; customers are arrays moved by Numba kernels. Start with
 :func:`run` (returns an xarray Dataset) or ``python -m sim`` (writes results/).
 """
 
-from .api import build, dataset, run
+from .api import align_runs, build, dataset, run
 from .config import ConfigError, SimConfig
 from .output import load
 
-__all__ = ["ConfigError", "SimConfig", "build", "dataset", "load", "run"]
+__all__ = ["ConfigError", "SimConfig", "align_runs", "build", "dataset", "load", "run"]

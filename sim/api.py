@@ -7,15 +7,19 @@ from typing import Any
 import xarray as xr
 
 from .config import SimConfig
-from .configure import as_config, to_yaml
+from .configure import as_config, override_list, to_yaml
 from .model import CustomerModel
 from .output import versions
 
 
-def build(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, config: Any = None
+def build(overrides: list[str] | tuple[str, ...] | str = (), seed: int | None = None, config: Any = None
           ) -> CustomerModel:
-    """Compose/validate a config and create the model (population drawn, not yet run)."""
-    overrides = list(overrides)
+    """Compose/validate a config and create the model (population drawn, not yet run).
+
+    ``overrides``: a list of override strings, or one string split like a command line
+    (``"scenario=baseline seed=3"``). ``seed=None`` keeps the config's seed (0 unless set).
+    """
+    overrides = override_list(overrides)
     if seed is not None:
         overrides.append(f"seed={int(seed)}")
     cfg = as_config(config, overrides)
@@ -37,19 +41,28 @@ def dataset(model: CustomerModel, config_yaml: str | None = None) -> xr.Dataset:
         "config": to_yaml(cfg) if config_yaml is None else config_yaml,
         "Conventions": "CF-1.10",
     }
-    attrs.update({f"version_{k}": v for k, v in versions().items()})
+    v = versions()
+    attrs["source"] = f"customer-sim {v['customer-sim']} (agent-based model; " + ", ".join(
+        f"{k} {ver}" for k, ver in v.items() if k != "customer-sim") + ")"
+    # no timestamp: the same config and seed give identical Datasets
+    attrs["history"] = (f"simulated by customer-sim {v['customer-sim']}: scenario {cfg.scenario or '-'}, seed "
+                        f"{cfg.seed}, {cfg.customers.n} customers, {model.steps} steps (config attribute: "
+                        f"every setting)")
+    attrs.update({f"version_{k}": ver for k, ver in v.items()})
     return model.recorder.to_dataset(attrs)
 
 
-def run(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, config: Any = None
+def run(overrides: list[str] | tuple[str, ...] | str = (), seed: int | None = None, config: Any = None
         ) -> xr.Dataset:
     """Run a simulation and return its results.
 
     Parameters
     ----------
-    overrides : list of str
+    overrides : list of str, or str
         Hydra-style overrides, as on the command line: ``["scenario=baseline",
-        "customers.n=10000", "steps=24"]``. Default scenario: ``disruptor``.
+        "customers.n=10000", "steps=24"]``, or the same as one string
+        (``"scenario=baseline customers.n=10000"``, split as a shell would). Default
+        scenario: ``disruptor``.
     seed : int, optional
         Shortcut for the ``seed=`` override.
     config : SimConfig, DictConfig or dict, optional
@@ -59,3 +72,21 @@ def run(overrides: list[str] | tuple[str, ...] = (), seed: int | None = None, co
     model = build(overrides, seed, config)
     model.run()
     return dataset(model)
+
+
+def align_runs(*datasets: xr.Dataset, fill_value: Any = None) -> tuple[xr.Dataset, ...]:
+    """Runs aligned on the union of their firms, steps and segments (an outer join).
+
+    xarray's arithmetic joins on the intersection: ``b.share - a.share`` of a baseline
+    and a disruptor run silently drops the disruptor. Align first and compare::
+
+        a, b = sim.align_runs(base, disr)
+        b.share - a.share            # disruptor: NaN (absent from the baseline)
+        a, b = sim.align_runs(base, disr, fill_value={"share": 0.0, "customers": 0})
+        b.share - a.share            # disruptor: its share (absent counts as 0)
+
+    ``fill_value``: what a firm absent from a run has (default NaN: missing), a number or a
+    mapping per variable. Or set ``xr.set_options(arithmetic_join="outer")`` for a block.
+    """
+    kwargs = {} if fill_value is None else {"fill_value": fill_value}
+    return xr.align(*datasets, join="outer", **kwargs)

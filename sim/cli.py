@@ -27,6 +27,16 @@ A run (:func:`execute`) claims its folder with an ``INCOMPLETE`` marker, writes
 moves ``run.nc`` into place (it is never replaced) and removes the marker. SIGINT
 and SIGTERM during a run stop it cleanly: no ``run.nc``, the marker says what
 happened, exit status 130 / 143.
+
+A run (:func:`execute`) claims its folder with an ``INCOMPLETE`` marker (and prints
+the folder), writes ``config.yaml``, runs, moves ``run.nc`` into place (it is never
+replaced) and removes the marker; then it writes the optional artefacts,
+``summary.txt`` and the figures: one that fails (a full disk) is named in one warning
+line and ``run.nc`` is kept. SIGINT and SIGTERM during a run stop it cleanly: no
+``run.nc``, the marker says what happened, exit status 130 / 143. Any other failure
+prints one line naming the cause and the folder (exit 1); its traceback is in the
+folder's ``INCOMPLETE`` and in the log (``cli.log``), which also records the scenario,
+the seed, the folder, the timings of set-up, run and writing, and every warning.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import os
 import re
 import socket
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,7 +92,8 @@ LAUNCHER_EXTRAS = {"ray": ("hydra_plugins.hydra_ray_launcher", "ray"),
                    "joblib": ("hydra_plugins.hydra_joblib_launcher", "")}
 
 
-def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress: bool = True) -> Path:
+def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress: bool = True,
+            checked: bool = False) -> Path:
     """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``.
 
     ``quiet`` (sweep jobs) prints nothing; ``progress`` shows a bar over the steps when
@@ -95,17 +107,26 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
     from .progress import step_bar
     from .summary import summary_table
 
-    check_memory(cfg)
+    if not checked:
+        check_memory(cfg)
+    outdir = Path(outdir).absolute()
     started = datetime.now().isoformat(timespec="seconds")
     claim_folder(outdir, f"started {started}, pid {os.getpid()}, host {socket.gethostname()}, "
                          f"{cfg.steps} steps\n")
+    if not quiet:
+        print(f"run folder: {outdir}", flush=True)
+    log.info("scenario %s, seed %d, %d customers, %d steps, folder %s", cfg.scenario, cfg.seed,
+             cfg.customers.n, cfg.steps, outdir)
     model = None
     tmp = None
     bar = None
+    clock = time.perf_counter()
     try:
         config_yaml = to_yaml(cfg)
         write_text_atomic(config_yaml, outdir / "config.yaml")
         model = CustomerModel(cfg)
+        log.info("set-up (population drawn, burn-in) %.2f s", time.perf_counter() - clock)
+        clock = time.perf_counter()
         bar = step_bar(cfg.steps, progress and not quiet)
         for _ in range(cfg.steps):
             model.step()
@@ -114,17 +135,15 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
         if bar is not None:
             bar.close()
             bar = None
+        log.info("run (%d steps) %.2f s", model.steps, time.perf_counter() - clock)
+        clock = time.perf_counter()
         ds = dataset(model, config_yaml)
+        # the data come first: run.nc is in place before the optional artefacts (summary, figures)
         tmp = write_netcdf_tmp(ds, outdir / RESULT)
-        text = summary_table(ds)
-        write_text_atomic(text + "\n", outdir / "summary.txt")
-        if plots:
-            from .plots import plot_run
-
-            plot_run(ds, outdir)
         path = publish(tmp, outdir / RESULT, overwrite=False)
         tmp = None
         finish_folder(outdir)
+        log.info("writing %s %.2f s", RESULT, time.perf_counter() - clock)
     except BaseException as exc:
         if bar is not None:
             bar.close()
@@ -134,16 +153,74 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         what = str(exc) if isinstance(exc, RunInterrupted) else f"failed with {type(exc).__name__}: {first}"
         stopped = datetime.now().isoformat(timespec="seconds")
-        mark_incomplete(outdir, f"{what} after {done} of {cfg.steps} steps "
-                                f"(started {started}, stopped {stopped}, pid {os.getpid()})")
-        if not isinstance(exc, (RunInterrupted, KeyboardInterrupt)):
-            with (outdir / INCOMPLETE).open("a") as fh:
-                fh.write("\n" + "".join(traceback.format_exception(exc)))
+        try:  # on a full disk the marker may not be rewritten: the claim's marker stays
+            mark_incomplete(outdir, f"{what} after {done} of {cfg.steps} steps "
+                                    f"(started {started}, stopped {stopped}, pid {os.getpid()})")
+            if not isinstance(exc, (RunInterrupted, KeyboardInterrupt)):
+                with (outdir / INCOMPLETE).open("a") as fh:
+                    fh.write("\n" + "".join(traceback.format_exception(exc)))
+        except OSError:
+            pass
+        exc.run_folder = outdir  # main() names the folder
         raise
+    text = summary_table(ds)
+    artefacts = [("summary.txt", lambda: write_text_atomic(text + "\n", outdir / "summary.txt"))]
+    if plots:
+        def figures():
+            from .plots import plot_run
+
+            plot_run(ds, outdir)
+
+        artefacts.append(("figures", figures))
+    for name, write in artefacts:
+        clock = time.perf_counter()
+        try:
+            write()
+        except (RunInterrupted, KeyboardInterrupt) as exc:
+            exc.run_folder = outdir
+            raise
+        except Exception as exc:  # run.nc is complete: say which artefact failed, keep going
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            print(f"warning: {name} not written ({type(exc).__name__}: {first}); {RESULT} is complete in "
+                  f"{outdir}", file=sys.stderr)
+            _log_to_files(logging.WARNING, f"{name} not written", exc)
+        else:
+            log.info("writing %s %.2f s", name, time.perf_counter() - clock)
     if not quiet:
         print(text)
         print(f"\nresults: {outdir}")
     return path
+
+
+
+log = logging.getLogger("sim")
+#: Libraries whose debug lines stay out of the log unless ``hydra.verbose`` names them.
+QUIET_LOGGERS = ("matplotlib", "PIL", "h5py", "h5netcdf", "numba", "fontTools", "asyncio", "MESA", "urllib3")
+
+
+def _log_to_files(level: int, message: str, exc: BaseException | None = None) -> None:
+    """A record (with ``exc``'s traceback) for the log files only, not the terminal."""
+    record = log.makeRecord(log.name, level, __file__, 0, message, None,
+                            (type(exc), exc, exc.__traceback__) if exc is not None else None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
+def _set_up_logging(verbose) -> None:
+    """Hydra has configured logging: keep other libraries' debug lines out (unless ``hydra.verbose``
+    names them), log sim's INFO lines to the file, and only warnings on the terminal."""
+    logging.captureWarnings(True)  # Python warnings (NumPy, Numba...) go to the log, one line each
+    named = {verbose} if isinstance(verbose, str) else set(verbose) if not isinstance(verbose, bool) else set()
+    for name in QUIET_LOGGERS:
+        if name not in named:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    if not {"sim", "root", "__root__"} & named and verbose is not True:
+        log.setLevel(logging.INFO)
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            if not isinstance(handler, logging.FileHandler):
+                handler.setLevel(logging.WARNING)
 
 
 def _env_flag(name: str, default: bool) -> bool:
@@ -182,7 +259,7 @@ def job_main(cfg: DictConfig) -> int:
     ``SIM_PLOTS``, ``SIM_PROGRESS``, ``SIM_JOB_THREADS`` (Numba threads of this job).
     """
     hc = HydraConfig.get()
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    _set_up_logging(hc.verbose)  # Mesa logs every step at INFO; matplotlib and h5py at DEBUG
     sweep_job = _env_flag(ENV_SWEEP_JOB, False)
     plots = _env_flag(ENV_PLOTS, not sweep_job)
     progress = _env_flag(ENV_PROGRESS, True)
@@ -197,10 +274,17 @@ def job_main(cfg: DictConfig) -> int:
     if not sweep_job:
         try:
             sim_cfg = from_dictconfig(cfg, scenario)
+            execute(sim_cfg, outdir, plots=plots, progress=progress)
         except ConfigError as exc:  # checked already by main(); kept for other entry points
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
-        execute(sim_cfg, outdir, plots=plots, progress=progress)
+        except Exception as exc:  # one line on the terminal; the traceback in the log and in INCOMPLETE
+            folder = getattr(exc, "run_folder", outdir.absolute())
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            _log_to_files(logging.ERROR, "run failed", exc)
+            print(f"error: the run failed with {type(exc).__name__}: {first}; no {RESULT} written in {folder} "
+                  f"(the traceback is in {folder / INCOMPLETE})", file=sys.stderr)
+            sys.exit(1)
         return 0
     with interrupts_as_exceptions():
         try:
@@ -415,6 +499,48 @@ def _run_sweep(prep: Prepared) -> int:
     return 0
 
 
+#: Every flag Hydra 1.3's app accepts (with the value it may take).
+HYDRA_FLAGS = ("--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--resolve", "--package", "-p",
+               "--run", "-r", "--multirun", "-m", "--shell-completion", "-sc", "--info", "-i",
+               *FOREIGN_CONFIG_FLAGS)
+#: Flags whose value is the next argument.
+_VALUE_FLAGS = ("--cfg", "-c", "--package", "-p", "--info", "-i", "--config-path", "-cp", "--config-name",
+                "-cn", "--config-dir", "-cd", "--experimental-rerun")
+
+
+def version_text() -> str:
+    """``customer-sim X (mesa ..., numba ..., hydra-core ..., ...)``."""
+    from .output import versions
+
+    v = versions()
+    own = v.pop("customer-sim")
+    return f"customer-sim {own} (" + ", ".join(f"{k} {ver}" for k, ver in v.items()) + ")"
+
+
+def check_flags(argv: list[str]) -> None:
+    """Refuse an option Hydra does not know (``--seed 3``): overrides are written ``seed=3``."""
+    for k, arg in enumerate(argv):
+        if not arg.startswith("-") or _flag_name(arg) in HYDRA_FLAGS:
+            continue
+        if k > 0 and argv[k - 1] in _VALUE_FLAGS:  # the value of --cfg, -p, ...
+            continue
+        key, sep, value = arg.lstrip("-").partition("=")
+        if not sep and k + 1 < len(argv) and not argv[k + 1].startswith("-") and "=" not in argv[k + 1]:
+            value, sep = argv[k + 1], "="
+        example = f"{key}={value}" if sep and key else "seed=3"
+        raise ConfigError(f"{arg}: not an option; overrides are written KEY=VALUE without dashes: {example} "
+                          f"(python -m sim --help lists them)")
+
+
+def _shows_job_config(argv: list[str]) -> bool:
+    """``--cfg job`` (no ``--package``, no ``-m``): we print the resolved config that will run."""
+    for k, arg in enumerate(argv[:-1]):
+        if arg in ("--cfg", "-c") and argv[k + 1] == "job":
+            return not any(_flag_name(a) in ("--package", "-p", "-m", "--multirun", "--info", "-i")
+                           for a in argv)
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: check everything (exit 2 on bad input), then run Hydra's app.
 
@@ -422,12 +548,26 @@ def main(argv: list[str] | None = None) -> None:
     written), 130 / 143 interrupted by SIGINT / SIGTERM (no ``run.nc`` written).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("--help", "-h"):
+    if any(a in ("--help", "-h") for a in argv):
         from .helptext import help_text
 
         print(help_text())
         return
     prep = None
+    if "--version" in argv:
+        print(version_text())
+        return
+    try:
+        check_flags(argv)
+        if _shows_job_config(argv):
+            from .configure import compose_config
+
+            print(to_yaml(compose_config([a for a in argv if a not in ("--cfg", "-c", "job", "--resolve")])),
+                  end="")
+            return
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     try:
         with interrupts_as_exceptions():
             if not any(_flag_name(a) in INFO_FLAGS for a in argv):
@@ -448,6 +588,15 @@ def main(argv: list[str] | None = None) -> None:
         if prep is not None and prep.sweep:
             print(f"error: interrupted by {name}: finished jobs keep their {RESULT}; finish the sweep with: "
                   f"python -m sim.collect --resume {Path(prep.sweep_dir).resolve()}", file=sys.stderr)
+        folder = getattr(exc, "run_folder", None)
+        if prep is not None and prep.sweep:
+            pass
+        elif folder is not None and (Path(folder) / RESULT).exists():
+            print(f"error: interrupted by {name} after {RESULT} was written: {Path(folder) / RESULT} is "
+                  f"complete; some figures may be missing", file=sys.stderr)
+        elif folder is not None:
+            print(f"error: interrupted by {name}: no {RESULT} written (see {Path(folder) / INCOMPLETE})",
+                  file=sys.stderr)
         else:
             print(f"error: interrupted by {name}: no {RESULT} written (see {INCOMPLETE} in the run folder)",
                   file=sys.stderr)

@@ -45,8 +45,8 @@ from .errors import (
 ConfigStore.instance().store(name="base_config", node=SimConfig)
 
 __all__ = ["CONF_DIR", "SCENARIO_DIR", "Composed", "as_config", "check_overrides", "compose_config",
-           "compose_jobs", "expand_sweep", "from_dictconfig", "scenario_description", "scenario_names",
-           "to_yaml"]
+           "compose_jobs", "expand_sweep", "from_dictconfig", "override_list", "scenario_description",
+           "scenario_names", "to_yaml"]
 
 
 # ----------------------------------------------------------------- composition
@@ -179,6 +179,28 @@ def expand_sweep(overrides: Sequence[str]) -> list[list[str]]:
     return [list(job) for job in batches[0]]
 
 
+def override_list(overrides: Any, what: str = "overrides") -> list[str]:
+    """Override strings as a list: a list or tuple of strings, or one string split as a shell
+    would split a command line (``"scenario=baseline seed=3"``); anything else is a ConfigError."""
+    import shlex
+
+    if overrides is None:
+        return []
+    if isinstance(overrides, str):
+        try:
+            return shlex.split(overrides)
+        except ValueError as exc:
+            raise ConfigError(f"{what} = {overrides!r}: {exc}") from None
+    if isinstance(overrides, (list, tuple)):
+        bad = [o for o in overrides if not isinstance(o, str)]
+        if bad:
+            raise ConfigError(f"{what}: {bad[0]!r} is not an override string: write overrides as "
+                              f"strings like 'seed=3'")
+        return list(overrides)
+    raise ConfigError(f"{what}: expected a list of override strings (or one string), got "
+                      f"{type(overrides).__name__}")
+
+
 def to_yaml(cfg: SimConfig) -> str:
     """The resolved config as YAML (what is stored with every run)."""
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
@@ -192,7 +214,7 @@ def as_config(config: Any = None, overrides: list[str] | tuple[str, ...] = ()) -
     """
     from .guard import check_memory
 
-    overrides = list(overrides)
+    overrides = override_list(overrides)
     if config is None:
         cfg = compose_config(overrides)
     elif isinstance(config, SimConfig):

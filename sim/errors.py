@@ -169,9 +169,41 @@ def _file_of(config_name: str) -> str:
     return _label(conffiles.CONF_DIR / f"{config_name}.yaml")
 
 
+#: Hydra plugins by the group option they add: (pip package, this project's extra that installs it).
+HYDRA_PLUGINS = {
+    "hydra/launcher/joblib": ("hydra-joblib-launcher", None),
+    "hydra/launcher/submitit_local": ("hydra-submitit-launcher", "slurm"),
+    "hydra/launcher/submitit_slurm": ("hydra-submitit-launcher", "slurm"),
+    "hydra/launcher/ray": ("hydra-ray-launcher", "ray"),
+    "hydra/launcher/ray_aws": ("hydra-ray-launcher", "ray"),
+    "hydra/launcher/rq": ("hydra-rq-launcher", None),
+    "hydra/sweeper/optuna": ("hydra-optuna-sweeper", None),
+    "hydra/sweeper/ax": ("hydra-ax-sweeper", None),
+    "hydra/sweeper/nevergrad": ("hydra-nevergrad-sweeper", None),
+}
+
+
+def closest(word: str, options: Sequence[str]) -> str | None:
+    """The option closest to ``word`` (case-insensitive), or None when nothing is close."""
+    lower = {o.lower(): o for o in options}
+    if word.lower() in lower:
+        return lower[word.lower()]
+    match = difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)
+    return lower[match[0]] if match else None
+
+
 def _missing_option(group: str, option: str) -> str:
+    plugin = HYDRA_PLUGINS.get(f"{group}/{option}")
+    if plugin:
+        package, extra = plugin
+        how = f"pip install -e '.[{extra}]'" if extra else f"pip install {package}"
+        return (f"{group}={option} needs the Hydra plugin {package}, which is not installed: {how} "
+                f"(into this project's .venv)")
     if group in config_groups():
-        return f"{group} = {option!r}: no such {group}; allowed: {', '.join(group_options(group))}"
+        options = group_options(group)
+        near = closest(option, options)
+        hint = f" (did you mean {group}={near}?)" if near else ""
+        return f"{group} = {option!r}: no such {group}{hint}; allowed: {', '.join(options)}"
     return f"{group}/{option}: no such config"
 
 
@@ -221,6 +253,8 @@ def explain(exc: BaseException, overrides: Sequence[str] = ()) -> str:
     m = re.search(r"Could not (?:find|load) '([^']+)/([^'/]+)'", top)
     if m:
         group, option = m.group(1).lstrip("/"), m.group(2)
+        if f"{group}/{option}" in HYDRA_PLUGINS:  # not a file's fault: a plugin is missing
+            prefix = ""
         return prefix + _missing_option(group, option)
     m = re.search(r"Could not (?:find|load) '([^']+)'", top)
     if m:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
 import mesa
 import numpy as np
 
 from . import kernels as K
 from .agents import Firm, quadrant
-from .config import FORMS, SimConfig, validate
+from .config import FORMS, ConfigError, SimConfig, validate
 from .layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES, P, S, Sm, T, Tr, config_params
-from .output import FIRM_ATTRS, Recorder
+from .output import FIRM_ATTRS, Recorder, make_datacollector
 from .rng import mix64, step_key
 from .state import Population, draw_population
 
@@ -21,13 +26,59 @@ class CustomerModel(mesa.Model):
     only to draw the population; per-step draws are counter-based, keyed by the
     seed and step), the clock (``self.steps``, advanced by Mesa) and the
     customer :class:`~sim.state.Population`. Firms are :class:`~sim.agents.Firm`
-    agents in ``self.firms``.
+    agents in ``self.firms`` (and Mesa's ``self.agents``).
+
+    Construction
+    ------------
+    ``CustomerModel(cfg)``
+        a validated :class:`~sim.config.SimConfig` (positional), run as it is.
+    ``CustomerModel(scenario=..., seed=..., customers=..., steps=..., **parameters)``
+        keyword construction, as Mesa's tools (``mesa.batch_run``, SolaraViz) call it.
+        Every keyword is optional; all of them are checked before any work, and a bad
+        one raises :class:`~sim.config.ConfigError` with one line (as ``sim.build``):
+
+        * ``scenario`` (str): a scenario name (``scenarios/NAME.yaml``); default ``disruptor``;
+        * ``seed`` (int) or ``rng`` (int or ``numpy.random.Generator``), not both, as in
+          Mesa; ``seed=None`` and no ``rng`` draw a fresh seed, recorded in
+          ``model.seed`` and ``model.cfg.seed`` so the run can be repeated;
+        * ``customers`` (int): ``customers.n``; ``steps`` (int): the horizon;
+        * ``overrides`` (list of str, or one str split like a command line): override
+          strings, as on the command line (``["firms.disruptor.price=0.8"]``);
+        * any other keyword is a config field: a dotted path passed as
+          ``**{"firms.disruptor.price": 0.8}``, the same path with ``__`` for the dots
+          (``firms__disruptor__price=0.8``, ``market__adoption__innovation=0.01``), or a
+          market field by its bare name (``contact_rate=0.3``).
+
+    Stepping
+    --------
+    ``running`` turns False after the horizon's last step (``cfg.steps``) and when no
+    firm is alive and none is still to enter. Stepping on past the horizon extends the
+    recording (the Dataset then holds every step run). ``datacollector`` is a Mesa
+    :class:`~mesa.DataCollector` (model reporters: the market variables; agent
+    reporters: the firms' variables) collected at construction (step 0) and after
+    every step; see :func:`sim.output.make_datacollector`.
     """
 
-    def __init__(self, cfg: SimConfig):
+    def __init__(self, cfg: SimConfig | None = None, /, *, scenario: str | None = None,
+                 seed: int | None = None, rng: Any = None, customers: int | None = None,
+                 steps: int | None = None, overrides: Sequence[str] | str = (), **parameters: Any):
+        if cfg is None:
+            cfg = keyword_config(scenario=scenario, seed=seed, rng=rng, customers=customers, steps=steps,
+                                 overrides=overrides, **parameters)
+        elif not isinstance(cfg, SimConfig):
+            raise ConfigError(f"CustomerModel: the positional argument must be a SimConfig, got "
+                              f"{type(cfg).__name__}; use keywords (scenario=..., seed=...) otherwise")
+        elif any(v is not None for v in (scenario, seed, rng, customers, steps)) or overrides or parameters:
+            raise ConfigError("CustomerModel: give either a SimConfig or keywords, not both "
+                              "(sim.build(overrides, seed, config=cfg) merges them)")
         validate(cfg)
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
+        self.seed = cfg.seed
+        for name, firm in cfg.firms.items():
+            if firm.enter_step > cfg.steps:
+                log.warning(f"firms.{name}.enter_step = {firm.enter_step} is after the horizon "
+                            f"(steps = {cfg.steps}): {name} never enters this run")
         m = cfg.market
         self.n = cfg.customers.n
         self.pop: Population = draw_population(cfg, self.rng)
@@ -69,6 +120,8 @@ class CustomerModel(mesa.Model):
             f.share = f.customers / self.n
         self._prev_customers = counts.astype(float)
         self._burn_in(m.burn_in)
+        self.datacollector = make_datacollector(self)
+        self.datacollector.collect(self)
 
     def _burn_in(self, steps: int) -> None:
         """Let customers live with their first provider for ``steps`` steps before step 1.
@@ -221,8 +274,14 @@ class CustomerModel(mesa.Model):
         7. **Record** the step's outputs.
         """
         t = self.steps
+        if t > self.recorder.steps:  # past the horizon: the recording grows
+            self.recorder.extend(max(t, 2 * self.recorder.steps))
         self._customer_step(self.prepare_step(t))
         self._settle(t)
+        self.datacollector.collect(self)
+        pending = any(f.exited_at is None and f.cfg.enter_step > t for f in self.firm_list)
+        if t >= self.cfg.steps or not (self.alive_firms() or pending):
+            self.running = False
 
     def _settle(self, t: int) -> None:
         """Phases 6 and 7 of step ``t``, from the kernel's tallies."""
@@ -254,9 +313,94 @@ class CustomerModel(mesa.Model):
         self._prev_customers = customers.copy()
 
     def run(self) -> None:
-        """Run all ``cfg.steps`` steps."""
-        for _ in range(self.cfg.steps):
+        """Run the steps still to go up to the horizon ``cfg.steps`` (all of them on a new model).
+
+        Unlike Mesa's ``run_model`` (which stops when ``running`` turns False), this runs to
+        the horizon even when every firm has exited: the recording covers the configured steps.
+        """
+        while self.steps < self.cfg.steps:
             self.step()
+
+    # ---------------------------------------------------- reporters (DataCollector)
+    @property
+    def hhi(self) -> float:
+        """Herfindahl-Hirschman index of the firms' shares now."""
+        return float(sum(f.share ** 2 for f in self.firm_list))
+
+    @property
+    def unassigned(self) -> int:
+        """Customers without a provider now."""
+        return self.n - sum(f.customers for f in self.firm_list)
 
     def quadrants(self) -> list[int]:
         return [quadrant(f.digital, f.human) for f in self.firm_list]
+
+
+log = logging.getLogger("sim")
+
+#: Keywords of :class:`CustomerModel` that are not config paths.
+_NAMED = {"customers": "customers.n", "steps": "steps", "scenario": "scenario"}
+
+
+def _value_text(value: Any) -> str:
+    """A Python value as the value of a Hydra override."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return repr(value.item() if isinstance(value, np.generic) else value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_value_text(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    text = str(value)
+    return text if re.fullmatch(r"[\w./\-]+", text) else "'" + text.replace("'", "\\'") + "'"
+
+
+def fresh_seed() -> int:
+    """A new random seed in the schema's range (from the operating system's entropy)."""
+    return int(np.random.SeedSequence().generate_state(2, np.uint32).view(np.uint64)[0] >> np.uint64(1))
+
+
+def keyword_config(scenario: str | None = None, seed: int | None = None, rng: Any = None,
+                   customers: int | None = None, steps: int | None = None,
+                   overrides: Sequence[str] | str = (), **parameters: Any) -> SimConfig:
+    """The validated config of :class:`CustomerModel`'s keyword construction (see its docstring)."""
+    from .configure import as_config, override_list
+
+    items = override_list(overrides, "overrides")
+    for name, value in (("scenario", scenario), ("customers", customers), ("steps", steps)):
+        if value is not None:
+            items.append(f"{_NAMED[name]}={_value_text(value)}")
+    market_fields = set(SimConfig().market.__dataclass_fields__)
+    top_fields = set(SimConfig.__dataclass_fields__)
+    for key, value in parameters.items():
+        path = key.replace("__", ".")
+        if "." not in path and path in market_fields:
+            path = f"market.{path}"
+        elif "." not in path and path not in top_fields:
+            import difflib
+
+            known = sorted({"scenario", "seed", "rng", "customers", "steps", "overrides"} | market_fields)
+            close = difflib.get_close_matches(path, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"{key}: unknown keyword{hint}; allowed: scenario, seed, rng, customers, steps, "
+                              f"overrides, a market field by name (contact_rate=0.3) or any config path "
+                              f"with __ for its dots (firms__NAME__price=0.8)")
+        items.append(f"{path}={_value_text(value)}")
+    if seed is not None and rng is not None:
+        raise ConfigError("seed and rng: pass either seed or rng, not both (as in Mesa)")
+    if rng is not None:
+        if isinstance(rng, np.random.Generator):
+            seed = int(rng.integers(0, 2**63 - 1))
+        elif isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+            seed = int(rng)
+        else:
+            raise ConfigError(f"rng = {rng!r} must be a whole number in [0, {2**63 - 1}] or a "
+                              f"numpy.random.Generator")
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ConfigError(f"seed = {seed!r} must be a whole number in [0, {2**63 - 1}] or None (a fresh seed)")
+        items.append(f"seed={int(seed)}")
+    elif not any(o.split("=", 1)[0].lstrip("+~") == "seed" for o in items):
+        items.append(f"seed={fresh_seed()}")
+    return as_config(None, items)

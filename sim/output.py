@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
+import mesa
 import numpy as np
 import xarray as xr
 
@@ -98,6 +99,16 @@ class Recorder:
         self.data.update({name: np.full(steps, np.nan) for name in MARKET_VARS})
         self.filled = 0
 
+    def extend(self, steps: int) -> None:
+        """Make room for ``steps`` rows (a model stepped past its horizon); recorded rows are kept."""
+        if steps <= self.steps:
+            return
+        for name, values in self.data.items():
+            grown = np.full((steps, *values.shape[1:]), np.nan)
+            grown[: self.steps] = values
+            self.data[name] = grown
+        self.steps = steps
+
     def record(self, t: int, tally: np.ndarray, seg_tally: np.ndarray, firms: Mapping[str, np.ndarray],
                market: Mapping[str, float], left: np.ndarray, at_start: np.ndarray) -> None:
         """Record step ``t`` (1-based).
@@ -156,12 +167,91 @@ class Recorder:
                 values = self.data[name][:n]
                 if name in INT_VARS:
                     values = values.astype(np.int64)
-                variables[name] = (dims, values, {"long_name": long_name, "units": units})
-        ds = xr.Dataset(variables, coords=coords, attrs=attrs)
-        ds["step"].attrs.update(long_name="step (end of)", units="step")
-        ds["firm"].attrs.update(long_name="firm")
+                variables[name] = (dims, values, var_attrs(name, long_name, units))
+        ds = xr.Dataset(variables, coords=coords, attrs={**attrs, **DATASET_ATTRS})
+        ds["step"].attrs.update(long_name="step (end of; one step is one month)", units="1")
+        ds["firm"].attrs.update(long_name="firm", cf_role="timeseries_id")
         ds["segment"].attrs.update(long_name="customer segment")
         return ds
+
+
+#: The model's units as UDUNITS/CF unit strings. A step is one month; money is the model's own
+#: currency unit (dimensionless, declared once in the ``money_unit`` attribute); counts are "1".
+CF_UNITS = {"1": "1", "customers": "1", "contacts": "1", "percent": "percent", "1/step": "month-1",
+            "steps": "month", "money/customer/step": "month-1", "money/market customer/step": "month-1",
+            "money/market customer": "1", "1/money": "1"}
+#: Flag variables: CF ``flag_values`` and ``flag_meanings`` (no units).
+FLAGS = {"quadrant": ([1, 2, 3, 4], "neither human_only digital_only both"),
+         "alive": ([0, 1], "out alive"),
+         "shock": ([0, 1], "off on")}
+#: Global attributes of every Dataset (no time: equal runs give identical Datasets).
+DATASET_ATTRS = {
+    "money_unit": "money: the model's currency unit, per customer in the market (total money / number of "
+                  "customers); variables whose model_units name money are in it",
+    "time_step": "one step is one month",
+}
+
+
+def var_attrs(name: str, long_name: str, units: str) -> dict[str, object]:
+    """CF attributes of an output variable: ``long_name``, CF ``units`` (and the model's own
+    reading of them in ``model_units`` where it says more), or ``flag_values``/``flag_meanings``."""
+    out: dict[str, object] = {"long_name": long_name}
+    if name in FLAGS:
+        values, meanings = FLAGS[name]
+        out.update(flag_values=np.array(values, dtype=np.int64), flag_meanings=meanings)
+        return out
+    cf = CF_UNITS.get(units)
+    if cf is None:
+        raise KeyError(f"output variable {name}: no CF units for {units!r}: add them to sim.output.CF_UNITS")
+    out["units"] = cf
+    if units != cf:
+        out["model_units"] = units
+    return out
+
+
+#: Firm variables the DataCollector reports per firm, read from the firm agents' attributes
+#: (the same values the Recorder records from them).
+AGENT_ATTRS = ("customers", "share", "price", "digital", "human", "revenue", "cost", "profit", "cash", "alive")
+#: Reporter names that differ from the Dataset's (``customers`` is also a keyword of the model:
+#: in ``mesa.batch_run``'s rows the firm's count would hide the parameter).
+AGENT_NAMES = {"customers": "n_customers"}
+#: Firm variables the DataCollector reports from the Recorder's row of the current step (NaN at step 0).
+AGENT_RECORDED = ("unit_cost", "quadrant", "trust", "engagement", "satisfaction", "relationship", "nps", "churn")
+#: Market variables reported by the DataCollector: name -> model attribute (equal to the recorded value).
+MODEL_REPORTERS = {"digital_expectation": "expectation", "hhi": "hhi", "mean_price": "mean_price",
+                   "price_sensitivity": "mean_alpha", "adoption_total": "adoption",
+                   "commoditisation": "commodity", "shock": "shock_active", "unassigned": "unassigned"}
+
+
+class _Recorded:
+    """An agent reporter: a firm's value of ``name`` in the Recorder's row of the current step."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, firm) -> float:
+        model = firm.model
+        t = model.steps
+        if t == 0 or t > model.recorder.filled:
+            return float("nan")
+        return float(model.recorder.data[self.name][t - 1, firm.index])
+
+
+def make_datacollector(model) -> mesa.DataCollector:
+    """A Mesa DataCollector for ``model`` that never walks the customers.
+
+    Model reporters are the market variables of :data:`MARKET_VARS` (model attributes,
+    defined at step 0 too); agent reporters are the firms' variables: their attributes
+    (:data:`AGENT_ATTRS`) and, from the Recorder's current row, :data:`AGENT_RECORDED`
+    (NaN at step 0, before any step is recorded). The model collects at construction and
+    after every step, as Mesa's examples do, so ``model_vars[k]`` is the state after step
+    ``k``: what ``mesa.batch_run`` and SolaraViz's plots read. Per step it costs a few
+    dozen Python calls for a handful of firms (measured: tens of microseconds), whatever
+    the number of customers. The full record is :func:`sim.dataset` (an xarray Dataset).
+    """
+    agent_reporters = {"firm": "name", **{AGENT_NAMES.get(name, name): name for name in AGENT_ATTRS}}
+    agent_reporters.update({name: _Recorded(name) for name in AGENT_RECORDED})
+    return mesa.DataCollector(model_reporters=dict(MODEL_REPORTERS), agent_reporters=agent_reporters)
 
 
 def versions() -> dict[str, str]:
@@ -176,9 +266,26 @@ def versions() -> dict[str, str]:
 
 
 def load(path: str | os.PathLike) -> xr.Dataset:
-    """Open a run's ``run.nc`` (or the folder holding it) into memory."""
+    """Open a run's ``run.nc`` (or the folder holding it) into memory.
+
+    A folder without ``run.nc`` raises :class:`FileNotFoundError` saying so, and quoting
+    its ``INCOMPLETE`` marker when it has one (an unfinished, interrupted or failed run).
+    """
+    from .runfolder import INCOMPLETE
+
     path = Path(path)
-    if path.is_dir():
-        path = path / RESULT
+    if path.is_dir() or (not path.exists() and path.suffix != ".nc"):
+        folder, path = path, path / RESULT
+    else:
+        folder = path.parent
+    if not path.exists():
+        marker = folder / INCOMPLETE
+        if marker.exists():
+            lines = [ln.strip() for ln in marker.read_text(errors="replace").splitlines() if ln.strip()]
+            said = " ".join(ln for ln in lines[:2] if not ln.startswith("Traceback"))
+            raise FileNotFoundError(f"{folder.absolute()}: an unfinished run (no {RESULT}); its {INCOMPLETE} "
+                                    f"says: {said}")
+        where = "no such folder" if not folder.exists() else f"no {RESULT} here (not a run folder?)"
+        raise FileNotFoundError(f"{path.absolute()}: {where}")
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return ds.load()

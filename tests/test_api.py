@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import sim
 from sim.configure import compose_config
@@ -36,3 +37,25 @@ def test_dataset_carries_provenance():
     assert ds.attrs["version_customer-sim"]
     assert list(ds.firm.values) == ["open", "nudging", "closing"], "firms keep the scenario's order"
     assert np.array_equal(ds.step.values, [1, 2])
+
+
+def test_one_override_string_is_split_like_a_command_line():
+    a = sim.run("scenario=baseline customers.n=500 steps=2", seed=1)
+    b = sim.run(["scenario=baseline", "customers.n=500", "steps=2"], seed=1)
+    assert a.identical(b)
+    with pytest.raises(sim.ConfigError, match="^overrides: 3 is not an override string"):
+        sim.build(["scenario=baseline", 3])
+    with pytest.raises(sim.ConfigError, match="^overrides: expected a list of override strings"):
+        sim.build({"scenario": "baseline"})
+
+
+def test_align_runs_keeps_firms_that_one_run_lacks():
+    base = sim.run(["scenario=baseline", "customers.n=500", "steps=3"])
+    disr = sim.run(["scenario=disruptor", "customers.n=500", "steps=3", "firms.disruptor.enter_step=1"])
+    assert "disruptor" not in (disr.share - base.share).firm  # xarray's default: inner join
+    a, b = sim.align_runs(base, disr)
+    diff = b.share - a.share
+    assert "disruptor" in diff.firm and bool(diff.sel(firm="disruptor").isnull().all())
+    a, b = sim.align_runs(base, disr, fill_value={"share": 0.0})
+    diff = (b.share - a.share).sel(firm="disruptor")
+    np.testing.assert_array_equal(diff.values, disr.share.sel(firm="disruptor").values)

@@ -57,7 +57,8 @@ def assert_one_line_error(err: str) -> str:
     (["market.contact_rate=2"], "market.contact_rate = 2.0 is out of range: allowed [0, 1]"),
     (["customers.segments.natives.share=0.6"], "customers.segments.*.share sum to 1.1"),
     (["scenario=nope"], "scenario = 'nope': no such scenario; allowed: "),
-    (["firms.both.enter_step=9"], "firms.both.enter_step = 9 is after the horizon: allowed [0, 3]"),
+    (["--seed", "3"], "--seed: not an option; overrides are written KEY=VALUE without dashes: seed=3"),
+    (["--seed=3"], "--seed=3: not an option; overrides are written KEY=VALUE without dashes: seed=3"),
     ([f"~firms.{f}" for f in ("neither", "digital_only", "human_only", "both")], "firms is empty"),
     (["customers.n=0"], "customers.n = 0 is out of range: allowed [1, 100000000]"),
     (["baseline"], "baseline: not an override"),
@@ -131,8 +132,34 @@ def test_prepare_pins_sweep_folder_and_keeps_overrides(in_tmp):
 def test_info_flags_pass_through(in_tmp, capsys, monkeypatch):
     called = []
     monkeypatch.setattr(cli, "hydra_main", lambda: called.append(list(sys.argv)))
-    cli.main(["--cfg", "job", "market.contact_rat=1"])  # Hydra reports; nothing runs
-    assert called == [["sim", "--cfg", "job", "market.contact_rat=1"]]
+    cli.main(["--cfg", "hydra", "market.contact_rat=1"])  # Hydra reports; nothing runs
+    assert called == [["sim", "--cfg", "hydra", "market.contact_rat=1"]]
+
+
+def test_cfg_job_shows_what_will_run(in_tmp, capsys):
+    cli.main(["--cfg", "job", "customers.n=500"])
+    out = capsys.readouterr().out
+    assert "\nscenario: disruptor\n" in out and "  'n': 500\n" in out
+    assert out == sim.dataset(sim.build(["customers.n=500", "steps=1"])).attrs["config"].replace(
+        "steps: 1\n", "steps: 120\n")
+    code, err = exit_of(["--cfg", "job", "market.contact_rat=1"], capsys)
+    assert code == 2 and assert_one_line_error(err).startswith("market.contact_rat: unknown field")
+
+
+def test_version_names_the_project_and_its_libraries(capsys):
+    cli.main(["--version"])
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"customer-sim \S+ \(mesa 3\.\S+, numpy \S+, numba \S+, xarray \S+, hydra-core 1\.3\.\S+\)\n",
+                        out), out
+
+
+def test_help_anywhere_names_scenarios_their_firms_and_integer_ranges(capsys):
+    cli.main(["scenario=baseline", "--help"])
+    out = capsys.readouterr().out
+    assert "  disruptor\n" in out
+    assert "    firms: neither, digital_only, human_only, both, disruptor\n" in out
+    assert "  seed = 0  [0, 9223372036854775807]" in out and "  customers.n = 100000  [1, 100000000]" in out
+    assert "e+" not in out
 
 
 # ------------------------------------------------------ runs: folder claiming
@@ -176,8 +203,7 @@ def test_exception_mid_step_leaves_incomplete_and_no_result(tmp_path, monkeypatc
 def test_failure_while_writing_leaves_no_result(tmp_path, monkeypatch):
     import xarray as xr
 
-    def broken(self, path, *args, **kwargs):
-        Path(path).write_bytes(b"half a file")
+    def broken(self, *args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", broken)
@@ -244,11 +270,12 @@ def test_interrupted_run_leaves_no_result_and_says_why(tmp_path, sig, code):
     out = tmp_path / "run"
     proc = _start_long(out)
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
+    stdout, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
     name = signal.Signals(sig).name
     assert err.strip().splitlines()[-1] == \
-        f"error: interrupted by {name}: no run.nc written (see INCOMPLETE in the run folder)"
+        f"error: interrupted by {name}: no run.nc written (see {out / INCOMPLETE})"
+    assert stdout.startswith(f"run folder: {out}\n")
     assert not (out / RESULT).exists()
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
     text = (out / INCOMPLETE).read_text()
@@ -265,3 +292,101 @@ def test_killed_run_leaves_incomplete_marker(tmp_path):
     assert (out / INCOMPLETE).read_text().startswith("This run has not finished (or was killed)")
     proc = _sim(["scenario=baseline", "customers.n=1000", "steps=2", f"hydra.run.dir={out}"])
     assert proc.returncode == 2 and "already holds files" in proc.stderr
+
+
+# ------------------------------------------------------------------- faults
+def test_artefact_failure_keeps_the_result_and_says_which(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import sim.plots
+
+    def full(ds, outdir):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sim.plots, "plot_run", full)
+    out = tmp_path / "run"
+    path = cli.execute(sim.build(SMALL).cfg, out)
+    assert path == out / RESULT and sim.load(out).sizes["step"] == 4
+    assert not (out / INCOMPLETE).exists() and (out / "summary.txt").exists()
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"run folder: {out}\n")
+    assert captured.err == (f"warning: figures not written (OSError: [Errno 28] No space left on device); "
+                            f"{RESULT} is complete in {out}\n")
+
+
+def test_failed_run_prints_one_line_naming_cause_and_folder(in_tmp, monkeypatch, capsys):
+    from sim.model import CustomerModel
+
+    def failing(self):
+        raise FloatingPointError("boom")
+
+    monkeypatch.setattr(CustomerModel, "run", failing)
+    out = in_tmp / "run"
+    code, err = exit_of([*SMALL, f"hydra.run.dir={out}"], capsys)
+    assert code == 1
+    assert assert_one_line_error(err) == (f"the run failed with FloatingPointError: boom; no {RESULT} written in "
+                                          f"{out} (the traceback is in {out / INCOMPLETE})")
+    assert "Traceback" in (out / INCOMPLETE).read_text()
+    assert "Traceback" in (out / "cli.log").read_text()
+
+
+def test_load_of_an_unfinished_run_quotes_incomplete(tmp_path):
+    from sim.runfolder import claim_folder, mark_incomplete
+
+    claim_folder(tmp_path / "run")
+    mark_incomplete(tmp_path / "run", "interrupted by SIGINT after 3 of 4 steps")
+    with pytest.raises(FileNotFoundError, match=r"run: an unfinished run \(no run.nc\); its INCOMPLETE says: "
+                                                r"This run did not finish: interrupted by SIGINT after 3 of 4"):
+        sim.load(tmp_path / "run")
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        sim.load(tmp_path / "nothing")
+
+
+def _tmpfs(path: Path, size: str):
+    path.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if proc.returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+
+
+@pytest.mark.parametrize("size, code", [("300k", 0), ("48k", 1)])
+def test_full_disk_on_a_small_filesystem(tmp_path, size, code):
+    """300 kB: run.nc fits, the figures do not: run.nc kept, one warning. 48 kB: run.nc does not
+    fit: exit 1, one line naming the cause and the folder, INCOMPLETE kept."""
+    mnt = tmp_path / "mnt"
+    _tmpfs(mnt, size)
+    try:
+        out = mnt / "run"
+        proc = _sim(["scenario=baseline", "customers.n=2000", "steps=5", f"hydra.run.dir={out}"])
+        assert proc.returncode == code, proc.stderr
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1, proc.stderr
+        if code == 0:
+            assert lines[0].startswith("warning: figures not written (OSError: [Errno 28] No space left on device)")
+            assert sim.load(out).sizes["step"] == 5
+            assert not (out / INCOMPLETE).exists()
+        else:
+            assert lines[0] == (f"error: the run failed with OSError: [Errno 28] No space left on device; no "
+                                f"{RESULT} written in {out} (the traceback is in {out / INCOMPLETE})")
+            assert not (out / RESULT).exists() and (out / INCOMPLETE).exists()
+            assert not list(out.glob(".*.tmp"))
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_log_holds_what_a_user_wants_and_no_library_debug(tmp_path, verbose):
+    out = tmp_path / "run"
+    args = ["customers.n=1000", "steps=3", f"hydra.run.dir={out}"] + (["hydra.verbose=true"] if verbose else [])
+    proc = _sim(args)
+    assert proc.returncode == 0, proc.stderr
+    log = (out / "cli.log").read_text()
+    for needle in ("scenario disruptor, seed 0, 1000 customers, 3 steps", f"folder {out}", "set-up",
+                   "run (3 steps)", "writing run.nc", "writing figures",
+                   "[WARNING] - firms.disruptor.enter_step = 36 is after the horizon"):
+        assert needle in log, (needle, log)
+    assert "[matplotlib" not in log and "[h5py" not in log and "[PIL" not in log
+    assert len(log) < 5000
+    # the terminal: the folder first, the warning once, no INFO lines
+    assert proc.stdout.startswith(f"run folder: {out}\n") and "[INFO]" not in proc.stdout + proc.stderr or verbose
+    assert (proc.stdout + proc.stderr).count("is after the horizon") == 1

@@ -78,7 +78,7 @@ def test_wrong_type_in_python_config_objects():
 # ------------------------------------------------------ scenarios and groups
 def test_missing_scenario_lists_the_scenarios():
     msg = error_of(["scenario=baselin"])
-    assert msg.startswith("scenario = 'baselin': no such scenario; allowed: ")
+    assert msg.startswith("scenario = 'baselin': no such scenario (did you mean scenario=baseline?); allowed: ")
     assert "baseline" in msg and "disruptor" in msg
 
 
@@ -96,3 +96,27 @@ def test_malformed_override(token, expected):
     assert error_of([token]).startswith(expected)
 
 
+
+
+@pytest.mark.parametrize("override, hint", [
+    ("scenario=disrupter", "(did you mean scenario=disruptor?)"),
+    ("scenario=Baseline", "(did you mean scenario=baseline?)"),
+    ("customers=defalt", "(did you mean customers=default?)"),
+])
+def test_missing_scenario_or_group_option_suggests_the_closest(override, hint):
+    msg = error_of([override])
+    assert hint in msg and "\n" not in msg
+
+
+def test_missing_hydra_plugin_names_the_package():
+    import importlib.util
+
+    try:
+        installed = importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is not None
+    except ModuleNotFoundError:  # no Hydra plugin at all
+        installed = False
+    if installed:
+        pytest.skip("hydra-submitit-launcher is installed here")
+    msg = error_of(["hydra/launcher=submitit_slurm"])
+    assert msg == ("hydra/launcher=submitit_slurm needs the Hydra plugin hydra-submitit-launcher, which is not "
+                   "installed: pip install -e '.[slurm]' (into this project's .venv)")

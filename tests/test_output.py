@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.layout import FIRM_TALLIES, SEGMENT_TALLIES, S, T
-from sim.output import FIRM_MEANS, FIRM_VARS, MARKET_VARS, SEGMENT_VARS, Recorder
+from sim.output import FIRM_MEANS, FIRM_VARS, FLAGS, MARKET_VARS, SEGMENT_VARS, Recorder, var_attrs
 
 
 def _record_one(cust, contacts):
@@ -53,7 +53,13 @@ def test_dataset_labels_and_contacts_in_a_run():
     ds = sim.run(["scenario=baseline", "customers.n=2000", "steps=6", "market.contact_rate=0.2"], seed=2)
     for table in (FIRM_VARS, SEGMENT_VARS, MARKET_VARS):
         for name, (long_name, units) in table.items():
-            assert ds[name].attrs == {"long_name": long_name, "units": units}
+            attrs = ds[name].attrs
+            assert attrs["long_name"] == long_name
+            if name in FLAGS:
+                assert list(attrs["flag_values"]) == FLAGS[name][0] and attrs["flag_meanings"] == FLAGS[name][1]
+            else:
+                assert attrs == var_attrs(name, long_name, units)
+                assert attrs.get("model_units", attrs["units"]) == units
     defined = ds.contacts > 0
     for var in ("effort", "steering_noticed", "human_contacts"):
         assert bool(np.isnan(ds[var]).where(~defined, False).any()) is False, var
@@ -74,3 +80,34 @@ def test_contact_rate_zero_means_no_contacts_and_nan_shares():
     assert bool(np.isnan(ds.effort).all())
     with pytest.raises(KeyError):
         ds["no_such_variable"]
+
+
+# ------------------------------------------------------------------ CF conventions
+def test_written_file_follows_cf_conventions(tmp_path):
+    """Units parse with UDUNITS-2 (cf-units), flags decode with cf-xarray, provenance and
+    compression are in the file."""
+    cf_units = pytest.importorskip("cf_units")
+    cf_xarray = pytest.importorskip("cf_xarray")  # noqa: F841  (registers the .cf accessor)
+    import xarray as xr
+
+    from sim.runfolder import write_atomic
+
+    ds = sim.run(["scenario=baseline", "customers.n=1000", "steps=300"], seed=0)
+    path = write_atomic(ds, tmp_path / "run.nc")
+    back = xr.open_dataset(path, engine="h5netcdf")
+    assert back.attrs["Conventions"].startswith("CF-")
+    assert back.attrs["source"].startswith("customer-sim ") and "mesa" in back.attrs["source"]
+    assert back.attrs["history"].startswith("simulated by customer-sim") and "money" in back.attrs["money_unit"]
+    for name, var in {**back.data_vars, **back.coords}.items():
+        if "flag_values" in var.attrs:
+            assert "units" not in var.attrs, name
+            assert len(var.attrs["flag_values"]) == len(var.attrs["flag_meanings"].split()), name
+            assert set(np.unique(var.values)) <= set(var.attrs["flag_values"]), name
+        elif var.dtype.kind != "U" and var.dtype != object:
+            cf_units.Unit(var.attrs["units"])  # raises if UDUNITS cannot parse it
+    assert back.price.attrs["units"] == "month-1" and back.price.attrs["model_units"] == "money/customer/step"
+    assert cf_units.Unit(back.churn.attrs["units"]).convert(1.0, "year-1") == pytest.approx(12.0)
+    both = back.quadrant.cf == "both"  # cf-xarray reads flag_meanings
+    np.testing.assert_array_equal(both.values, back.quadrant.values == 4)
+    assert back.share.encoding["zlib"] and back.share.encoding["shuffle"]  # 300 x 4 floats: compressed
+    assert back.load().identical(ds)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import sim
@@ -41,10 +39,22 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     ds = _tiny_dataset()
 
     def interrupted(self, path, *a, **kw):
-        Path(path).write_bytes(b"\x89HDF partial")
+        assert path is None  # made in memory, then written with plain file I/O
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", interrupted)
+    with monkeypatch.context() as m:
+        m.setattr(xr.Dataset, "to_netcdf", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            write_atomic(ds, tmp_path / "run.nc")
+    assert list(tmp_path.iterdir()) == []
+
+    def interrupted_flush(fd):  # the bytes are in the temporary file, not yet on disk
+        assert any(p.stat().st_size > 0 for p in tmp_path.glob(".run.nc.*.tmp"))
+        raise KeyboardInterrupt
+
+    import sim.runfolder
+
+    monkeypatch.setattr(sim.runfolder.os, "fsync", interrupted_flush)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(ds, tmp_path / "run.nc")
     assert list(tmp_path.iterdir()) == []

@@ -52,7 +52,8 @@ def test_cli_writes_readable_run(tmp_path):
     for name in ("customers", "share", "price", "digital", "human", "quadrant", "revenue", "profit", "cash",
                  "alive", "trust", "engagement", "satisfaction", "nps", "churn", "tenure",
                  "digital_expectation", "hhi"):
-        assert name in ds and ds[name].attrs["long_name"] and "units" in ds[name].attrs
+        assert name in ds and ds[name].attrs["long_name"]
+        assert ("units" in ds[name].attrs) != ("flag_values" in ds[name].attrs)  # CF: units or flags
     assert "seed: 4" in ds.attrs["config"]
     again = sim.run(["scenario=baseline", "customers.n=2000", "steps=12"], seed=4)
     np.testing.assert_array_equal(ds.share.values, again.share.values)

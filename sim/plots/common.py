@@ -291,7 +291,7 @@ def _label(ds: xr.Dataset, var: str, short: str | None = None) -> str:
     """
     attrs = ds[var].attrs
     name = short or attrs.get("long_name", var)
-    units = attrs.get("units", "")
+    units = attrs.get("model_units", attrs.get("units", ""))  # the model's reading (money/customer/step)
     if units in ("", "1") or name.split(" ")[0] == units:  # "step (end of)" needs no "[step]"
         return name
     return f"{name}\n[{units}]" if short else f"{name} [{units}]"
