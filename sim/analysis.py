@@ -205,9 +205,13 @@ def mean_ci(data: xr.DataArray, dim: str = "seed", level: float = 0.95) -> xr.Da
 
 
 def _align(a: xr.DataArray, b: xr.DataArray, dim: str) -> tuple[xr.DataArray, xr.DataArray]:
-    """Outer-join ``a`` and ``b`` on every label but the seed dimension; same dimensions required."""
+    """Outer-join ``a`` and ``b`` on every label but the seed dimension.
+
+    The dimensions must match, or one side's must be a subset of the other's (that
+    side is broadcast: e.g. every point of a price sweep against one baseline).
+    """
     da, db = set(a.dims) - {dim}, set(b.dims) - {dim}
-    if da != db:
+    if not (da <= db or db <= da):  # one side may lack dims (a sweep against one scenario): broadcast
         raise AnalysisError(f"dimensions do not match: A has ({', '.join(map(str, a.dims))}), "
                             f"B has ({', '.join(map(str, b.dims))})")
     a2, b2 = xr.align(a, b, join="outer", exclude={dim})
@@ -228,8 +232,9 @@ def difference(a: xr.DataArray, b: xr.DataArray, dim: str = "seed", paired: bool
     ----------
     a, b : xarray.DataArray
         The same variable from two scenarios, sweeps or designs; both need the seed
-        dimension ``dim`` and otherwise the same dimensions (labels may differ: they
-        are outer-joined, so a firm on one side only gives NaN, not a dropped row).
+        dimension ``dim`` and otherwise the same dimensions, or one side a subset of
+        the other's (broadcast). Labels may differ: they are outer-joined, so a firm
+        on one side only gives NaN, not a dropped row.
     dim : str
         The seed dimension.
     paired : "auto", True or False
@@ -323,7 +328,11 @@ def outcomes(ds: xr.Dataset, steps: Sequence[int] | None = None,
         ``steps``; profit is cumulative and churn the mean monthly churn up to each step.
     """
     steps = _check_steps(ds, steps)
-    names = list(OUTCOMES) if names is None else list(names)
+    if names is None:
+        names = [n for n in OUTCOMES if _NEEDS.get(n, n) in ds.data_vars]
+        if not names:
+            raise AnalysisError(f"the dataset has none of the outcome variables ({', '.join(OUTCOMES)})")
+    names = list(names)
     unknown = [n for n in names if n not in OUTCOMES]
     if unknown:
         raise AnalysisError(f"unknown outcome {unknown[0]!r}; allowed: {', '.join(OUTCOMES)}")
@@ -411,7 +420,8 @@ def compare_table(a: xr.Dataset, b: xr.Dataset, steps: Sequence[int] | None = No
                   names: Sequence[str] | None = None) -> pd.DataFrame:
     """Outcomes of A and B side by side with A - B and its interval.
 
-    Rows (extra dims..., step, firm); columns (outcome, one of ``A``, ``B``, ``diff``,
+    Rows (extra dims..., step, quadrant, firm), the quadrant A's (B's for a firm only
+    in B); columns (outcome, one of ``A``, ``B``, ``diff``,
     ``low``, ``high``, ``crn_gain``, ``significant``). ``significant`` is True where
     the interval of the difference excludes zero. Firms on one side only keep their
     row (outer join) with NaN differences.
@@ -430,6 +440,13 @@ def compare_table(a: xr.Dataset, b: xr.Dataset, steps: Sequence[int] | None = No
         df.columns = pd.MultiIndex.from_product([[name], df.columns])
         frames.append(df)
     table = pd.concat(frames, axis=1)
+    qa = quadrant_labels(a, steps_a, dim).reset_coords(drop=True).astype(object)
+    qb = quadrant_labels(b, steps_a, dim).reset_coords(drop=True).astype(object)
+    qa, qb = xr.broadcast(*xr.align(qa, qb, join="outer", fill_value="-"))
+    label = xr.where(qa != "-", qa, qb).transpose(*table.index.names).to_series().reindex(table.index)
+    frame = table.index.to_frame(index=False)
+    frame.insert(len(frame.columns) - 1, "quadrant", label.fillna("-").to_numpy())
+    table.index = pd.MultiIndex.from_frame(frame)
     table.attrs.update(paired=bool(d.attrs["paired"]), level=level)
     return table
 
@@ -480,3 +497,23 @@ def lifetime_value(ds: xr.Dataset, discount: float = 0.008, window: tuple[int, i
     clv.attrs = {"long_name": "customer lifetime value m r / (1 + i - r)", "units": "money/customer",
                  "discount": discount}
     return clv
+
+
+def unstack_design(ds: xr.Dataset, dim: str = "run") -> xr.Dataset:
+    """A full-grid design (:func:`sim.design.run_design`) with one dimension per parameter instead of ``run``.
+
+    Raises :class:`AnalysisError` if the points do not form a full grid (e.g. a Sobol sample).
+    """
+    if dim not in ds.dims:
+        raise AnalysisError(f"the dataset has no {dim!r} dimension (dims: {', '.join(map(str, ds.dims))})")
+    params = [str(c) for c in ds.coords if ds[c].dims == (dim,) and c != dim]
+    if not params:
+        raise AnalysisError(f"no parameter coordinates along {dim!r}")
+    sizes = [len(np.unique(ds[p].values)) for p in params]
+    if int(np.prod(sizes)) != ds.sizes[dim]:
+        raise AnalysisError(f"the {ds.sizes[dim]} points are not a full grid of {', '.join(params)} "
+                            f"({' x '.join(map(str, sizes))} values)")
+    out = ds.drop_vars(dim) if dim in ds.coords else ds
+    if len(params) == 1:
+        return out.swap_dims({dim: params[0]}).sortby(params[0])
+    return out.set_index({dim: params}).unstack(dim)

@@ -98,7 +98,9 @@ def test_comparison_keeps_firms_present_on_one_side_only():
     assert d["diff"].sel(firm="both").notnull().all()
     table = A.compare_table(disr, base, steps=[40], names=["share", "profit", "churn", "survival"])
     assert "disruptor" in table.index.get_level_values("firm")
-    assert np.isnan(table.loc[(40, "disruptor"), ("share", "diff")])
+    row = table.xs("disruptor", level="firm")
+    assert list(row.index.get_level_values("quadrant")) == ["3"]  # the disruptor is digital only
+    assert np.isnan(row[("share", "diff")]).all() and not row[("share", "A")].isna().any()
 
 
 def test_outcome_table_rows_and_columns(prices):
@@ -142,12 +144,12 @@ def test_lifetime_value_of_a_run(prices):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda ds: A.outcome_table(ds.drop_vars("nps")), "variable 'nps' is not in the dataset"),
+    (lambda ds: A.outcome_table(ds.drop_vars("nps"), names=["share", "nps"]), "variable 'nps' is not in the dataset"),
     (lambda ds: A.outcome_table(ds, steps=[99]), "steps [99] are not in the dataset: allowed 1..24"),
     (lambda ds: A.outcome_table(ds, names=["profits"]), "unknown outcome 'profits'"),
     (lambda ds: A.mean_ci(ds.share.isel(seed=0)), "has no 'seed' dimension"),
     (lambda ds: A.mean_ci(ds.share, level=95), "level = 95 must be a number in (0, 1)"),
-    (lambda ds: A.difference(ds.share, ds.nps.isel(firm=0)), "dimensions do not match"),
+    (lambda ds: A.difference(ds.share.isel(firm=0), ds.share.isel(step=0)), "dimensions do not match"),
     (lambda ds: A.lifetime_value(ds, discount=2), "discount = 2"),
 ])
 def test_bad_input_gives_one_line(prices, call, message):
