@@ -2,9 +2,11 @@
 
 :func:`run_design` is the **only** place where sensitivity analysis
 (:mod:`sim.sensitivity`) and calibration (:mod:`sim.calibrate`) run simulations.
-Today it composes each point once (the overrides, as `sim.run(overrides, seed)` would) and calls
-:func:`sim.run` for every seed in parallel through joblib (loky processes, one Numba
-thread each); routing it through the sweep machinery (Hydra launchers) later means
+Today it composes the base overrides once, merges each point's overrides onto that
+config (:func:`sim.configure.as_config`, the path of ``sim.run(config=..., seed=...)``)
+and calls :func:`sim.run` for every point and seed in parallel through joblib (loky
+processes, one Numba thread each); the result equals ``sim.run(base + point, seed)``
+(tested); routing it through the sweep machinery (Hydra launchers) later means
 changing this one function, with the same arguments and the same Dataset back.
 
 A *point* maps a parameter name to a value. A name is a config path
@@ -16,6 +18,7 @@ for parameters that are not one config field.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -69,18 +72,49 @@ def _as_frame(points: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFram
     return frame
 
 
-def _one(config: Any, seed: int, variables: list[str] | None, single_thread: bool) -> xr.Dataset:
-    """Worker: one simulation of a composed, validated config (in a loky process when ``single_thread``)."""
+def _point(base: Any, overrides: list[str], seeds: list[int], variables: list[str] | None,
+           single_thread: bool) -> list[xr.Dataset]:
+    """Worker: one design point (its overrides on the composed base config), run for each seed."""
     if single_thread:
         import numba
 
         numba.set_num_threads(1)
     from .api import run
+    from .configure import as_config
 
-    ds = run(config=dataclasses.replace(config, seed=int(seed)))
-    if variables is not None:
-        ds = ds[variables]
-    return ds
+    cfg = as_config(base, overrides)
+    out = []
+    for seed in seeds:
+        ds = run(config=dataclasses.replace(cfg, seed=int(seed)))
+        out.append(ds[variables] if variables is not None else ds)
+    return out
+
+
+def _check_points(base: Any, frame: pd.DataFrame, point_ov: list[list[str]],
+                  templates: Mapping[str, str]) -> None:
+    """Validate the design before any run: the first point, and every parameter at its
+    smallest and largest value (numeric columns) or at each of its values (others).
+
+    Schema ranges are intervals, so a design whose extremes are valid is valid throughout.
+    """
+    from .configure import as_config
+
+    first = frame.iloc[0].to_dict()
+    probes: list[tuple[str, list[str]]] = [("design point 0", point_ov[0])]
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            values = [col.min(), col.max()]
+        else:
+            values = list(dict.fromkeys(map(_format, col)))
+        for v in values:
+            i = int(np.flatnonzero(np.array([_format(x) for x in col]) == _format(v))[0])
+            probes.append((f"design point {i}", point_overrides({**first, name: v}, templates)))
+    for label, ov in probes:
+        try:
+            as_config(base, ov)
+        except ConfigError as err:
+            raise ConfigError(f"{label} ({' '.join(ov)}): {err}") from None
 
 
 def run_design(points: pd.DataFrame | Sequence[Mapping[str, Any]], base_overrides: Sequence[str] = (),
@@ -123,9 +157,9 @@ def run_design(points: pd.DataFrame | Sequence[Mapping[str, Any]], base_override
     Raises
     ------
     sim.ConfigError
-        Before any run, with one line, if a point is malformed or any run's
-        configuration is invalid (each distinct configuration is composed and
-        validated first).
+        Before any run, with one line, if a point is malformed or the design's
+        configurations are invalid (the base and the design's extremes are composed
+        and validated first; see :func:`_check_points`).
     """
     from joblib import Parallel, delayed, parallel_config
 
@@ -140,12 +174,6 @@ def run_design(points: pd.DataFrame | Sequence[Mapping[str, Any]], base_override
         raise ConfigError(f"seeds: each seed once, got {seeds}")
     base = [str(o) for o in base_overrides]
     point_ov = [point_overrides(row, templates) for row in frame.to_dict("records")]
-    configs = []
-    for i, ov in enumerate(point_ov):  # compose and validate every point before the first run
-        try:
-            configs.append(compose_config([*base, *ov, f"seed={seeds[0]}"]))
-        except ConfigError as err:
-            raise ConfigError(f"design point {i} ({' '.join(ov)}): {err}") from None
     keep = list(variables) if variables is not None else None
     if keep is not None:
         from .output import FIRM_VARS, MARKET_VARS, SEGMENT_VARS
@@ -154,14 +182,20 @@ def run_design(points: pd.DataFrame | Sequence[Mapping[str, Any]], base_override
         unknown = [v for v in keep if v not in known]
         if unknown:
             raise ConfigError(f"variables: unknown {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
-    # each point is composed once (Hydra composition costs more than a small run); seeds vary on it
-    jobs = [(cfg, s) for cfg in configs for s in seeds]
+    base_cfg = compose_config([*base, f"seed={seeds[0]}"])
+    _check_points(base_cfg, frame, point_ov, templates)
+    # the base is composed once (Hydra composition costs more than a small run); each point's
+    # overrides are merged onto it in the worker, once per point, and every seed runs on it
     if n_jobs == 1:
-        results = [_one(ov, s, keep, False) for ov, s in jobs]
+        results = [ds for ov in point_ov for ds in _point(base_cfg, ov, seeds, keep, False)]
     else:
+        workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+        per_seed = len(point_ov) < workers
+        tasks = ([(ov, [s]) for ov in point_ov for s in seeds] if per_seed else [(ov, seeds) for ov in point_ov])
         with parallel_config(backend="loky", inner_max_num_threads=1):
-            results = Parallel(n_jobs=n_jobs, verbose=verbose)(
-                delayed(_one)(ov, s, keep, True) for ov, s in jobs)
+            chunks = Parallel(n_jobs=n_jobs, verbose=verbose)(
+                delayed(_point)(base_cfg, ov, ss, keep, True) for ov, ss in tasks)
+        results = [ds for chunk in chunks for ds in chunk]
     ns = len(seeds)
     per_point = []
     for i in range(len(frame)):

@@ -38,6 +38,8 @@ def test_templates_turn_one_parameter_into_an_override():
 
 @pytest.mark.parametrize("points, seeds, variables, message", [
     ([{"firms.both.price": -1.0}], [0], None, "design point 0 (firms.both.price=-1.0): firms.both.price"),
+    ([{"firms.both.price": 1.0}, {"firms.both.price": 2.0}, {"firms.both.price": -1.0}], [0], None,
+     "design point 2 (firms.both.price=-1.0): firms.both.price = -1.0 is out of range"),
     ([{"firms.both.pric": 1.0}], [0], None, "did you mean"),
     ([], [0], None, "no points"),
     ([{"firms.both.price": 1.0}], [], None, "seeds"),
