@@ -265,12 +265,40 @@ def profiles(settings: Settings, best: pd.Series) -> pd.DataFrame:
     return out
 
 
+def _within(x: np.ndarray, loss: np.ndarray, threshold: float) -> tuple[float, float]:
+    """The interval around the profile minimum where the loss stays below ``threshold``.
+
+    Walks out from the minimum to the first grid points above the threshold and
+    places each end by linear interpolation between the last point below and the
+    first above (at the bound if the loss never rises above the threshold there).
+    """
+    ok = np.isfinite(loss) & (loss <= threshold)
+    i = int(np.nanargmin(loss))
+    a = i
+    while a > 0 and ok[a - 1]:
+        a -= 1
+    b = i
+    while b < len(x) - 1 and ok[b + 1]:
+        b += 1
+
+    def cross(j_in: int, j_out: int) -> float:
+        if not np.isfinite(loss[j_out]):
+            return float(x[j_in])
+        f = (threshold - loss[j_in]) / (loss[j_out] - loss[j_in])
+        return float(x[j_in] + f * (x[j_out] - x[j_in]))
+
+    low = float(x[0]) if a == 0 else cross(a, a - 1)
+    high = float(x[-1]) if b == len(x) - 1 else cross(b, b + 1)
+    return low, high
+
+
 def identification(settings: Settings, best: pd.Series, prof: pd.DataFrame | None,
                    trials: pd.DataFrame) -> pd.DataFrame:
     """How well each fitted value is pinned down by the targets.
 
     Columns: ``fitted``; ``low``/``high`` of the profile set (values whose profile
-    loss is within ``profile_tolerance`` of the profile minimum); ``width`` of that
+    loss is within ``profile_tolerance`` of the profile minimum, its ends interpolated
+    between the profile's grid points; on a log scale for log parameters); ``width`` of that
     set as a share of the bounds; ``top_spread``, the spread (max - min) of the
     parameter over the best 10% of trials as a share of the bounds; and a verdict:
     identified (width <= 0.25), partly (<= 0.6) or not identified.
@@ -284,9 +312,11 @@ def identification(settings: Settings, best: pd.Series, prof: pd.DataFrame | Non
         row = {"parameter": p.name, "fitted": best[p.name], "bounds": f"[{lo:g}, {hi:g}]",
                "top_spread": float((tr(top[p.name].max()) - tr(top[p.name].min())) / span)}
         if prof is not None:
-            pr = prof.loc[p.name]["loss"]
-            ok = pr[pr <= pr.min() + settings.profile_tolerance].index.to_numpy()
-            row.update(low=float(ok.min()), high=float(ok.max()), width=float((tr(ok.max()) - tr(ok.min())) / span))
+            pr = prof.loc[p.name]["loss"].sort_index()
+            lo_v, hi_v = _within(tr(pr.index.to_numpy(float)), pr.to_numpy(float),
+                                 float(pr.min()) + settings.profile_tolerance)
+            back = (lambda x: float(np.exp(x))) if settings.log.get(p.name) else float
+            row.update(low=back(lo_v), high=back(hi_v), width=float((hi_v - lo_v) / span))
             w = row["width"]
             row["verdict"] = "identified" if w <= 0.25 else "partly" if w <= 0.6 else "not identified"
         rows.append(row)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.calibrate import Target, load_settings, main
+from sim.calibrate import Target, _within, load_settings, main
 from sim.config import ConfigError
 from sim.design import run_design
 from sim.sensitivity import Output, outputs_of
@@ -29,7 +29,9 @@ def observed():
 def _config(observed, **extra):
     return {"base_overrides": BASE, "seeds": [0], "n_jobs": 1, "trials": 16, "batch": 4, "sample_seed": 3,
             "profile_points": 5, "profile_tolerance": 0.5,
-            "parameters": {"price": {"override": "firms.both.price", "bounds": [0.9, 1.6]}},
+            "parameters": {"price": {"override": "firms.both.price", "bounds": [0.9, 1.6]},
+                           # changes only the neither firm's accounts, never a customer's choice
+                           "cost": {"override": "firms.neither.unit_cost_extra", "bounds": [0.0, 0.01]}},
             "targets": {"share": {**OUTPUT, "value": observed, "tolerance": 0.005}}, **extra}
 
 
@@ -46,12 +48,20 @@ def test_calibration_recovers_a_known_price(observed, tmp_path, capsys):
     assert abs(fitted - TRUE_PRICE) < 0.06, fitted
     assert ident.loc["price", "low"] <= TRUE_PRICE + 0.2 and ident.loc["price", "high"] >= TRUE_PRICE - 0.2
     assert ident.loc["price", "verdict"] in ("identified", "partly")
+    assert ident.loc["cost", "verdict"] == "not identified" and ident.loc["cost", "width"] == 1.0
     fit = pd.read_csv(tmp_path / "out" / "fit.csv", index_col=0)
     assert abs(fit.loc["share", "simulated"] - observed) < 0.02
     for name in ("trials.csv", "profiles.csv", "calibration.png", "report.txt"):
         assert (tmp_path / "out" / name).stat().st_size > 0
     trials = pd.read_csv(tmp_path / "out" / "trials.csv")
     assert len(trials) == 16 and trials["loss"].min() < 1
+
+
+def test_profile_interval_is_interpolated_between_grid_points():
+    x = np.linspace(0, 1, 6)
+    low, high = _within(x, (x - 0.5) ** 2, 0.05)  # exact ends 0.5 -/+ 0.2236
+    assert low == pytest.approx(0.3) and high == pytest.approx(0.7)  # linear between 0.2|0.4 and 0.6|0.8
+    assert _within(x, np.zeros(6), 0.1) == (0.0, 1.0)
 
 
 def test_deviation_of_range_and_value_targets():
