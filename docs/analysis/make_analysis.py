@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,7 @@ def fence(text: str) -> str:
 
 def main() -> None:
     t_all = time.perf_counter()
-    work = ROOT / "results" / "analysis" / datetime.now(timezone.utc).strftime("%Y-%m-%d_%H-%M-%S")
+    work = ROOT / "results" / "analysis" / datetime.now(UTC).strftime("%Y-%m-%d_%H-%M-%S")
     work.mkdir(parents=True)
     FIG.mkdir(parents=True, exist_ok=True)
     fill: dict[str, str] = {}
@@ -99,7 +99,7 @@ def main() -> None:
     shutil.copy(work / "compare_grid" / "heatmap_nps.png", FIG / "compare_heatmap_nps.png")
     lines = text.split("\nwritten:")[0].splitlines()
     both = [ln for ln in lines if " both" in ln]
-    fill["GRID_OUTPUT"] = fence("\n".join(lines[:7] + ["..."] + [f"(rows of firm 'both' only:)"] + both))
+    fill["GRID_OUTPUT"] = fence("\n".join(lines[:7] + ["..."] + ["(rows of firm 'both' only:)"] + both))
     timings["comparison"] = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ 2. sensitivity
@@ -114,7 +114,8 @@ def main() -> None:
     ranks = []
     for out in ind.output.values:
         st = ind.ST.sel(output=out).to_series().sort_values(ascending=False)
-        ranks.append(f"* **{out}**: " + ", ".join(f"{p} (ST {v:.2f} ± {float(ind.ST_conf.sel(output=out, parameter=p)):.2f})"
+        conf = ind.ST_conf.sel(output=out)
+        ranks.append(f"* **{out}**: " + ", ".join(f"{p} (ST {v:.2f} ± {float(conf.sel(parameter=p)):.2f})"
                                                  for p, v in st.items()))
     fill["SOBOL_RANKING"] = "\n".join(ranks)
     timings["sensitivity"] = time.perf_counter() - t0
@@ -136,7 +137,7 @@ def main() -> None:
     fill["TIMINGS"] = (", ".join(f"{k} {v / 60:.1f} min" for k, v in timings.items())
                        + f"; total {total / 60:.1f} min on {os.cpu_count()} cores "
                        f"(load average {os.getloadavg()[0]:.1f} at the end)")
-    fill["GENERATED"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    fill["GENERATED"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     fill["COMPARE_N"] = f"{COMPARE_N:,}"
     fill["COMPARE_SEEDS"] = COMPARE_SEEDS
     fill["GRID_N"] = f"{GRID_N:,}"
