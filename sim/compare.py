@@ -138,7 +138,8 @@ def format_table(table: pd.DataFrame) -> str:
         rows = pd.DataFrame({
             "A": t["A"].map("{:.4g}".format),
             "B": t["B"].map("{:.4g}".format),
-            "A-B [interval]": [f"{d:+.4g} [{lo:+.4g}, {hi:+.4g}]{' *' if s else ''}"
+            "A-B [interval]": [(f"{d:+.4g} [{lo:+.4g}, {hi:+.4g}]{' *' if s else ''}" if np.isfinite(lo)
+                                else f"{d:+.4g} (no interval)")
                                for d, lo, hi, s in zip(t["diff"], t["low"], t["high"], t["significant"],
                                                        strict=True)],
             "paired gain": t["crn_gain"].map(lambda g: "" if np.isnan(g) else f"x{g:.1f}"),
@@ -178,6 +179,7 @@ def compare(path_a: str | Path, path_b: str | Path, steps: Sequence[int] | None 
     if "firm" not in a[var].dims:
         raise A.AnalysisError(f"--var {var}: figures need a per-firm variable (dims step, firm)")
     table = A.compare_table(a, b, steps, dim, level, paired, names)
+    table.attrs["seeds"] = (a.sizes[dim], b.sizes[dim])
     la, lb = Path(path_a).name or "A", Path(path_b).name or "B"
     folder = _free_folder(Path(out) if out else Path("results") / "compare" / f"{la}_vs_{lb}")
     folder.mkdir(parents=True)
@@ -240,7 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except A.AnalysisError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"A = {args.result_a}\nB = {args.result_b}")
+    na, nb = table.attrs["seeds"]
+    print(f"A = {args.result_a} ({na} seeds)\nB = {args.result_b} ({nb} seeds)")
+    if min(na, nb) < 2:
+        print("one seed on a side: differences without intervals (run several seeds: python -m sim -m seed=0,1,2,...)")
     gains = table.xs("crn_gain", axis=1, level=1).to_numpy(float)
     if table.attrs.get("paired") and np.isfinite(gains).any():
         print(f"paired by seed (common random numbers): intervals a median x{np.nanmedian(gains):.1f} "

@@ -80,3 +80,15 @@ def test_module_entry_point(results, tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = [ln for ln in proc.stdout.splitlines() if "[" in ln and "interval" not in ln]
     assert len(rows) == 4 and all("+0 [+0, +0]" in ln and " *" not in ln for ln in rows)  # itself: exactly 0
+
+
+def test_two_run_folders_give_differences_without_intervals(tmp_path, capsys):
+    import sim
+
+    for name, seed in (("a", 0), ("b", 1)):
+        (tmp_path / name).mkdir()
+        sim.run(["scenario=baseline", "customers.n=300", "steps=6"], seed=seed).to_netcdf(
+            tmp_path / name / "run.nc", engine="h5netcdf")
+    assert main([str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c"), "--outcomes", "share"]) == 0
+    text = capsys.readouterr().out
+    assert "(1 seeds)" in text and "one seed on a side" in text and text.count("(no interval)") == 4
