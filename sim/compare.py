@@ -82,6 +82,9 @@ def difference_chart(d: xr.Dataset, labels: tuple[str, str] = ("A", "B"), dim: s
     for ax, firm in zip(axes[0], firms, strict=True):
         x = d.sel(firm=firm)
         ax.axhline(0, color="0.5", lw=0.8)
+        if bool(x["diff"].isnull().all()):
+            ax.text(0.5, 0.5, "in one result only:\nno difference", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=8, color="0.4")
         ax.fill_between(x.step.values, x.low.values, x.high.values, color="C2", alpha=0.3, lw=0,
                         label=f"{100 * d.attrs['level']:g}% interval")
         if d.attrs["paired"]:
