@@ -20,7 +20,8 @@ The config file (see ``analysis/sensitivity_both.yaml``)::
     parameters:               # name -> override (a config path) or template, and bounds
       price: {override: firms.both.price, bounds: [0.9, 1.5]}
       spend: {template: "firms.both.intervention=[{value},{value},{value}]", bounds: [0, 0.03]}
-    outputs:                  # name -> variable, firm, reduce (sum | mean | last), steps [first, last]
+    outputs:                  # name -> variable, firm, reduce (sum | mean | last), steps [first, last],
+                              # fill (value for an undefined result, e.g. a firm without customers)
       profit: {variable: profit, firm: both, reduce: sum, steps: [1, 120]}
 
 Every field is checked before any run; a bad one stops with one line naming it
@@ -34,7 +35,7 @@ import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,8 @@ class Output:
 
     ``firm: all`` sums a firm variable over firms (``reduce: sum``) or takes the
     customer-weighted mean over firms (``mean``, ``last``); market variables need no firm.
+    ``fill`` replaces an undefined result (NaN: e.g. the NPS of a firm that has lost
+    all its customers) by a stated value; without it an undefined result is an error.
     """
 
     name: str
@@ -79,6 +82,7 @@ class Output:
     firm: str | None = None
     reduce: str = "mean"
     steps: tuple[int, int] | None = None
+    fill: float | None = None
 
 
 @dataclass
@@ -153,7 +157,7 @@ def parse_outputs(raw: Any, where: str = "outputs", extra: Sequence[str] = ()) -
     out = []
     for name, spec in raw.items():
         w = f"{where}.{name}"
-        _keys(spec, ("variable", "firm", "reduce", "steps", *extra), w, ("variable",))
+        _keys(spec, ("variable", "firm", "reduce", "steps", "fill", *extra), w, ("variable",))
         var = spec["variable"]
         if var not in FIRM_VARS and var not in MARKET_VARS:
             raise _err(f"{w}.variable", f"{var!r} is not a firm or market variable; allowed: "
@@ -171,7 +175,10 @@ def parse_outputs(raw: Any, where: str = "outputs", extra: Sequence[str] = ()) -
                     or not 1 <= steps[0] <= steps[1]):
                 raise _err(f"{w}.steps", f"{steps!r} must be [first, last] whole steps with 1 <= first <= last")
             steps = (int(steps[0]), int(steps[1]))
-        out.append((Output(str(name), var, None if firm is None else str(firm), reduce, steps),
+        fill = spec.get("fill")
+        if fill is not None:
+            fill = _number(fill, f"{w}.fill")
+        out.append((Output(str(name), var, None if firm is None else str(firm), reduce, steps, fill),
                     {k: spec[k] for k in extra if k in spec}))
     return out
 
@@ -297,8 +304,8 @@ def analyze(design: xr.Dataset | xr.DataArray, y: xr.DataArray, params: Sequence
     rows = {k: [] for k in keys[method]}
     for yk in y.values:
         if not np.isfinite(yk).all():
-            raise ConfigError(f"output has {int((~np.isfinite(yk)).sum())} undefined (NaN) runs: "
-                              "choose an output defined in every run (e.g. a firm that never exits)")
+            raise ConfigError(f"output has {int((~np.isfinite(yk)).sum())} undefined (NaN) runs: choose an output "
+                              "defined in every run, or give the output a fill value (e.g. fill: -100 for NPS)")
         if method == "sobol":
             from SALib.analyze import sobol
 
@@ -335,6 +342,8 @@ def reduce_output(ds: xr.Dataset, o: Output) -> xr.DataArray:
         da = da.mean("step")
     else:
         da = da.isel(step=-1)
+    if o.fill is not None:
+        da = da.fillna(o.fill)
     return da.drop_vars([c for c in ("firm", "step") if c in da.coords]).rename(o.name)
 
 
@@ -362,6 +371,8 @@ def run(settings: Settings, verbose: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
     ds = run_design(points, settings.base_overrides, settings.seeds, settings.n_jobs,
                     templates={p.name: p.as_template() for p in settings.parameters},
                     variables=variables_needed(settings.outputs), verbose=verbose)
+    raw = outputs_of(ds, [replace(o, fill=None) for o in settings.outputs]).mean("seed")
+    filled = {str(k): int(raw.sel(output=k).isnull().sum()) for k in raw.output.values}
     y = outputs_of(ds, settings.outputs)
     indices = analyze(ds, y.mean("seed"), settings.parameters, settings.method, settings.level,
                       settings.sample_seed)
@@ -370,6 +381,9 @@ def run(settings: Settings, verbose: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
     design.attrs.update({k: v for k, v in ds.attrs.items() if isinstance(v, (str, int, float))})
     design.attrs["method"] = settings.method
     indices.attrs["seeds"] = len(settings.seeds)
+    indices.attrs["filled"] = "; ".join(f"{k}: {v} of {raw.sizes[RUN_DIM]} design points undefined, set to "
+                                        f"{next(o.fill for o in settings.outputs if o.name == k):g}"
+                                        for k, v in filled.items() if v)
     indices.attrs["base_overrides"] = " ".join(settings.base_overrides)
     return indices, design
 
@@ -448,9 +462,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fig = plot(indices)
     fig.savefig(out / "sensitivity.png", dpi=110)
     plt.close(fig)
+    filled = f"\nundefined outputs filled: {indices.attrs['filled']}" if indices.attrs["filled"] else ""
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(f"{settings.method}: {indices.attrs['runs']} design points x {len(settings.seeds)} seeds "
-              f"in {time.perf_counter() - t0:.0f} s\n{tab.to_string()}\nwritten: {out}")
+              f"in {time.perf_counter() - t0:.0f} s{filled}\n{tab.to_string()}\nwritten: {out}")
     return 0
 
 

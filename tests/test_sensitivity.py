@@ -97,3 +97,20 @@ def test_bad_parameter_values_stop_before_any_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "firms.both.human = 1.5 is out of range: allowed [0, 1]" in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_undefined_outputs_need_a_stated_fill_value():
+    from sim.sensitivity import Output, reduce_output
+
+    nps = np.array([[[10.0, 20.0], [30.0, np.nan]], [[np.nan, np.nan], [np.nan, np.nan]]])  # run, step, firm
+    ds = xr.Dataset({"nps": (("run", "step", "firm"), nps)},
+                    coords={"run": [0, 1], "step": [1, 2], "firm": ["a", "b"]})
+    plain = reduce_output(ds, Output("n", "nps", "b", "mean"))
+    assert plain.values[0] == 20.0 and np.isnan(plain.values[1])  # mean over the steps it had customers
+    filled = reduce_output(ds, Output("n", "nps", "b", "mean", fill=-100.0))
+    np.testing.assert_array_equal(filled.values, [20.0, -100.0])
+    params = [Parameter("p", (0, 1))]
+    with pytest.raises(ConfigError, match="give the output a fill value"):
+        analyze(xr.Dataset(coords={"run": [0, 1], "p": ("run", [0.0, 1.0])}), plain, params, "morris")
+    with pytest.raises(ConfigError, match=r"outputs.o.fill: 'low' must be a finite number"):
+        load_settings({**BASE, "outputs": {"o": {"variable": "nps", "firm": "both", "fill": "low"}}})
