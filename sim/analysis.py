@@ -59,7 +59,13 @@ class AnalysisError(ValueError):
 
 # ------------------------------------------------------------------------------ input
 def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
-    """A multirun folder as one lazy Dataset (dask), one dimension per swept override."""
+    """A multirun folder as one lazy Dataset (dask), one dimension per swept override.
+
+    The same combination as :func:`sim.sweep.load_sweep` (which loads into memory):
+    swept overrides read from each job's ``.hydra/overrides.yaml``, an outer join
+    over firms and steps, NaN for combinations not run, unfinished jobs listed in
+    ``missing_jobs``. Chunks along swept dimensions apply after combining.
+    """
     jobs = sorted({p.parent for p in root.rglob("run.nc")})
     if not jobs:
         raise AnalysisError(f"{root}: no run.nc below this folder")
@@ -76,7 +82,8 @@ def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
     swept = [k for k in keys if len({repr(o.get(k)) for o in overrides}) > 1]
     if not swept:
         raise AnalysisError(f"{root}: the jobs' overrides do not differ; nothing was swept")
-    runs = [xr.open_dataset(job / "run.nc", engine="h5netcdf", chunks=chunks).drop_encoding() for job in jobs]
+    inner = {k: v for k, v in chunks.items() if k not in swept} if isinstance(chunks, dict) else chunks
+    runs = [xr.open_dataset(job / "run.nc", engine="h5netcdf", chunks=inner).drop_encoding() for job in jobs]
     stacked = xr.concat(runs, dim="job", join="outer", combine_attrs="drop_conflicts", data_vars="all",
                         coords="minimal", compat="override")
     stacked = stacked.assign_coords({k: ("job", [o.get(k) for o in overrides]) for k in swept})
@@ -84,7 +91,13 @@ def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
         out = stacked.swap_dims(job=swept[0]).sortby(swept[0])
     else:
         out = stacked.set_index(job=swept).unstack("job")
+    outer = {k: v for k, v in chunks.items() if k in swept} if isinstance(chunks, dict) else {}
+    if outer:
+        out = out.chunk(outer)
+    missing = sorted(str(p.relative_to(root)) for p in root.iterdir()
+                     if p.is_dir() and (p / ".hydra").exists() and not (p / "run.nc").exists())
     out.attrs["swept"] = ", ".join(swept)
+    out.attrs["missing_jobs"] = ", ".join(missing)
     return out
 
 

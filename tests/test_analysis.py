@@ -170,8 +170,9 @@ def sweep_dir(tmp_path_factory):
 
 def test_a_lazily_opened_sweep_gives_the_same_table_as_an_eager_one(sweep_dir, tmp_path):
     eager = A.open_result(sweep_dir)
-    lazy = A.open_result(sweep_dir, chunks={"step": 4})
+    lazy = A.open_result(sweep_dir, chunks={"step": 4, "seed": 1})
     assert lazy.share.chunks is not None and eager.share.chunks is None
+    assert lazy.share.chunksizes["seed"] == (1, 1, 1) and lazy.share.chunksizes["step"] == (4, 4, 4)
     te, tl = A.outcome_table(eager, steps=[6, 12]), A.outcome_table(lazy, steps=[6, 12])
     tl = tl.reindex(te.index)
     assert tl.index.equals(te.index) and len(te) == 8
