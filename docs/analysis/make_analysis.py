@@ -18,6 +18,8 @@ minutes on 2 cores and are stated in the generated document.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -45,12 +47,20 @@ GRID_N = 5_000
 GRID_SEEDS = [0, 1, 2, 3]
 
 
-def sh(*args: str) -> str:
-    """Run a command from the repository root; return its stdout; stop on failure."""
+def sh(work: Path, label: str, *args: str) -> str:
+    """Run a command from the repository root and return its stdout (kept in ``work/<label>.stdout``).
+
+    When the file is already there (``--reuse``), the command is not run again.
+    """
+    kept = work / f"{label}.stdout"
+    if kept.exists():
+        print(f"(reusing {kept.name})", flush=True)
+        return kept.read_text()
     print("$", " ".join(args), flush=True)
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"failed ({proc.returncode}): {' '.join(args)}\n{proc.stderr[-3000:]}")
+    kept.write_text(proc.stdout)
     return proc.stdout
 
 
@@ -59,9 +69,18 @@ def fence(text: str) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reuse", help="a working folder of an earlier run: rebuild the document from its "
+                                        "results, running only the steps it lacks")
+    args = parser.parse_args()
     t_all = time.perf_counter()
-    work = ROOT / "results" / "analysis" / datetime.now(UTC).strftime("%Y-%m-%d_%H-%M-%S")
-    work.mkdir(parents=True)
+    if args.reuse:
+        work = Path(args.reuse).resolve()
+    else:
+        work = ROOT / "results" / "analysis" / datetime.now(UTC).strftime("%Y-%m-%d_%H-%M-%S")
+        work.mkdir(parents=True)
+    timing_file = work / "timings.json"
+    earlier = json.loads(timing_file.read_text()) if timing_file.exists() else {}
     FIG.mkdir(parents=True, exist_ok=True)
     fill: dict[str, str] = {}
     timings: dict[str, float] = {}
@@ -69,10 +88,11 @@ def main() -> None:
     # ------------------------------------------------------------------ 1. comparison
     t0 = time.perf_counter()
     for scen in ("baseline", "disruptor"):
-        sh("-m", "sim", "-m", f"scenario={scen}", f"seed={COMPARE_SEEDS}", f"customers.n={COMPARE_N}",
-           f"hydra.sweep.dir={work / scen}")
-    text = sh("-m", "sim.compare", str(work / "disruptor"), str(work / "baseline"), "--out", str(work / "compare"),
-              "--steps", "60", "120", "--outcomes", "share", "profit", "nps", "churn", "survival", "--var", "share")
+        sh(work, f"sweep_{scen}", "-m", "sim", "-m", f"scenario={scen}", f"seed={COMPARE_SEEDS}",
+           f"customers.n={COMPARE_N}", f"hydra.sweep.dir={work / scen}")
+    text = sh(work, "compare", "-m", "sim.compare", str(work / "disruptor"), str(work / "baseline"),
+              "--out", str(work / "compare"), "--steps", "60", "120",
+              "--outcomes", "share", "profit", "nps", "churn", "survival", "--var", "share")
     fill["COMPARE_OUTPUT"] = fence(text.split("\nwritten:")[0])
     for name in ("fan_share.png", "difference_share.png"):
         shutil.copy(work / "compare" / name, FIG / f"compare_{name}")
@@ -91,23 +111,27 @@ def main() -> None:
             "quadrant"]
     for name, extra in (("steered", ["firms.both.steering=soft", "firms.both.steering_strength=0.6"]),
                         ("unsteered", [])):
+        if (work / f"{name}.nc").exists():
+            continue
         ds = run_design(grid, ["scenario=disruptor", f"customers.n={GRID_N}", *extra], GRID_SEEDS, n_jobs=2,
                         variables=keep)
         A.unstack_design(ds).to_netcdf(work / f"{name}.nc", engine="h5netcdf")
-    text = sh("-m", "sim.compare", str(work / "steered.nc"), str(work / "unsteered.nc"), "--out",
+    text = sh(work, "compare_grid", "-m", "sim.compare", str(work / "steered.nc"), str(work / "unsteered.nc"), "--out",
               str(work / "compare_grid"), "--outcomes", "nps", "--var", "nps")
     shutil.copy(work / "compare_grid" / "heatmap_nps.png", FIG / "compare_heatmap_nps.png")
     lines = text.split("\nwritten:")[0].splitlines()
     both = [ln for ln in lines if " both" in ln]
     fill["GRID_OUTPUT"] = fence("\n".join(lines[:7] + ["..."] + ["(rows of firm 'both' only:)"] + both))
-    timings["comparison"] = time.perf_counter() - t0
+    timings["comparison"] = max(time.perf_counter() - t0, earlier.get("comparison", 0.0)) if args.reuse else \
+        time.perf_counter() - t0
+    timing_file.write_text(json.dumps({**earlier, **timings}))
 
     # ------------------------------------------------------------------ 2. sensitivity
     t0 = time.perf_counter()
-    text = sh("-m", "sim.sensitivity", "analysis/morris_both.yaml", "--out", str(work / "morris"))
+    text = sh(work, "morris", "-m", "sim.sensitivity", "analysis/morris_both.yaml", "--out", str(work / "morris"))
     fill["MORRIS_OUTPUT"] = fence(text.split("\nwritten:")[0])
     shutil.copy(work / "morris" / "sensitivity.png", FIG / "sensitivity_morris.png")
-    text = sh("-m", "sim.sensitivity", "analysis/sensitivity_both.yaml", "--out", str(work / "sobol"))
+    text = sh(work, "sobol", "-m", "sim.sensitivity", "analysis/sensitivity_both.yaml", "--out", str(work / "sobol"))
     fill["SOBOL_OUTPUT"] = fence(text.split("\nwritten:")[0])
     shutil.copy(work / "sobol" / "sensitivity.png", FIG / "sensitivity_sobol.png")
     ind = xr.open_dataset(work / "sobol" / "indices.nc").load()
@@ -118,11 +142,14 @@ def main() -> None:
         ranks.append(f"* **{out}**: " + ", ".join(f"{p} (ST {v:.2f} ± {float(conf.sel(parameter=p)):.2f})"
                                                  for p, v in st.items()))
     fill["SOBOL_RANKING"] = "\n".join(ranks)
-    timings["sensitivity"] = time.perf_counter() - t0
+    timings["sensitivity"] = max(time.perf_counter() - t0, earlier.get("sensitivity", 0.0)) if args.reuse else \
+        time.perf_counter() - t0
+    timing_file.write_text(json.dumps({**earlier, **timings}))
 
     # ------------------------------------------------------------------ 3. calibration
     t0 = time.perf_counter()
-    text = sh("-m", "sim.calibrate", "analysis/calibrate_retail_bank.yaml", "--out", str(work / "calibrate"))
+    text = sh(work, "calibrate", "-m", "sim.calibrate", "analysis/calibrate_retail_bank.yaml",
+              "--out", str(work / "calibrate"))
     body = [ln for ln in text.split("\nwritten:")[0].splitlines() if "trials, best loss" not in ln]
     fill["CALIBRATION_OUTPUT"] = fence("\n".join(body))
     shutil.copy(work / "calibrate" / "calibration.png", FIG / "calibration.png")
@@ -131,9 +158,31 @@ def main() -> None:
     missed = [t for t in fit.index if not bool(fit.loc[t, "met"])]
     fill["CALIBRATION_VERDICT"] = (f"Targets met: {', '.join(met) or 'none'}; missed: {', '.join(missed) or 'none'} "
                                    "(see the deviations above, in range widths).")
-    timings["calibration"] = time.perf_counter() - t0
+    timings["calibration"] = max(time.perf_counter() - t0, earlier.get("calibration", 0.0)) if args.reuse else \
+        time.perf_counter() - t0
+    timing_file.write_text(json.dumps({**earlier, **timings}))
 
-    total = time.perf_counter() - t_all
+    # sizes as configured (the YAML files are the single source)
+    from sim.calibrate import load_settings as calibration_settings
+    from sim.sensitivity import load_settings as sensitivity_settings
+
+    def size(base: list[str], seeds: list[int]) -> str:
+        n = next((o.split("=")[1] for o in base if o.startswith("customers.n=")), "the scenario's")
+        return f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} per point, {int(n):,} customers"
+
+    m = sensitivity_settings(ROOT / "analysis" / "morris_both.yaml")
+    fill["MORRIS_SIZE"] = (f"{m.samples} trajectories, {m.samples * (len(m.parameters) + 1)} design points, "
+                           + size(m.base_overrides, m.seeds))
+    so = sensitivity_settings(ROOT / "analysis" / "sensitivity_both.yaml")
+    fill["SOBOL_SIZE"] = (f"Saltelli sampling, N = {so.samples}, {so.samples * (len(so.parameters) + 2)} design "
+                          "points, " + size(so.base_overrides, so.seeds))
+    c = calibration_settings(ROOT / "analysis" / "calibrate_retail_bank.yaml")
+    fill["CALIBRATION_SIZE"] = (f"Optuna's {c.sampler.upper()} sampler proposes {c.trials} trials in batches of "
+                                f"{c.batch}, each run with {size(c.base_overrides, c.seeds)}; then each parameter "
+                                f"is profiled over {c.profile_points} values across its bounds with the others "
+                                f"at the fit. The set of values whose loss stays within {c.profile_tolerance:g}")
+
+    total = sum(timings.values()) if args.reuse else time.perf_counter() - t_all
     fill["TIMINGS"] = (", ".join(f"{k} {v / 60:.1f} min" for k, v in timings.items())
                        + f"; total {total / 60:.1f} min on {os.cpu_count()} cores "
                        f"(load average {os.getloadavg()[0]:.1f} at the end)")
