@@ -103,8 +103,9 @@ lecture: $(STAMP)
 # Analysis examples (see docs/ANALYSIS.md): a comparison of two multiruns and of a two-factor
 # grid, Morris and Sobol sensitivity, a calibration; regenerates docs/ANALYSIS.md from
 # docs/analysis/ANALYSIS.template.md with its figures in docs/analysis/ (about 10 minutes on 2 cores).
+# ARGS="--reuse results/analysis/<folder>" rebuilds the document from an earlier run (after editing the template).
 analysis: $(TEST_STAMP)
-	$(PY) docs/analysis/make_analysis.py
+	$(PY) docs/analysis/make_analysis.py $(ARGS)
 
 # Performance suite (see benchmarks/README.md): step time against customers, steps and
 # threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts.
