@@ -301,7 +301,10 @@ def identification(settings: Settings, best: pd.Series, prof: pd.DataFrame | Non
     between the profile's grid points; on a log scale for log parameters); ``width`` of that
     set as a share of the bounds; ``top_spread``, the spread (max - min) of the
     parameter over the best 10% of trials as a share of the bounds; and a verdict:
-    identified (width <= 0.25), partly (<= 0.6) or not identified.
+    identified (width <= 0.25), partly (<= 0.6) or not identified. A profile holds
+    the other parameters at the fit, so two parameters that trade off against each
+    other (a ridge) can each look identified there; a large ``top_spread`` among the
+    best trials is the sign of such a ridge.
     """
     top = trials[np.isfinite(trials["loss"])].nsmallest(max(2, len(trials) // 10), "loss")
     rows = []
@@ -366,6 +369,7 @@ def plot_profiles(settings: Settings, result: dict[str, Any]):
         if settings.log.get(p.name):
             ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=0.1)
+        ax.set_ylim(bottom=0)
         ax.set_xlabel(p.name)
     axes[0][0].set_ylabel("loss")
     axes[0][0].legend(fontsize=7)
@@ -373,6 +377,7 @@ def plot_profiles(settings: Settings, result: dict[str, Any]):
     ax.plot(np.arange(len(trials)), trials["loss"], ".", color="0.6")
     ax.plot(np.arange(len(trials)), np.fmin.accumulate(trials["loss"].fillna(np.inf)), color="C3")
     ax.set_yscale("symlog", linthresh=0.1)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("trial")
     ax.set_title("search")
     fig.suptitle("calibration: loss profiles (others at the fit) and search history", fontsize=10)

@@ -132,6 +132,18 @@ def heatmap(d: xr.Dataset, dim: str = "seed"):
     return fig
 
 
+def _cell(a: float, b: float, d: float, lo: float, hi: float, significant: bool) -> str:
+    if np.isfinite(lo):
+        return f"{d:+.4g} [{lo:+.4g}, {hi:+.4g}]{' *' if significant else ''}"
+    if np.isfinite(d):
+        return f"{d:+.4g} (no interval)"
+    if np.isfinite(a) and not np.isfinite(b):
+        return "(only in A)"
+    if np.isfinite(b) and not np.isfinite(a):
+        return "(only in B)"
+    return "(undefined)"
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The comparison table as text: per outcome, A, B and ``A−B [low, high]`` with ``*`` if significant."""
     blocks = []
@@ -141,10 +153,8 @@ def format_table(table: pd.DataFrame) -> str:
         rows = pd.DataFrame({
             "A": t["A"].map("{:.4g}".format),
             "B": t["B"].map("{:.4g}".format),
-            "A-B [interval]": [(f"{d:+.4g} [{lo:+.4g}, {hi:+.4g}]{' *' if s else ''}" if np.isfinite(lo)
-                                else f"{d:+.4g} (no interval)")
-                               for d, lo, hi, s in zip(t["diff"], t["low"], t["high"], t["significant"],
-                                                       strict=True)],
+            "A-B [interval]": [_cell(a, b, d, lo, hi, s) for a, b, d, lo, hi, s in
+                               zip(t["A"], t["B"], t["diff"], t["low"], t["high"], t["significant"], strict=True)],
             "paired gain": t["crn_gain"].map(lambda g: "" if np.isnan(g) else f"x{g:.1f}"),
         }, index=t.index)
         blocks.append(f"== {name} ({A.OUTCOMES.get(name, ('', ''))[0]}; {units})\n{rows.to_string()}")

@@ -101,6 +101,10 @@ def test_comparison_keeps_firms_present_on_one_side_only():
     row = table.xs("disruptor", level="firm")
     assert list(row.index.get_level_values("quadrant")) == ["3"]  # the disruptor is digital only
     assert np.isnan(row[("share", "diff")]).all() and not row[("share", "A")].isna().any()
+    from sim.compare import format_table
+
+    text = format_table(table)
+    assert "(only in A)" in [ln for ln in text.splitlines() if "disruptor" in ln][0]
 
 
 def test_outcome_table_rows_and_columns(prices):

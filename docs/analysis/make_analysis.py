@@ -65,6 +65,8 @@ def sh(work: Path, label: str, *args: str) -> str:
 
 
 def fence(text: str) -> str:
+    """A text block for the document, with the repository's path removed from file names."""
+    text = text.replace(f"{ROOT}/", "")
     return f"```text\n{text.rstrip()}\n```"
 
 
@@ -188,6 +190,7 @@ def main() -> None:
                        f"(load average {os.getloadavg()[0]:.1f} at the end)")
     fill["GENERATED"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     fill["COMPARE_N"] = f"{COMPARE_N:,}"
+    fill["COMPARE_N_RAW"] = str(COMPARE_N)
     fill["COMPARE_SEEDS"] = COMPARE_SEEDS
     fill["GRID_N"] = f"{GRID_N:,}"
     fill["GRID_SEEDS"] = str(len(GRID_SEEDS))
