@@ -28,7 +28,7 @@ def observed():
 
 def _config(observed, **extra):
     return {"base_overrides": BASE, "seeds": [0], "n_jobs": 1, "trials": 16, "batch": 4, "sample_seed": 3,
-            "profile_points": 5, "profile_tolerance": 0.5,
+            "profile_points": 4, "profile_tolerance": 0.5,
             "parameters": {"price": {"override": "firms.both.price", "bounds": [0.9, 1.6]},
                            # changes only the neither firm's accounts, never a customer's choice
                            "cost": {"override": "firms.neither.unit_cost_extra", "bounds": [0.0, 0.01]}},
