@@ -301,7 +301,9 @@ def identification(settings: Settings, best: pd.Series, prof: pd.DataFrame | Non
     between the profile's grid points; on a log scale for log parameters); ``width`` of that
     set as a share of the bounds; ``top_spread``, the spread (max - min) of the
     parameter over the best 10% of trials as a share of the bounds; and a verdict:
-    identified (width <= 0.25), partly (<= 0.6) or not identified. A profile holds
+    identified (width <= 0.25), partly (<= 0.6) or not identified, flagged "at a
+    bound" when the fit lies within 2% of a bound (the best value may lie beyond
+    it). A profile holds
     the other parameters at the fit, so two parameters that trade off against each
     other (a ridge) can each look identified there; a large ``top_spread`` among the
     best trials is the sign of such a ridge.
@@ -322,6 +324,8 @@ def identification(settings: Settings, best: pd.Series, prof: pd.DataFrame | Non
             row.update(low=back(lo_v), high=back(hi_v), width=float((hi_v - lo_v) / span))
             w = row["width"]
             row["verdict"] = "identified" if w <= 0.25 else "partly" if w <= 0.6 else "not identified"
+        if min(abs(tr(best[p.name]) - tr(lo)), abs(tr(hi) - tr(best[p.name]))) <= 0.02 * span:
+            row["verdict"] = row.get("verdict", "") + " (at a bound: widen it)"
         rows.append(row)
     return pd.DataFrame(rows).set_index("parameter")
 

@@ -47,8 +47,8 @@ def test_calibration_recovers_a_known_price(observed, tmp_path, capsys):
     fitted = float(ident.loc["price", "fitted"])
     assert abs(fitted - TRUE_PRICE) < 0.06, fitted
     assert ident.loc["price", "low"] <= TRUE_PRICE + 0.2 and ident.loc["price", "high"] >= TRUE_PRICE - 0.2
-    assert ident.loc["price", "verdict"] in ("identified", "partly")
-    assert ident.loc["cost", "verdict"] == "not identified" and ident.loc["cost", "width"] == 1.0
+    assert ident.loc["price", "verdict"] in ("identified", "partly")  # and not at a bound
+    assert ident.loc["cost", "verdict"].startswith("not identified") and ident.loc["cost", "width"] == 1.0
     fit = pd.read_csv(tmp_path / "out" / "fit.csv", index_col=0)
     assert abs(fit.loc["share", "simulated"] - observed) < 0.02
     for name in ("trials.csv", "profiles.csv", "calibration.png", "report.txt"):
