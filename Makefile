@@ -13,7 +13,7 @@ CHROMIUM := /usr/bin/chromium
 PORT ?= 8765
 ARGS ?=
 
-.PHONY: run test test-fast lint bench validate baseline facts clean-venv help app lecture chromium
+.PHONY: run test test-fast lint bench validate baseline facts analysis clean-venv help app lecture chromium
 
 help:
 	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
@@ -23,6 +23,7 @@ help:
 	@echo "make lint                                     ruff check"
 	@echo "make baseline                                 recompute tests/data/baseline_summary.json after an intended model change"
 	@echo "make validate                                 rerun the validation cases, rewrite docs/VALIDATION.md and its figures"
+	@echo "make analysis                                 rerun the comparison, sensitivity and calibration examples, rewrite docs/ANALYSIS.md"
 	@echo "make bench                                    performance suite (~10 min): benchmarks/results.md and results.json"
 	@echo "make facts                                    stylized facts over a Latin-hypercube sample: docs/FACTS.md (~10 min)"
 
@@ -102,6 +103,13 @@ facts: $(TEST_STAMP)
 # docs/LECTURE.md from docs/lecture/LECTURE.template.md, with a figure per scenario in docs/lecture/.
 lecture: $(STAMP)
 	$(PY) docs/lecture/make_lecture.py
+
+# Analysis examples (see docs/ANALYSIS.md): a comparison of two multiruns and of a two-factor
+# grid, Morris and Sobol sensitivity, a calibration; regenerates docs/ANALYSIS.md from
+# docs/analysis/ANALYSIS.template.md with its figures in docs/analysis/ (about 10 minutes on 2 cores).
+# ARGS="--reuse results/analysis/<folder>" rebuilds the document from an earlier run (after editing the template).
+analysis: $(TEST_STAMP)
+	$(PY) docs/analysis/make_analysis.py $(ARGS)
 
 # Performance suite (see benchmarks/README.md): step time against customers, steps and
 # threads, the memory floor, NumPy and per-agent Mesa versions, cold and warm starts; then
