@@ -223,6 +223,11 @@ def _set_up_logging(verbose) -> None:
                 handler.setLevel(logging.WARNING)
 
 
+#: The config main() composed and checked for a single run, by its task overrides: the run uses it
+#: instead of converting Hydra's composition again (a config is composed and validated once).
+_PREPARED: dict[tuple[str, ...], object] = {}
+
+
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name, "").strip().lower()
     return default if value == "" else value in ("1", "true", "yes", "on")
@@ -273,8 +278,11 @@ def job_main(cfg: DictConfig) -> int:
     _watch_driver()
     if not sweep_job:
         try:
-            sim_cfg = from_dictconfig(cfg, scenario)
-            execute(sim_cfg, outdir, plots=plots, progress=progress)
+            sim_cfg = _PREPARED.get(tuple(hc.overrides.task))
+            checked = sim_cfg is not None  # composed, validated and memory-checked by main()
+            if sim_cfg is None:
+                sim_cfg = from_dictconfig(cfg, scenario)
+            execute(sim_cfg, outdir, plots=plots, progress=progress, checked=checked)
         except ConfigError as exc:  # checked already by main(); kept for other entry points
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
@@ -580,6 +588,9 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"error: {exc}", file=sys.stderr)
                     sys.exit(2)
                 argv = prep.argv
+                if not prep.multirun and prep.composed:  # the job runs the config checked here
+                    task = tuple(o for o in prep.jobs[0] if not _is_hydra(o))
+                    _PREPARED[task] = prep.composed[0].config
             sys.argv = [sys.argv[0], *argv]
             hydra_main()
     except (RunInterrupted, KeyboardInterrupt) as exc:

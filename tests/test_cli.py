@@ -390,3 +390,20 @@ def test_log_holds_what_a_user_wants_and_no_library_debug(tmp_path, verbose):
     # the terminal: the folder first, the warning once, no INFO lines
     assert proc.stdout.startswith(f"run folder: {out}\n") and "[INFO]" not in proc.stdout + proc.stderr or verbose
     assert (proc.stdout + proc.stderr).count("is after the horizon") == 1
+
+
+def test_a_single_run_is_composed_and_validated_once(tmp_path, monkeypatch):
+    """main() composes and checks the config; the job runs that config instead of converting Hydra's
+    composition again (the conversion would validate it a second time)."""
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    real = cli.from_dictconfig
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "from_dictconfig", counting)
+    cli.main(["scenario=baseline", "customers.n=500", "steps=2", "plots=false", f"hydra.run.dir={tmp_path / 'r'}"])
+    assert (tmp_path / "r" / RESULT).exists()
+    assert calls == [], "the job converted Hydra's composition again"
