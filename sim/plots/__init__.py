@@ -39,6 +39,7 @@ renamed into place, so an interrupted run never leaves half an image.
 """
 
 
+from ..agents import QUADRANT_THRESHOLD
 from .animation import animate_quadrants
 from .common import BLOCKS, PLOT_FILES, QUADRANTS, firm_colors
 from .figures import (
@@ -51,6 +52,6 @@ from .figures import (
     segments_figure,
 )
 
-__all__ = ["BLOCKS", "PLOT_FILES", "QUADRANTS", "animate_quadrants", "building_blocks_figure", "economics_figure",
+__all__ = ["BLOCKS", "PLOT_FILES", "QUADRANTS", "QUADRANT_THRESHOLD", "animate_quadrants", "building_blocks_figure", "economics_figure",
            "firm_colors", "market_share_figure", "plot_run", "quadrant_map_figure", "relationship_figure",
            "segments_figure"]
