@@ -52,6 +52,6 @@ from .figures import (
     segments_figure,
 )
 
-__all__ = ["BLOCKS", "PLOT_FILES", "QUADRANTS", "QUADRANT_THRESHOLD", "animate_quadrants", "building_blocks_figure", "economics_figure",
-           "firm_colors", "market_share_figure", "plot_run", "quadrant_map_figure", "relationship_figure",
-           "segments_figure"]
+__all__ = ["BLOCKS", "PLOT_FILES", "QUADRANTS", "QUADRANT_THRESHOLD", "animate_quadrants", "building_blocks_figure",
+           "economics_figure", "firm_colors", "market_share_figure", "plot_run", "quadrant_map_figure",
+           "relationship_figure", "segments_figure"]
