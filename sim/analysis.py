@@ -124,6 +124,8 @@ def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr
         return xr.open_dataset(p, engine="h5netcdf", chunks=chunks)
     if (p / "run.nc").exists():
         return open_result(p / "run.nc", chunks)
+    if chunks is not None and (p / "sweep.nc").exists():  # the sweep's own merge (sim.collect)
+        return xr.open_dataset(p / "sweep.nc", engine="h5netcdf", chunks=chunks)
     if chunks is None:
         from .sweep import load_sweep
 

@@ -91,7 +91,7 @@ def test_disruptor_added_to_a_scenario_without_one():
 
 @pytest.mark.parametrize(("settings", "field"), [
     (A.Settings(customers=0), "customers.n"),
-    (A.Settings(customers=SMALL, enter_step=500), "firms.disruptor.enter_step"),
+    (A.Settings(customers=SMALL, enter_step=-3), "firms.disruptor.enter_step"),
     (A.Settings(customers=SMALL, firms={"both": A.FirmSetting(0.5, 0.5, -1.0)}), "firms.both.price"),
 ])
 def test_bad_value_gives_one_line_error_instead_of_a_model(settings, field):

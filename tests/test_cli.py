@@ -320,7 +320,7 @@ def test_failed_run_prints_one_line_naming_cause_and_folder(in_tmp, monkeypatch,
     def failing(self):
         raise FloatingPointError("boom")
 
-    monkeypatch.setattr(CustomerModel, "run", failing)
+    monkeypatch.setattr(CustomerModel, "step", failing)
     out = in_tmp / "run"
     code, err = exit_of([*SMALL, f"hydra.run.dir={out}"], capsys)
     assert code == 1
