@@ -106,7 +106,8 @@ class Firm(mesa.Agent):
         """Variable cost of serving ``customers`` with ``human_contacts`` at human level ``human``:
         (c0 + extra) customers + c_h h contacts (``extra`` is the firm's own ``unit_cost_extra``)."""
         m = self.model.cfg.market
-        return (m.base_unit_cost + self.cfg.unit_cost_extra) * customers + m.human_contact_cost * human * human_contacts
+        per_contact = m.human_contact_cost * human**m.human_contact_exponent
+        return (m.base_unit_cost + self.cfg.unit_cost_extra) * customers + per_contact * human_contacts
 
     def unit_cost(self, human: float | None = None) -> float:
         """Variable cost per own customer per step at human level ``human`` (default: the firm's),

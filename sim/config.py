@@ -165,7 +165,10 @@ class MarketConfig:
     rec_noise: float = param(3.5, 0, 10, "score points", "half-width of the triangular noise on the score")
     # firm economics shared by all firms
     base_unit_cost: float = param(0.4, 0, 100, "money/customer/step", "c0")
-    human_contact_cost: float = param(1.0, 0, 100, "money/human contact", "c_h: cost of a human contact at h=1")
+    human_contact_cost: float = param(1.25, 0, 100, "money/human contact", "c_h: cost of a human contact at h=1")
+    human_contact_exponent: float = param(2.0, 1, 10, "",
+                                          "gamma: a human contact at level h costs c_h h^gamma (better staff cost "
+                                          "more than in proportion: people do not scale)")
     intervention_half: float = param(0.02, 1e-9, 100, "money/customer/step",
                                      "spend per customer of the firm at which an intervention has half its effect")
     adoption: AdoptionConfig = field(default_factory=AdoptionConfig)

@@ -305,11 +305,55 @@ def fact13(seed: int, n: int, extra: Sequence[str]) -> Outcome:
     return Outcome(ok, out)
 
 
+def _survivor_positions(ds) -> list[tuple[float, float]]:
+    """(digital, human) of the firms alive at the end of a run."""
+    last = ds.isel(step=-1)
+    return [(float(last.digital.sel(firm=f)), float(last.human.sel(firm=f)))
+            for f in ds.firm.values if bool(last.alive.sel(firm=f))]
+
+
+def _closest_pair(positions: list[tuple[float, float]]) -> float:
+    return min((math.dist(a, b) for i, a in enumerate(positions) for b in positions[i + 1:]), default=math.nan)
+
+
+def fact14(seed: int, n: int, extra: Sequence[str]) -> Outcome:
+    """Adaptive firms that foresee price competition among look-alikes stand apart on the map and do
+    not all end in the (1, 1) corner; without that competition they crowd into one spot."""
+    apart = _survivor_positions(_run("adaptive", seed, n, extra))
+    crowd = _survivor_positions(_run("adaptive", seed, n, extra, "market.alpha_commodity=0"))
+    out = {"closest survivors, look-alikes compete": _closest_pair(apart),
+           "closest survivors, no commoditisation": _closest_pair(crowd),
+           "survivors off the corner": float(sum(min(d, h) < 0.95 for d, h in apart)),
+           "survivors": float(len(apart))}
+    ok = (len(apart) >= 2 and out["closest survivors, look-alikes compete"]
+          > out["closest survivors, no commoditisation"] + 0.05 and out["survivors off the corner"] >= 1)
+    return Outcome(ok, out)
+
+
+def fact15(seed: int, n: int, extra: Sequence[str]) -> Outcome:
+    """The position that pays depends on the customers: where customers care less for a human,
+    adaptive firms end with less human service (human contacts cost more than in proportion to
+    their level)."""
+    low = ("customers.segments.natives.human_pref=0.1", "customers.segments.late_adopters.human_pref=0.15",
+           "customers.segments.excluded.human_pref=0.3")
+
+    def mean_human(ds) -> float:
+        pos = _survivor_positions(ds)
+        return float(np.mean([h for _, h in pos])) if pos else math.nan
+
+    out = {"survivors' mean human level, default customers": mean_human(_run("adaptive", seed, n, extra)),
+           "survivors' mean human level, digital-minded customers": mean_human(_run("adaptive", seed, n, extra,
+                                                                                      *low))}
+    ok = (out["survivors' mean human level, digital-minded customers"]
+          < out["survivors' mean human level, default customers"] - 0.05)
+    return Outcome(ok, out)
+
+
 #: Every fact: number -> (the claim, its measurement).
 FACTS: dict[int, tuple[str, Callable[[int, int, Sequence[str]], Outcome]]] = {
     k: (" ".join(line.strip() for line in (f.__doc__ or "").strip().splitlines()), f)
     for k, f in enumerate((fact1, fact2, fact3, fact4, fact5, fact6, fact7, fact8, fact9, fact10, fact11, fact12,
-                           fact13), start=1)
+                           fact13, fact14, fact15), start=1)
 }
 
 

@@ -17,6 +17,7 @@ from .layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES
 from .output import FIRM_ATTRS, Recorder, make_datacollector
 from .rng import mix64, step_key
 from .state import Population, draw_population
+from .strategies import similarity_at
 
 
 class CustomerModel(mesa.Model):
@@ -192,11 +193,9 @@ class CustomerModel(mesa.Model):
     def _set_similarity(self) -> None:
         """Each alive firm's likeness to its nearest alive rival on the (digital, human) map,
         exp(-dist^2 / (2 scale^2)) in [0, 1] (0 without a rival); ``commodity`` is its share-weighted mean."""
-        scale2 = 2.0 * self.cfg.market.similarity_scale ** 2
         alive = self.alive_firms()
         for f in self.firm_list:
-            f.similarity = max((np.exp(-((f.digital - g.digital) ** 2 + (f.human - g.human) ** 2) / scale2)
-                                for g in alive if g is not f), default=0.0) if f.alive else 0.0
+            f.similarity = similarity_at(f, f.digital, f.human) if f.alive else 0.0
         weight = sum(f.share for f in alive)
         self.commodity = (sum(f.similarity * f.share for f in alive) / weight) if weight > 0 else 0.0
 

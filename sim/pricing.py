@@ -30,30 +30,27 @@ def best_response(firm, unit_cost: float, share: float, digital: float | None = 
     """The best response to logit demand with an outside option: the price p solving
     p = c + 1 / (a (1 - s(p))), a = alpha_bar (1 + alpha_commodity * similarity) the price weight of
     the average customer, s(p) the share predicted *at p* against the rivals' current prices and the
-    outside option (:func:`sim.strategies.predicted_share`); ``share`` (last step's) is not used.
+    outside option (:class:`sim.strategies.ShareCurve`); ``share`` (last step's) is not used.
 
-    The left side minus the right grows with p (s falls), so bisection finds the one root; a
+    The left side minus the right grows with p (s falls), so Brent's method (scipy's ``brentq``) finds the one root,
+    bracketed by c and c + 1 / (a (1 - s(c))); a
     monopolist's price stays finite because the outside option keeps s(p) < 1. The target does not
     depend on the firm's own current price, so moving any share ``price_adjust`` in (0, 1] toward
     it converges without a cobweb.
     """
-    from .strategies import predicted_share
+    from scipy.optimize import brentq
 
-    m = firm.model.cfg.market
-    a = max(firm.model.mean_alpha, 1e-9) * (1.0 + m.alpha_commodity * firm.similarity)
+    from .strategies import ShareCurve
+
+    curve = ShareCurve(firm, digital, human)
+    a = max(curve.slope, 1e-9)
 
     def excess(p: float) -> float:
-        return p - unit_cost - 1.0 / (a * max(1.0 - predicted_share(firm, p, digital, human), 1e-12))
+        return p - unit_cost - 1.0 / (a * max(1.0 - curve(p), 1e-12))
 
     lo = unit_cost
-    hi = unit_cost + 1.0 / (a * max(1.0 - predicted_share(firm, lo, digital, human), 1e-12)) + 1e-9
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        if excess(mid) > 0.0:
-            hi = mid
-        else:
-            lo = mid
-    return 0.5 * (lo + hi)
+    hi = unit_cost + 1.0 / (a * max(1.0 - curve(lo), 1e-12)) + 1e-9
+    return brentq(excess, lo, hi, xtol=1e-12, rtol=1e-12)
 
 
 PRICING: dict[str, Rule] = {"fixed": fixed, "markup": markup, "best_response": best_response}

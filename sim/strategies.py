@@ -56,24 +56,73 @@ def retention(m, engagement: float) -> float:
     return m.hazard_engagement * engagement
 
 
-def _utility_of(firm, digital: float, human: float, price: float) -> float:
-    """``firm``'s representative utility at a position and price, as the market sees it now."""
+def similarity(digital: float, human: float, rivals, scale: float) -> float:
+    """Likeness of a position to the nearest of ``rivals`` ((digital, human) pairs) on the map:
+    exp(-dist^2 / (2 scale^2)) in [0, 1], 0 without a rival (``market.similarity_scale``)."""
+    scale2 = 2.0 * scale**2
+    return max((math.exp(-((digital - d) ** 2 + (human - h) ** 2) / scale2) for d, h in rivals), default=0.0)
+
+
+def similarity_at(firm, digital: float, human: float) -> float:
+    """The similarity ``firm`` would have at (digital, human) against the alive rivals as they stand."""
+    rivals = [(g.digital, g.human) for g in firm.model.alive_firms() if g is not firm]
+    return similarity(digital, human, rivals, firm.model.cfg.market.similarity_scale)
+
+
+def _utility_of(firm, digital: float, human: float, price: float, similar: float) -> float:
+    """``firm``'s representative utility at a position, price and similarity, as the market sees it now."""
     model = firm.model
     return representative_utility(model.cfg.market, model.expectation, digital, human, price, firm.reputation,
                                   model.mean_human_pref, model.mean_affinity, model.mean_alpha, model.adoption,
-                                  firm.availability, firm.similarity)
+                                  firm.availability, similar)
+
+
+class ShareCurve:
+    """The logit share of the average customer a firm would have against the price it sets, at one
+    position, against the alive rivals as they stand and the outside option (``outside_utility``).
+
+    At a position other than its own, the firm foresees the commoditisation it would meet there:
+    its own similarity, and each rival's, are those with the firm at the new position. Utility is
+    linear in the firm's own price, ``V(p) = V(0) - slope p`` with ``slope`` the average customer's
+    price weight ``alpha_bar (1 + alpha_commodity similarity)``, so everything but the price is
+    computed once per position.
+    """
+
+    def __init__(self, firm, digital: float | None = None, human: float | None = None):
+        d = firm.digital if digital is None else digital
+        h = firm.human if human is None else human
+        moved = d != firm.digital or h != firm.human
+        model = firm.model
+        m = model.cfg.market
+        alive = model.alive_firms()
+        others = []
+        for f in alive:
+            if f is firm:
+                continue
+            sim_f = f.similarity
+            if moved:
+                rivals = [(g.digital, g.human) if g is not firm else (d, h) for g in alive if g is not f]
+                sim_f = similarity(f.digital, f.human, rivals, m.similarity_scale)
+            others.append(_utility_of(f, f.digital, f.human, f.price, sim_f))
+        self.similarity = similarity_at(firm, d, h) if moved else firm.similarity
+        self.base = _utility_of(firm, d, h, 0.0, self.similarity)
+        self.slope = model.mean_alpha * (1.0 + m.alpha_commodity * self.similarity)
+        self._top = max([m.outside_utility, *others])
+        self._rest = math.exp(m.outside_utility - self._top) + sum(math.exp(u - self._top) for u in others)
+
+    def __call__(self, price: float) -> float:
+        """The share at ``price`` (money per customer per step), in [0, 1)."""
+        x = self.base - self.slope * price - self._top
+        if x > 0.0:  # mine is the largest: divide through by it
+            return 1.0 / (1.0 + self._rest * math.exp(-x))
+        e = math.exp(x)
+        return e / (self._rest + e)
 
 
 def predicted_share(firm, price: float, digital: float | None = None, human: float | None = None) -> float:
-    """The logit share of the average customer ``firm`` would have at ``price`` (and a position),
-    against the alive rivals as they stand and the outside option (``outside_utility``)."""
-    d = firm.digital if digital is None else digital
-    h = firm.human if human is None else human
-    others = [_utility_of(f, f.digital, f.human, f.price) for f in firm.model.alive_firms() if f is not firm]
-    mine = _utility_of(firm, d, h, price)
-    v0 = firm.model.cfg.market.outside_utility
-    top = max([mine, v0, *others])
-    return math.exp(mine - top) / (math.exp(v0 - top) + sum(math.exp(u - top) for u in [mine, *others]))
+    """The logit share of the average customer ``firm`` would have at ``price`` (and a position):
+    :class:`ShareCurve` at one price."""
+    return ShareCurve(firm, digital, human)(price)
 
 
 def expected_profit(firm, digital: float, human: float) -> float:

@@ -27,9 +27,21 @@ def test_unit_cost_is_the_variable_cost_of_one_customer():
     both = model.firm_list[3]
     both.human_per_customer = 0.3
     m = model.cfg.market
-    assert both.unit_cost() == pytest.approx(m.base_unit_cost + 0.1 + m.human_contact_cost * both.human * 0.3)
+    per_contact = m.human_contact_cost * both.human**m.human_contact_exponent
+    assert both.unit_cost() == pytest.approx(m.base_unit_cost + 0.1 + per_contact * 0.3)
     assert both.variable_cost(both.human, 200.0, 60.0) == pytest.approx(200 * both.unit_cost())
     assert both.unit_cost(human=0.0) == pytest.approx(m.base_unit_cost + 0.1)
+
+
+def test_human_contacts_cost_more_than_in_proportion_to_their_level():
+    """People do not scale: with the default exponent, doubling the human level more than doubles
+    the human part of the unit cost; with exponent 1 it exactly doubles."""
+    for exponent, ratio in ((2.0, 4.0), (1.0, 2.0)):
+        model = make_model([f"market.human_contact_exponent={exponent}"], n=300)
+        both = model.firm_list[3]
+        both.human_per_customer = 0.3
+        human_part = [both.unit_cost(human=h) - both.unit_cost(human=0.0) for h in (0.4, 0.8)]
+        assert human_part[1] / human_part[0] == pytest.approx(ratio)
 
 
 def test_settle_books_revenue_costs_and_cash():

@@ -54,3 +54,39 @@ def test_static_firms_stay_and_adaptive_firms_move_within_limits():
     moves = np.abs(np.diff(np.array([start["both"], *path]), axis=0))
     assert moves.max() <= 0.03 + 1e-12
     assert moves.sum() > 0, "the adaptive firm found a better neighbour at least once"
+
+
+def test_share_curve_is_the_logit_share_of_the_representative_utility():
+    """ShareCurve computes everything but the price once; at any price it equals the logit share of
+    the representative utilities (with the outside option) computed from scratch."""
+    import math
+
+    from sim.strategies import ShareCurve, _utility_of
+
+    model = make_model(n=500)
+    model.prepare_step(1)
+    firm = model.firm_list[1]
+    curve = ShareCurve(firm)
+    for price in (0.0, 0.7, 1.3, 5.0):
+        v = [_utility_of(f, f.digital, f.human, price if f is firm else f.price, f.similarity)
+             for f in model.alive_firms()]
+        mine = v[model.alive_firms().index(firm)]
+        expected = math.exp(mine) / (math.exp(model.cfg.market.outside_utility) + sum(math.exp(u) for u in v))
+        assert curve(price) == pytest.approx(expected, rel=1e-12)
+    assert curve(0.5) > curve(1.0) > curve(2.0) > 0.0, "share falls with the price"
+
+
+def test_a_firm_foresees_the_price_competition_next_to_a_rival():
+    """A candidate position next to a rival carries that rival's similarity: the share curve there
+    is steeper in price (customers weigh a look-alike's price more) than the same move with
+    commoditisation switched off."""
+    from sim.strategies import ShareCurve, similarity_at
+
+    for ac, steeper in ((1.0, True), (0.0, False)):
+        model = make_model([f"market.alpha_commodity={ac}"], n=500)
+        model.prepare_step(1)
+        both, digital_only = model.firm_list[3], model.firm_list[1]
+        here = ShareCurve(both)
+        there = ShareCurve(both, digital_only.digital, digital_only.human)
+        assert similarity_at(both, digital_only.digital, digital_only.human) == pytest.approx(1.0)
+        assert (there.slope > 1.5 * here.slope) is steeper
