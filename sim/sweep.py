@@ -392,7 +392,10 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
         if name in ("joblib", "submitit_local"):  # workers are children of this process
             env_set["SIM_DRIVER_PID"] = str(os.getpid())
         if warm:
-            timings["warm_up"] = warm_up(composed[todo[0]].config)
+            try:
+                timings["warm_up"] = warm_up(composed[todo[0]].config)
+            except Exception:  # only a speed-up: the job itself fails and records why (e.g. on resume)
+                timings["warm_up"] = float("nan")
         if progress:
             stream.write(f"sweep: {len(todo)} of {len(jobs)} jobs to run ({name}) in {root}\n")
             stream.flush()
