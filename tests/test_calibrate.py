@@ -1,4 +1,5 @@
-"""sim.calibrate: Optuna driver over run_design; recovers a known parameter; checked config."""
+"""sim.calibrate: Optuna driver over run_design (a sweep per batch); recovers a known parameter; resumes;
+checked config."""
 
 from __future__ import annotations
 
@@ -55,6 +56,30 @@ def test_calibration_recovers_a_known_price(observed, tmp_path, capsys):
         assert (tmp_path / "out" / name).stat().st_size > 0
     trials = pd.read_csv(tmp_path / "out" / "trials.csv")
     assert len(trials) == 16 and trials["loss"].min() < 1
+
+
+def test_resume_replays_the_search_and_runs_only_what_is_missing(observed, tmp_path, capsys):
+    import shutil
+
+    import pandas as pd
+
+    cfg = tmp_path / "t.yaml"
+    cfg.write_text(yaml.safe_dump(_config(observed, trials=8, batch=4, profile_points=0)))
+    full = tmp_path / "full"
+    assert main([str(cfg), "--out", str(full)]) == 0
+    assert sorted(p.name for p in (full / "sweep").iterdir()) == ["batch_000", "batch_001"]
+    # as if killed during the second batch: its last two jobs and the report never written
+    cut = tmp_path / "cut"
+    shutil.copytree(full / "sweep", cut / "sweep")
+    for k in (2, 3):
+        shutil.rmtree(cut / "sweep" / "batch_001" / str(k))
+    (cut / "sweep" / "batch_001" / "sweep.nc").unlink()
+    kept = {p: p.stat().st_mtime_ns for p in (cut / "sweep").glob("*/*/run.nc")}
+    assert main([str(cfg), "--out", str(cut), "--resume"]) == 0
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # the finished jobs were not run again
+    assert len(list((cut / "sweep" / "batch_001").glob("*/run.nc"))) == 4  # the two missing ones were
+    assert sorted(p.name for p in (cut / "sweep").iterdir()) == ["batch_000", "batch_001"]  # same search
+    pd.testing.assert_frame_equal(pd.read_csv(cut / "trials.csv"), pd.read_csv(full / "trials.csv"))
 
 
 def test_profile_interval_is_interpolated_between_grid_points():
