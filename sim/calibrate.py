@@ -11,7 +11,9 @@ in those folders and running the rest), the outcomes averaged over the seeds, an
 
 told back, with ``dev_k`` the distance of outcome ``k`` from its target: for a
 ``range: [low, high]`` the distance outside the range in units of its width (0
-inside), for a ``value`` with a ``tolerance`` the difference in tolerances.
+inside), for a ``value`` with a ``tolerance`` the difference in tolerances. A target
+with ``weight: 0`` is not fitted, only reported against the fit (e.g. a figure the
+model cannot meet together with the others, kept in view).
 
 After the search the fit is reported (each outcome against its target), the fitted
 values, and how well each is identified: a **profile** varies one parameter over its
@@ -163,8 +165,8 @@ def load_settings(raw: Mapping | str | Path) -> Settings:
             if t.tolerance <= 0:
                 raise _err(f"{w}.tolerance", f"{t.tolerance:g} must be > 0")
         t.weight = _number(extra.get("weight", 1.0), f"{w}.weight")
-        if t.weight <= 0:
-            raise _err(f"{w}.weight", f"{t.weight:g} must be > 0")
+        if t.weight < 0:
+            raise _err(f"{w}.weight", f"{t.weight:g} must be >= 0 (0: reported against the fit, not fitted)")
         targets.append(t)
     common = _common(raw)
     sampler = raw.get("sampler", "tpe")
@@ -225,7 +227,8 @@ def loss(targets: Sequence[Target], outcomes: pd.DataFrame) -> np.ndarray:
     """``sum_k w_k dev_k^2`` per row of ``outcomes`` (a column per target; NaN if any outcome is undefined)."""
     total = np.zeros(len(outcomes))
     for t in targets:
-        total += t.weight * t.deviation(outcomes[t.output.name].to_numpy()) ** 2
+        if t.weight > 0:  # weight 0: a check reported with the fit, not part of the loss
+            total += t.weight * t.deviation(outcomes[t.output.name].to_numpy()) ** 2
     return total
 
 
