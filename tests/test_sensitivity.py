@@ -165,3 +165,23 @@ def test_undefined_outputs_need_a_stated_fill_value():
         analyze(xr.Dataset(coords={"run": [0, 1], "p": ("run", [0.0, 1.0])}), plain, params, "morris")
     with pytest.raises(ConfigError, match=r"outputs.o.fill: 'low' must be a finite number"):
         load_settings({**BASE, "outputs": {"o": {"variable": "nps", "firm": "both", "fill": "low"}}})
+
+
+@pytest.mark.parametrize("name, samples", [("morris_both", 2), ("sensitivity_both", 2)])
+def test_the_worked_examples_run_through_the_sweep_path(tmp_path, name, samples):
+    """docs/ANALYSIS.md's configs, made small (fewer samples and customers), through the command."""
+    from pathlib import Path
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "analysis" / f"{name}.yaml").read_text())
+    raw["samples"] = samples
+    raw["base_overrides"] = [o for o in raw["base_overrides"] if not o.startswith("customers.n=")] + \
+        ["customers.n=200"]
+    cfg = tmp_path / f"{name}.yaml"
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert main([str(cfg), "--out", str(tmp_path / "out")]) == 0
+    ind = xr.open_dataset(tmp_path / "out" / "indices.nc")
+    assert list(ind.parameter.values) == list(raw["parameters"]) and list(ind.output.values) == ["profit", "nps"]
+    design = xr.open_dataset(tmp_path / "out" / "design.nc")
+    assert design.attrs["launcher"] == "joblib"  # n_jobs: 2
+    points = design.sizes["run"] * design.sizes["seed"]
+    assert len(list((tmp_path / "out" / "sweep").glob("*/run.nc"))) == points
