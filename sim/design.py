@@ -160,7 +160,8 @@ def _run_local(base_cfg: Any, point_ov: list[list[str]], seeds: list[int], keep:
     return ds
 
 
-def design_jobs(point_ov: Sequence[Sequence[str]], base_overrides: Sequence[str], seeds: Sequence[int]) -> list[list[str]]:
+def design_jobs(point_ov: Sequence[Sequence[str]], base_overrides: Sequence[str],
+                seeds: Sequence[int]) -> list[list[str]]:
     """The sweep's jobs of a design: point-major, one job per (point, seed): ``base + point + seed=s``."""
     return [[*base_overrides, *ov, f"seed={int(s)}"] for ov in point_ov for s in seeds]
 

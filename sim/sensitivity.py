@@ -517,7 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     fig.savefig(out / "sensitivity.png", dpi=110)
     plt.close(fig)
     filled = f"\nundefined outputs filled: {indices.attrs['filled']}" if indices.attrs["filled"] else ""
-    where = f" ({design.attrs['launcher']}; jobs in {design.attrs['sweep_dir']})" if design.attrs.get("sweep_dir") else ""
+    where = (f" ({design.attrs['launcher']}; jobs in {design.attrs['sweep_dir']})"
+             if design.attrs.get("sweep_dir") else "")
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(f"{settings.method}: {indices.attrs['runs']} design points x {len(settings.seeds)} seeds "
               f"in {time.perf_counter() - t0:.0f} s{where}{filled}\n{tab.to_string()}\nwritten: {out}")

@@ -160,7 +160,8 @@ def main() -> None:
     met = [t for t in fitted if bool(fit.loc[t, "met"])]
     missed = [t for t in fitted if not bool(fit.loc[t, "met"])]
     shown = [f"{t} ({'met' if bool(fit.loc[t, 'met']) else 'not met'})" for t in fit.index if t not in fitted]
-    fill["CALIBRATION_VERDICT"] = (f"Fitted targets met: {', '.join(met) or 'none'}; missed: {', '.join(missed) or 'none'} "
+    fill["CALIBRATION_VERDICT"] = (f"Fitted targets met: {', '.join(met) or 'none'}; "
+                                   f"missed: {', '.join(missed) or 'none'} "
                                    "(see the deviations above, in range widths)"
                                    + (f"; reported, not fitted: {', '.join(shown)}" if shown else "") + ".")
     timings["calibration"] = max(time.perf_counter() - t0, earlier.get("calibration", 0.0)) if args.reuse else \
