@@ -2,14 +2,18 @@
 
 Our own driver around Optuna (ask/tell, a current Optuna: the Hydra Optuna sweeper
 pins a 2022 version): each batch of trials is run as one design through
-:func:`sim.design.run_design` (the same path as the sensitivity analysis), the
-outcomes averaged over the seeds, and the loss
+:func:`sim.design.run_design` (the same path as the sensitivity analysis: a sweep,
+``OUT/sweep/batch_<k>``, then ``OUT/sweep/profiles``, on the launcher of
+``--launcher``; ``--resume`` replays the seeded search, reusing every job already
+in those folders and running the rest), the outcomes averaged over the seeds, and the loss
 
     loss = sum_k  w_k * dev_k^2
 
 told back, with ``dev_k`` the distance of outcome ``k`` from its target: for a
 ``range: [low, high]`` the distance outside the range in units of its width (0
-inside), for a ``value`` with a ``tolerance`` the difference in tolerances.
+inside), for a ``value`` with a ``tolerance`` the difference in tolerances. A target
+with ``weight: 0`` is not fitted, only reported against the fit (e.g. a figure the
+model cannot meet together with the others, kept in view).
 
 After the search the fit is reported (each outcome against its target), the fitted
 values, and how well each is identified: a **profile** varies one parameter over its
@@ -62,7 +66,9 @@ from .sensitivity import (
     _int,
     _keys,
     _number,
+    add_launch_arguments,
     check_against_model,
+    launch_options,
     outputs_of,
     parse_outputs,
     parse_parameters,
@@ -113,6 +119,8 @@ class Settings:
     profile_points: int = 7
     profile_tolerance: float = 0.1
     log: dict[str, bool] = field(default_factory=dict)
+    #: where and how the designs run (run_design's launcher, sweep_dir, hydra_overrides, resume)
+    launch: dict[str, Any] = field(default_factory=dict)
 
 
 def load_settings(raw: Mapping | str | Path) -> Settings:
@@ -157,8 +165,8 @@ def load_settings(raw: Mapping | str | Path) -> Settings:
             if t.tolerance <= 0:
                 raise _err(f"{w}.tolerance", f"{t.tolerance:g} must be > 0")
         t.weight = _number(extra.get("weight", 1.0), f"{w}.weight")
-        if t.weight <= 0:
-            raise _err(f"{w}.weight", f"{t.weight:g} must be > 0")
+        if t.weight < 0:
+            raise _err(f"{w}.weight", f"{t.weight:g} must be >= 0 (0: reported against the fit, not fitted)")
         targets.append(t)
     common = _common(raw)
     sampler = raw.get("sampler", "tpe")
@@ -179,22 +187,48 @@ def load_settings(raw: Mapping | str | Path) -> Settings:
 
 
 # ---------------------------------------------------------------------------- fitting
-def _evaluate(settings: Settings, points: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Run ``points`` (one design) and return the outcomes per point (mean over seeds) and the losses."""
+def _evaluate(settings: Settings, points: pd.DataFrame, label: str = "") -> tuple[pd.DataFrame, np.ndarray]:
+    """Run ``points`` (one design, in the sweep folder ``<sweep_dir>/<label>``) and return the outcomes
+    per point (mean over seeds) and the losses; a failed job's point has a NaN loss."""
     outputs = [t.output for t in settings.targets]
-    ds = run_design(points, settings.base_overrides, settings.seeds, settings.n_jobs,
-                    templates={p.name: p.as_template() for p in settings.parameters},
-                    variables=variables_needed(outputs))
+    launch = dict(settings.launch)
+    root = launch.pop("sweep_dir", None)
+    resume = bool(launch.pop("resume", False))
+
+    def run(folder: Path | None, again: bool):
+        where = {} if folder is None else {"sweep_dir": folder, "resume": again}
+        return run_design(points, settings.base_overrides, settings.seeds, settings.n_jobs,
+                          templates={p.name: p.as_template() for p in settings.parameters},
+                          variables=variables_needed(outputs), allow_failures=folder is not None, **where, **launch)
+
+    if root is None:
+        ds = run(None, False)
+    else:
+        folder = Path(root) / label
+        k = 1
+        while True:
+            try:
+                ds = run(folder, resume and (folder / "design.yaml").exists())
+                break
+            except ConfigError as exc:  # a replayed search left the earlier run's path: a new folder
+                if not (resume and str(exc).startswith("resume: the jobs differ")):
+                    raise
+                k += 1
+                folder = Path(root) / f"{label}.{k}"
     y = outputs_of(ds, outputs).mean("seed").transpose("run", "output")
     frame = pd.DataFrame(y.values, columns=[str(o) for o in y.output.values])
-    return frame, loss(settings.targets, frame)
+    losses = loss(settings.targets, frame)
+    failed = [int(i) for i in str(ds.attrs.get("failed_points", "")).split(", ") if i]
+    losses[failed] = np.nan  # a point with a failed job has no outcome (told to Optuna as a failed trial)
+    return frame, losses
 
 
 def loss(targets: Sequence[Target], outcomes: pd.DataFrame) -> np.ndarray:
     """``sum_k w_k dev_k^2`` per row of ``outcomes`` (a column per target; NaN if any outcome is undefined)."""
     total = np.zeros(len(outcomes))
     for t in targets:
-        total += t.weight * t.deviation(outcomes[t.output.name].to_numpy()) ** 2
+        if t.weight > 0:  # weight 0: a check reported with the fit, not part of the loss
+            total += t.weight * t.deviation(outcomes[t.output.name].to_numpy()) ** 2
     return total
 
 
@@ -227,7 +261,7 @@ def fit(settings: Settings, verbose: bool = False) -> tuple[pd.Series, pd.DataFr
     while done < settings.trials:
         trials = [study.ask(dists) for _ in range(min(settings.batch, settings.trials - done))]
         points = pd.DataFrame([t.params for t in trials])[[p.name for p in settings.parameters]]
-        outcomes, losses = _evaluate(settings, points)
+        outcomes, losses = _evaluate(settings, points, f"batch_{done // settings.batch:03d}")
         for t, value in zip(trials, losses, strict=True):
             if np.isfinite(value):
                 study.tell(t, float(value))
@@ -259,7 +293,7 @@ def profiles(settings: Settings, best: pd.Series) -> pd.DataFrame:
             rows.append({**best.to_dict(), p.name: float(v)})
             labels.append((p.name, float(v)))
     points = pd.DataFrame(rows)[[p.name for p in settings.parameters]]
-    outcomes, losses = _evaluate(settings, points)
+    outcomes, losses = _evaluate(settings, points, "profiles")
     out = outcomes.assign(loss=losses)
     out.index = pd.MultiIndex.from_tuples(labels, names=["parameter", "value"])
     return out
@@ -394,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", help="output folder (default results/calibrate/<config name>)")
     parser.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
     parser.add_argument("--trials", type=int, help="override the config's trials")
+    add_launch_arguments(parser)
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.targets)
@@ -404,8 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.trials is not None:
             settings.trials = _int(args.trials, "--trials", 1, 100_000)
         out = Path(args.out) if args.out else Path("results") / "calibrate" / Path(args.targets).stem
-        if out.exists() and any(out.iterdir()):
-            raise ConfigError(f"{out} already holds files: results are never overwritten; choose --out")
+        settings.launch = launch_options(args, out, "report.txt")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -40,6 +40,7 @@ from .errors import (
     _unknown_message,
     check_keys,
     explain,
+    missing_entry,
 )
 
 ConfigStore.instance().store(name="base_config", node=SimConfig)
@@ -113,12 +114,28 @@ class Composed:
     sweep_dir: str | None = None
 
 
+def _with_entry_names(message: str, overrides: list[str]) -> str:
+    """An error about a firm or segment the config does not define, with the names it does define.
+
+    Only group choices (``scenario=...``, ``firms=...``) decide which firms and segments
+    exist; the config they compose gives the allowed names.
+    """
+    if " named " not in message and " cannot be added" not in message:
+        return message
+    choices = [o for o in overrides if "=" in o and "." not in o.partition("=")[0] and not o.startswith(("+", "~"))]
+    try:
+        cfg = compose(PRIMARY, overrides=choices)
+    except Exception:
+        return message
+    return missing_entry(cfg, overrides) or message
+
+
 def _compose_one(overrides: list[str], dirs: bool) -> Composed:
     check_overrides(overrides)
     try:
         cfg = compose(PRIMARY, overrides=overrides, return_hydra_config=True)
     except Exception as exc:  # Hydra raises several unrelated exception types
-        raise ConfigError(explain(exc, overrides)) from None
+        raise ConfigError(_with_entry_names(explain(exc, overrides), overrides)) from None
     check_used_files(cfg)
     scenario = cfg.hydra.runtime.choices.get("scenario")
     out = Composed(from_dictconfig(cfg, scenario), overrides)
@@ -221,6 +238,9 @@ def as_config(config: Any = None, overrides: list[str] | tuple[str, ...] = ()) -
         cfg = config
         if overrides:
             check_overrides(overrides)
+            problem = missing_entry(cfg, overrides)
+            if problem:
+                raise ConfigError(problem)
             try:
                 merged = OmegaConf.merge(OmegaConf.structured(cfg), OmegaConf.from_dotlist(overrides))
             except OmegaConfBaseException as exc:
@@ -232,7 +252,11 @@ def as_config(config: Any = None, overrides: list[str] | tuple[str, ...] = ()) -
         try:
             raw = OmegaConf.create(config) if isinstance(config, dict) else config
             check_keys(OmegaConf.to_container(raw, resolve=False))
-            merged = OmegaConf.merge(OmegaConf.structured(SimConfig), raw, OmegaConf.from_dotlist(overrides))
+            merged = OmegaConf.merge(OmegaConf.structured(SimConfig), raw)
+            problem = missing_entry(merged, overrides)
+            if problem:
+                raise ConfigError(problem)
+            merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(overrides))
         except OmegaConfBaseException as exc:
             raise ConfigError(explain(exc, overrides)) from None
         cfg = from_dictconfig(merged)

@@ -217,6 +217,43 @@ def _entry_message(spot: _Spot, value: Any = None, adding: bool = False) -> str:
             f"{kind}s are defined in scenario files")
 
 
+def _entries_of(config: Any, dict_path: str) -> list[str] | None:
+    """The entry names (firms, segments) at ``dict_path`` of a SimConfig or DictConfig, or None."""
+    node = config
+    for part in dict_path.split("."):
+        try:
+            node = node[part] if isinstance(node, dict) else getattr(node, part)
+        except (AttributeError, KeyError, Exception):
+            return None
+    try:
+        return [str(k) for k in node.keys()]
+    except Exception:
+        return None
+
+
+def missing_entry(config: Any, overrides: Sequence[str]) -> str | None:
+    """One line for the first override that names a firm or segment ``config`` does not define.
+
+    Firms and segments come from scenario files and config groups (``firms=...``); an
+    override sets fields of an existing one and never creates one (a new entry would get
+    every field's default silently). The line names the field and the allowed names.
+    """
+    for item in overrides:
+        key, sep, _ = str(item).partition("=")
+        key = key.lstrip("+~")
+        if not sep or key.startswith("hydra") or "." not in key:
+            continue
+        spot = _lookup(key)
+        for dict_path, name in spot.entries:
+            names = _entries_of(config, dict_path)
+            if names is None or name in names:
+                continue
+            kind = dict_path.rsplit(".", 1)[-1].rstrip("s")
+            return (f"{key}: no {kind} named {name!r} in this config; allowed {kind}s: {', '.join(names) or 'none'} "
+                    f"(new {kind}s are defined in a scenario file or a config group, not by an override)")
+    return None
+
+
 def _override_value(overrides: Sequence[str], key: str) -> Any:
     for item in reversed(list(overrides)):
         k, sep, v = item.partition("=")
@@ -289,6 +326,8 @@ def explain(exc: BaseException, overrides: Sequence[str] = ()) -> str:
         return prefix + _type_message(spot.path, None, spot.tp, value)
     if missing and spot.entries:
         return prefix + _entry_message(spot)
+    if spot.entries and inner is not None and "is not a subclass of" in str(inner):
+        return prefix + _entry_message(spot, adding=True)  # +firms.new.price=1: a new firm from one field
     if has_value:
         return prefix + _type_message(spot.path, spot.field, spot.tp, value)
     return prefix + _one_line(exc)

@@ -2,10 +2,14 @@
 
 Morris screening (elementary effects) or Sobol indices (SALib) of chosen outputs to
 chosen parameters. The sampled design runs through :func:`sim.design.run_design`
-(the same path as calibration) and is stored with a ``run`` dimension and the
-parameter values as coordinates; :func:`analyze` turns any such design and an
-output per run into the indices, so a toy function (Ishigami, in the tests) and
-the simulation go through the same code.
+(the same path as calibration): a sweep (:func:`sim.sweep.run_jobs`), one job per
+point and seed in ``OUT/sweep/<job>`` (``--sweep-dir``), launched locally or on a
+cluster (``--launcher basic|joblib|ray|slurm|submitit_local``, options with
+``--hydra hydra.launcher.KEY=VALUE``), failures recorded and resumable
+(``--resume``); ``--launcher local`` runs in memory without files. The design is
+stored with a ``run`` dimension and the parameter values as coordinates;
+:func:`analyze` turns any such design and an output per run into the indices, so
+a toy function (Ishigami, in the tests) and the simulation go through the same code.
 
 The config file (see ``analysis/sensitivity_both.yaml``)::
 
@@ -360,8 +364,14 @@ def variables_needed(outputs: Sequence[Output]) -> list[str]:
     return sorted(need)
 
 
-def run(settings: Settings, verbose: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
-    """Sample, run the design (:func:`sim.design.run_design`), analyse.
+def run(settings: Settings, verbose: int = 0, *, sweep_dir: str | Path | None = None, launcher: str | None = None,
+        hydra_overrides: Sequence[str] = (), resume: bool = False) -> tuple[xr.Dataset, xr.Dataset]:
+    """Sample, run the design (:func:`sim.design.run_design`, a sweep), analyse.
+
+    ``sweep_dir``, ``launcher``, ``hydra_overrides``, ``resume``: where and how the
+    design's jobs run (see :func:`sim.design.run_design`); with ``resume`` only the
+    jobs of ``sweep_dir`` without a result run. A design with failed jobs raises
+    ``RuntimeError`` naming them (Sobol and Morris need every point).
 
     Returns ``(indices, design)``: the indices (:func:`analyze`) and the design
     Dataset (dims ``run``, ``seed``; the outputs per run and seed as variables
@@ -370,7 +380,8 @@ def run(settings: Settings, verbose: int = 0) -> tuple[xr.Dataset, xr.Dataset]:
     points = sample(settings.parameters, settings.method, settings.samples, settings.sample_seed)
     ds = run_design(points, settings.base_overrides, settings.seeds, settings.n_jobs,
                     templates={p.name: p.as_template() for p in settings.parameters},
-                    variables=variables_needed(settings.outputs), verbose=verbose)
+                    variables=variables_needed(settings.outputs), verbose=verbose, sweep_dir=sweep_dir,
+                    launcher=launcher, hydra_overrides=hydra_overrides, resume=resume)
     raw = outputs_of(ds, [replace(o, fill=None) for o in settings.outputs]).mean("seed")
     filled = {str(k): int(raw.sel(output=k).isnull().sum()) for k in raw.output.values}
     y = outputs_of(ds, settings.outputs)
@@ -425,11 +436,52 @@ def plot(indices: xr.Dataset):
     return fig
 
 
+def add_launch_arguments(parser: argparse.ArgumentParser, default: str = "basic or joblib, by n_jobs") -> None:
+    """``--launcher``, ``--sweep-dir``, ``--hydra``, ``--resume``: where the design's jobs run."""
+    parser.add_argument("--launcher", help=f"how the design's jobs run (default: {default}): basic (one after the "
+                                           "other here), joblib (local processes), ray, slurm, submitit_local "
+                                           "(Hydra launchers, a job folder each), or local (in memory, no files)")
+    parser.add_argument("--sweep-dir", help="the sweep folder of the design's jobs (default OUT/sweep; on a "
+                                            "cluster: storage every node sees)")
+    parser.add_argument("--hydra", action="append", default=[], metavar="OVERRIDE",
+                        help="a launcher option, e.g. --hydra hydra.launcher.partition=short (repeatable)")
+    parser.add_argument("--resume", action="store_true",
+                        help="finish an interrupted or partly failed analysis in OUT: run only the jobs "
+                             "without a result, with the same config")
+
+
+def launch_options(args: argparse.Namespace, out: Path, done_file: str) -> dict[str, Any]:
+    """The run_design options of the launch arguments; checks ``out`` (never overwritten)."""
+    from .design import LOCAL
+
+    if args.launcher == LOCAL and (args.sweep_dir or args.resume or args.hydra):
+        raise ConfigError(f"--launcher {LOCAL} runs in memory: no --sweep-dir, --resume or --hydra")
+    bad = [h for h in args.hydra if not h.startswith("hydra.")]
+    if bad:
+        raise _err("--hydra", f"{bad[0]!r}: only launcher options (hydra.launcher.KEY=VALUE)")
+    sweep = Path(args.sweep_dir) if args.sweep_dir else out / "sweep"
+    if args.resume:
+        if (out / done_file).exists():
+            raise ConfigError(f"--resume: {out / done_file} exists: this analysis is complete; choose another --out")
+        if not sweep.is_dir():
+            raise ConfigError(f"--resume: {sweep} holds no sweep to resume; run without --resume first")
+    elif out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out} already holds files: results are never overwritten; choose --out, "
+                          f"or add --resume to finish that analysis")
+    elif args.sweep_dir and sweep.exists() and any(sweep.iterdir()):
+        raise ConfigError(f"--sweep-dir {sweep} already holds files; choose another, or add --resume")
+    if args.launcher == LOCAL:
+        return {"launcher": LOCAL}
+    return {"launcher": args.launcher, "sweep_dir": sweep, "hydra_overrides": list(args.hydra),
+            "resume": bool(args.resume)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.split("\n\n")[0])
     parser.add_argument("config", help="sensitivity config YAML (see analysis/sensitivity_both.yaml)")
     parser.add_argument("--out", help="output folder (default results/sensitivity/<config name>)")
     parser.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
+    add_launch_arguments(parser)
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config)
@@ -438,8 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise _err("--n-jobs", f"{args.n_jobs} must be >= 1 or -1")
             settings.n_jobs = args.n_jobs
         out = Path(args.out) if args.out else Path("results") / "sensitivity" / Path(args.config).stem
-        if out.exists() and any(out.iterdir()):
-            raise ConfigError(f"{out} already holds files: results are never overwritten; choose --out")
+        options = launch_options(args, out, "indices.nc")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -450,10 +501,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     try:
-        indices, design = run(settings)  # the design's values are checked before its first run
+        indices, design = run(settings, verbose=1, **options)  # the design's values are checked before its first run
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:  # failed jobs: the finished ones stay in the sweep folder
+        print(f"error: {err}; then: python -m sim.sensitivity {args.config} --out {out} --resume", file=sys.stderr)
+        return 1
     out.mkdir(parents=True, exist_ok=True)
     design.to_netcdf(out / "design.nc", engine="h5netcdf")
     indices.to_netcdf(out / "indices.nc", engine="h5netcdf")
@@ -463,9 +517,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     fig.savefig(out / "sensitivity.png", dpi=110)
     plt.close(fig)
     filled = f"\nundefined outputs filled: {indices.attrs['filled']}" if indices.attrs["filled"] else ""
+    where = (f" ({design.attrs['launcher']}; jobs in {design.attrs['sweep_dir']})"
+             if design.attrs.get("sweep_dir") else "")
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(f"{settings.method}: {indices.attrs['runs']} design points x {len(settings.seeds)} seeds "
-              f"in {time.perf_counter() - t0:.0f} s{filled}\n{tab.to_string()}\nwritten: {out}")
+              f"in {time.perf_counter() - t0:.0f} s{where}{filled}\n{tab.to_string()}\nwritten: {out}")
     return 0
 
 

@@ -76,6 +76,37 @@ class SweepResult:
         return [s for s in self.states if not s.done]
 
 
+#: Launchers that need an optional extra: name -> (extra, modules it installs).
+LAUNCHER_EXTRAS = {
+    "ray": ("ray", ("hydra_plugins.hydra_ray_launcher", "ray")),
+    "slurm": ("slurm", ("hydra_plugins.hydra_submitit_launcher", "submitit")),
+    "submitit_slurm": ("slurm", ("hydra_plugins.hydra_submitit_launcher", "submitit")),
+    "submitit_local": ("slurm", ("hydra_plugins.hydra_submitit_launcher", "submitit")),
+}
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a module blocked
+        return False
+
+
+def check_launcher(name: str) -> None:
+    """Raise :class:`ConfigError` (one line, with the install command) if launcher ``name``
+    needs an extra that is not installed; before any folder is written or job composed."""
+    if name not in LAUNCHER_EXTRAS:
+        return
+    extra, modules = LAUNCHER_EXTRAS[name]
+    missing = [m for m in modules if not _installed(m)]
+    if missing:
+        raise ConfigError(f"hydra/launcher={name} needs the {extra!r} extra, which is not installed (no "
+                          f"{', '.join(missing)}): pip install \".[{extra}]\" (pip install -e \".[{extra}]\" "
+                          f"in a development checkout), into this project's environment")
+
+
 def launcher_name(hydra_overrides: Sequence[str]) -> str:
     """The launcher chosen by ``hydra/launcher=NAME`` (default joblib)."""
     for o in hydra_overrides:
@@ -324,6 +355,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
     root = Path(sweep_dir).resolve()
     hydra_overrides = [o for o in hydra_overrides if not o.startswith("hydra.sweep.dir=")]
     name = launcher_name(hydra_overrides)
+    check_launcher(name)
     if not any(o.lstrip("+~").startswith("hydra/launcher=") for o in hydra_overrides):
         hydra_overrides = ["hydra/launcher=joblib", *hydra_overrides]
     design = read_design(root)
@@ -360,7 +392,10 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
         if name in ("joblib", "submitit_local"):  # workers are children of this process
             env_set["SIM_DRIVER_PID"] = str(os.getpid())
         if warm:
-            timings["warm_up"] = warm_up(composed[todo[0]].config)
+            try:
+                timings["warm_up"] = warm_up(composed[todo[0]].config)
+            except Exception:  # only a speed-up: the job itself fails and records why (e.g. on resume)
+                timings["warm_up"] = float("nan")
         if progress:
             stream.write(f"sweep: {len(todo)} of {len(jobs)} jobs to run ({name}) in {root}\n")
             stream.flush()

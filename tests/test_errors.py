@@ -34,9 +34,36 @@ def test_unknown_key_names_field_and_closest_allowed(override, field, suggestion
 
 
 def test_unknown_firm_or_segment_name():
-    assert error_of(["firms.acme.price=1"]).startswith("firms.acme: no firm named 'acme'")
+    assert error_of(["firms.acme.price=1"]).startswith("firms.acme.price: no firm named 'acme'")
     assert error_of(["customers.segments.elderly.share=0.2"]).startswith(
-        "customers.segments.elderly: no segment named 'elderly'")
+        "customers.segments.elderly.share: no segment named 'elderly'")
+
+
+@pytest.mark.parametrize("overrides", [
+    ["scenario=baseline", "firms.nosuchfirm.price=1"],
+    ["scenario=baseline", "+firms.nosuchfirm.price=1"],
+])
+def test_an_override_never_creates_a_firm_and_the_error_lists_the_firms(overrides):
+    with pytest.raises(ConfigError) as err:
+        compose_config(overrides)
+    msg = str(err.value)
+    assert msg.startswith("firms.nosuchfirm.price: no firm named 'nosuchfirm'") and "\n" not in msg
+    assert "allowed firms: neither, digital_only, human_only, both" in msg
+
+
+def test_a_config_object_with_overrides_never_creates_a_firm():
+    """sim.build / sim.run(config=..., overrides) merge overrides onto a config: no silent new firm."""
+    base = compose_config(["scenario=baseline"])
+    for call in (lambda: sim.build(config=base, overrides=["firms.nosuchfirm.price=1"]),
+                 lambda: sim.configure.as_config({"firms": {"a": {"price": 1.0}}}, ["firms.b.price=1"])):
+        with pytest.raises(ConfigError) as err:
+            call()
+        assert "no firm named" in str(err.value) and "allowed firms:" in str(err.value)
+    assert "nosuchfirm" not in base.firms
+    # firms that a firms group or a scenario defines are set by overrides as before
+    assert compose_config(["scenario=commoditisation", "firms.epsilon.human=0.8"]).firms["epsilon"].human \
+        == 0.8
+    assert sim.build(config=base, overrides=["firms.both.price=1.3"]).cfg.firms["both"].price == 1.3
 
 
 # ---------------------------------------------------------------- wrong type

@@ -62,8 +62,59 @@ def test_cli_runs_a_small_morris_screening(tmp_path, capsys):
     assert float(ind.mu_star.sel(output="share", parameter="price")) > 0.05
     assert float(ind.mu_star.sel(output="share", parameter="price")) > \
         10 * float(ind.mu_star.sel(output="share", parameter="noise"))
+    assert design.attrs["launcher"] == "basic"  # n_jobs 1: the sweep's jobs one after the other, here
+    assert sorted(int(p.name) for p in (tmp_path / "out" / "sweep").iterdir() if p.is_dir()) == list(range(6))
     assert main([str(cfg), "--out", str(tmp_path / "out")]) == 2  # never overwritten
     assert "already holds files" in capsys.readouterr().err
+
+
+def test_a_failed_job_stops_the_analysis_and_resume_finishes_it(tmp_path, capsys, monkeypatch):
+    from sim.model import CustomerModel
+
+    step = CustomerModel.step
+
+    def failing(self):
+        if self.cfg.firms["both"].price > 1.4 and self.recorder.filled == 2:
+            raise FloatingPointError("injected failure")
+        step(self)
+
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(yaml.safe_dump(BASE))
+    out = tmp_path / "out"
+    monkeypatch.setattr(CustomerModel, "step", failing)
+    assert main([str(cfg), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "design jobs did not finish" in err and f"--out {out} --resume" in err and err.count("\n") == 1
+    assert not (out / "indices.nc").exists()
+    done_before = {p.parent.name for p in (out / "sweep").glob("*/run.nc")}
+    assert 0 < len(done_before) < 6
+    monkeypatch.setattr(CustomerModel, "step", step)
+    assert main([str(cfg), "--out", str(out), "--resume"]) == 0
+    text = capsys.readouterr().out
+    assert f"sweep: {6 - len(done_before)} of 6 jobs to run" in text  # only the failed ones ran again
+    assert (out / "indices.nc").exists()
+    assert main([str(cfg), "--out", str(out), "--resume"]) == 2
+    assert "this analysis is complete" in capsys.readouterr().err
+
+
+def test_launch_arguments(tmp_path, capsys):
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(yaml.safe_dump({**BASE, "n_jobs": 2}))
+    out = tmp_path / "out"
+    assert main([str(cfg), "--out", str(out), "--launcher", "local"]) == 0
+    assert not (out / "sweep").exists() and (out / "indices.nc").exists()  # in memory: no job folders
+    local = xr.open_dataset(out / "design.nc")
+    assert main([str(cfg), "--out", str(tmp_path / "j"), "--launcher", "joblib", "--sweep-dir",
+                 str(tmp_path / "jobs"), "--hydra", "hydra.launcher.n_jobs=2"]) == 0
+    assert len(list((tmp_path / "jobs").glob("*/run.nc"))) == 6
+    joblib = xr.open_dataset(tmp_path / "j" / "design.nc")
+    xr.testing.assert_identical(local.drop_attrs(), joblib.drop_attrs())
+    capsys.readouterr()
+    for args, message in ((["--resume"], "holds no sweep to resume"),
+                          (["--launcher", "local", "--resume"], "--launcher local runs in memory"),
+                          (["--hydra", "seed=3"], "--hydra: 'seed=3': only launcher options")):
+        assert main([str(cfg), "--out", str(tmp_path / "new"), *args]) == 2
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("change, message", [
@@ -114,3 +165,23 @@ def test_undefined_outputs_need_a_stated_fill_value():
         analyze(xr.Dataset(coords={"run": [0, 1], "p": ("run", [0.0, 1.0])}), plain, params, "morris")
     with pytest.raises(ConfigError, match=r"outputs.o.fill: 'low' must be a finite number"):
         load_settings({**BASE, "outputs": {"o": {"variable": "nps", "firm": "both", "fill": "low"}}})
+
+
+@pytest.mark.parametrize("name, samples", [("morris_both", 2), ("sensitivity_both", 2)])
+def test_the_worked_examples_run_through_the_sweep_path(tmp_path, name, samples):
+    """docs/ANALYSIS.md's configs, made small (fewer samples and customers), through the command."""
+    from pathlib import Path
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "analysis" / f"{name}.yaml").read_text())
+    raw["samples"] = samples
+    raw["base_overrides"] = [o for o in raw["base_overrides"] if not o.startswith("customers.n=")] + \
+        ["customers.n=200"]
+    cfg = tmp_path / f"{name}.yaml"
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert main([str(cfg), "--out", str(tmp_path / "out")]) == 0
+    ind = xr.open_dataset(tmp_path / "out" / "indices.nc")
+    assert list(ind.parameter.values) == list(raw["parameters"]) and list(ind.output.values) == ["profit", "nps"]
+    design = xr.open_dataset(tmp_path / "out" / "design.nc")
+    assert design.attrs["launcher"] == "joblib"  # n_jobs: 2
+    points = design.sizes["run"] * design.sizes["seed"]
+    assert len(list((tmp_path / "out" / "sweep").glob("*/run.nc"))) == points

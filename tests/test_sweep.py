@@ -191,6 +191,25 @@ def test_run_jobs_with_a_sampled_design_has_a_run_dimension(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.parametrize("launcher, blocked, extra", [
+    ("ray", "hydra_plugins.hydra_ray_launcher", "ray"),
+    ("ray", "ray", "ray"),
+    ("slurm", "hydra_plugins.hydra_submitit_launcher", "slurm"),
+    ("submitit_local", "submitit", "slurm"),
+])
+def test_a_launcher_without_its_extra_says_how_to_install_it(tmp_path, monkeypatch, launcher, blocked, extra):
+    import sys
+
+    monkeypatch.setitem(sys.modules, blocked, None)  # as if not installed: importing it fails
+    jobs = [["scenario=baseline", "seed=0", "customers.n=300", "steps=6"]]
+    with pytest.raises(sim.ConfigError) as err:
+        run_jobs(jobs, tmp_path / "s", launcher=launcher)
+    msg = str(err.value)
+    assert f"hydra/launcher={launcher} needs the '{extra}' extra" in msg and f'pip install ".[{extra}]"' in msg
+    assert blocked in msg and "\n" not in msg
+    assert not (tmp_path / "s").exists()  # nothing written, nothing run
+
+
 # ------------------------------------------------------------ checking a sweep fast
 def test_compose_many_equals_hydra_composition_job_by_job():
     from sim.configure import compose_jobs, expand_sweep

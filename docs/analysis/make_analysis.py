@@ -156,10 +156,14 @@ def main() -> None:
     fill["CALIBRATION_OUTPUT"] = fence("\n".join(body))
     shutil.copy(work / "calibrate" / "calibration.png", FIG / "calibration.png")
     fit = pd.read_csv(work / "calibrate" / "fit.csv", index_col=0)
-    met = [t for t in fit.index if bool(fit.loc[t, "met"])]
-    missed = [t for t in fit.index if not bool(fit.loc[t, "met"])]
-    fill["CALIBRATION_VERDICT"] = (f"Targets met: {', '.join(met) or 'none'}; missed: {', '.join(missed) or 'none'} "
-                                   "(see the deviations above, in range widths).")
+    fitted = [t for t in fit.index if fit.loc[t, "weight"] > 0]
+    met = [t for t in fitted if bool(fit.loc[t, "met"])]
+    missed = [t for t in fitted if not bool(fit.loc[t, "met"])]
+    shown = [f"{t} ({'met' if bool(fit.loc[t, 'met']) else 'not met'})" for t in fit.index if t not in fitted]
+    fill["CALIBRATION_VERDICT"] = (f"Fitted targets met: {', '.join(met) or 'none'}; "
+                                   f"missed: {', '.join(missed) or 'none'} "
+                                   "(see the deviations above, in range widths)"
+                                   + (f"; reported, not fitted: {', '.join(shown)}" if shown else "") + ".")
     timings["calibration"] = max(time.perf_counter() - t0, earlier.get("calibration", 0.0)) if args.reuse else \
         time.perf_counter() - t0
     timing_file.write_text(json.dumps({**earlier, **timings}))
