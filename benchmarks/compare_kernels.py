@@ -66,15 +66,15 @@ def main(argv: list[str]) -> int:
                 times[f].append(time.perf_counter() - t)
     # one more call each, on a fresh copy: do the variants give the first one's results, bit for bit?
     outs = []
-    for f, mod in variants:
+    for _f, mod in variants:
         p = saved.copy()
         tally, seg_tally = model.tally.copy(), model.seg_tally.copy()
         mod.customer_step(key, model.par, model.firm_cols, model.interv, p.traits, p.state, p.small,
                           p.provider, p.tenure, model.bounds, tally, seg_tally)
         outs.append([p.state, p.small, p.provider, p.tenure, tally, seg_tally])
-    for (f, ts), out in zip(times.items(), outs):
+    for (f, ts), out in zip(times.items(), outs, strict=True):
         ts = sorted(ts)
-        same = all(np.array_equal(a, b) for a, b in zip(out, outs[0]))
+        same = all(np.array_equal(a, b) for a, b in zip(out, outs[0], strict=True))
         print(f"{f:40s} median {1e3 * _median(ts):7.2f}  q25 {1e3 * ts[len(ts) // 4]:7.2f}  "
               f"min {1e3 * ts[0]:7.2f} ms  {'identical' if same else 'DIFFERENT'}")
     return 0
