@@ -16,16 +16,22 @@ vector), a scalar gather of the provider's table entries, the state update in
 float32 (vectorised and branch-free, results in stack buffers), a scalar pass for
 the few customers who review, the copy-out, and a scalar pass for the tallies.
 Threads take chunks from an atomic counter (:func:`_work`), so a thread slowed by
-other work on its core does less of the step. The arithmetic is the reference's,
+other work on its core does less of the step; they are plain threads running
+``nogil`` kernels (:func:`run_threads`), not ``parallel=True``, which compiled the
+kernel several times over (cold start, benchmarks/README.md). The arithmetic is the reference's,
 operation for operation.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import jitcache  # noqa: F401  (the cache locator, before any cached function is defined)
 from .layout import FT, NO_FIRM, A, B, C, F, P, R, S, Sm, St, Steer, T, Tr
@@ -35,12 +41,12 @@ from .rng import UNIT_BITS, UNIT_SCALE, draw_int, stream_keys, threshold, unifor
 #: Customers per block. The vectorised pass writes a block's results to stack
 #: buffers (about 64 bytes per customer), which must stay in the L1 cache.
 BLOCK = 256
-#: Parallel calls of :func:`_work` per step (at least the number of threads).
-N_WORKERS = 256
 #: Relative margin of the review bound (see ``_exp_neg``), far above its error (~1e-3).
 REVIEW_MARGIN = 0.03
 #: Customers per chunk: the unit of the tallies' summation order.
 CHUNK = 8192
+#: The public kernels: Python functions that run compiled ``nogil`` kernels on threads (:func:`run_threads`).
+ENTRY_POINTS = ("customer_step", "assign_orphans")
 
 # float32 constants: a float literal is float64 in Numba and would widen float32 arithmetic
 _F0, _F1, _FHALF, _F10 = np.float32(0.0), np.float32(1.0), np.float32(0.5), np.float32(10.0)
@@ -627,7 +633,7 @@ def _chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, 
         _tally_pass(nb, ub, n1, seg_, prov0, provider, flags, effort, sbits, o, acc, cnt)
 
 
-@njit
+@njit(cache=True, nogil=True)
 def _work(next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, bounds, tally,
           seg_tally):
     """One thread's share of a step: take the next chunk until none is left.
@@ -703,7 +709,6 @@ def _finish_tally(acc, cnt, tal, stal):
 
 
 # --------------------------------------------------------------------------- kernels
-@njit(parallel=True, cache=True)
 def customer_step(key, par, firm, interv, traits, state, small, provider, tenure, bounds, tally, seg_tally):
     """Advance every customer one step and tally the result per chunk.
 
@@ -736,25 +741,28 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     ft = _firm_table(par, firm, interv)
     ftf = ft.ravel().astype(np.float32)  # the entries the float32 update uses, rounded as it rounds them
     fti = ft.ravel().astype(np.int32)  # the draw thresholds (integers in the table)
-    next_chunk = np.zeros(1, np.int64)
-    # N_WORKERS calls are split statically over the threads; the first call on each
-    # thread works until the chunks run out, the others return at once
-    for _ in prange(N_WORKERS):
-        _work(next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, bounds,
-              tally, seg_tally)
+    run_threads(_work, np.zeros(1, np.int64), ks, par, ft, ftf, fti, firm, traits, state, small, provider,
+                tenure, bounds, tally, seg_tally)
 
 
-@njit(parallel=True, cache=True)
 def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost):
     """Customers whose provider is ``lost`` (``NO_FIRM`` for the initial assignment, an exiting firm's
     index at its exit) choose among the alive firms and the outside option, through the same choice
     code as a review (:func:`_choose`, no inertia); a chosen firm's price becomes their reference
     price. Draws stream ``R.CHOICE`` of ``key``."""
-    n_chunks = bounds.shape[0] - 1
     k_choice = stream_keys(np.uint64(key))[R.CHOICE]
     ft = _firm_table(par, firm, np.zeros((firm.shape[0], 0)))
-    for c in prange(n_chunks):
-        util = np.empty(firm.shape[0])
+    run_threads(_orphans_work, np.zeros(1, np.int64), k_choice, par, firm, ft, traits, state, small, provider,
+                bounds, np.int64(lost))
+
+
+@njit(cache=True, nogil=True)
+def _orphans_work(next_chunk, k_choice, par, firm, ft, traits, state, small, provider, bounds, lost):
+    """One thread's share of :func:`assign_orphans`: the next chunk until none is left."""
+    n_chunks = bounds.shape[0] - 1
+    util = np.empty(firm.shape[0])
+    c = take_next(next_chunk)
+    while c < n_chunks:
         for i in range(bounds[c], bounds[c + 1]):
             if provider[i] == lost:
                 k = _choose(firm, ft, NO_FIRM, 0, np.int64(small[Sm.ADOPTED, i]),
@@ -763,6 +771,40 @@ def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost)
                 provider[i] = k
                 if k != NO_FIRM:
                     state[St.REF_PRICE, i] = np.float32(firm[k, F.PRICE])
+        c = take_next(next_chunk)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_key: tuple = ()
+_pool_lock = threading.Lock()
+
+
+def run_threads(work, *args) -> None:
+    """Call ``work(*args)`` on ``numba.get_num_threads()`` threads (this one and a pool's) and wait.
+
+    ``work`` is a ``nogil`` kernel that takes chunks from an atomic counter (``args[0]``)
+    until none is left, so the threads share the chunks whatever their speed, and what a
+    chunk computes does not depend on the thread that takes it. Plain threads instead of
+    ``parallel=True``: Numba's parallel lowering recompiles and re-optimises the whole
+    linked kernel for its gufunc (measured in benchmarks/README.md, cold start).
+    """
+    global _pool, _pool_key
+    n = numba.get_num_threads()
+    if n > 1:
+        key = (os.getpid(), n)  # a forked child has none of its parent's threads
+        with _pool_lock:
+            if _pool_key != key:
+                if _pool is not None and _pool_key[0] == key[0]:
+                    _pool.shutdown(wait=False)
+                _pool = ThreadPoolExecutor(n - 1, thread_name_prefix="sim-kernel")
+                _pool_key = key
+            pool = _pool
+        futures = [pool.submit(work, *args) for _ in range(n - 1)]
+    else:
+        futures = []
+    work(*args)
+    for f in futures:
+        f.result()
 
 
 def chunk_bounds(n: int, chunk: int = CHUNK) -> np.ndarray:

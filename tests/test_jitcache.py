@@ -22,6 +22,6 @@ def test_stamp_changes_when_any_kernel_source_changes(tmp_path):
 
 def test_kernels_are_cached_through_the_locator():
     assert jitcache.INSTALLED
-    locator = K.customer_step._cache._impl._locator
+    locator = K._work._cache._impl._locator
     assert isinstance(locator, (jitcache.UserDirLocator, jitcache.InTreeLocator))
     assert locator.get_source_stamp() == jitcache.sources_stamp()
