@@ -22,7 +22,7 @@ OUTPUT = {"variable": "share", "firm": "both", "reduce": "mean", "steps": [13, 2
 @pytest.fixture(scope="module")
 def observed():
     """The share of the digital-and-human firm that the model produced at a known price."""
-    ds = run_design([{"firms.both.price": TRUE_PRICE}], BASE, seeds=[0], variables=["share"])
+    ds = run_design([{"firms.both.price": TRUE_PRICE}], BASE, seeds=[0], variables=["share"], launcher="local")
     y = outputs_of(ds, [Output("share", **{**OUTPUT, "steps": tuple(OUTPUT["steps"])})]).mean("seed")
     return float(y.squeeze())
 
