@@ -25,9 +25,7 @@ operation for operation.
 from __future__ import annotations
 
 import math
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -774,37 +772,38 @@ def _orphans_work(next_chunk, k_choice, par, firm, ft, traits, state, small, pro
         c = take_next(next_chunk)
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_key: tuple = ()
-_pool_lock = threading.Lock()
-
-
 def run_threads(work, *args) -> None:
-    """Call ``work(*args)`` on ``numba.get_num_threads()`` threads (this one and a pool's) and wait.
+    """Call ``work(*args)`` on ``numba.get_num_threads()`` threads (this one and new ones) and wait.
 
     ``work`` is a ``nogil`` kernel that takes chunks from an atomic counter (``args[0]``)
     until none is left, so the threads share the chunks whatever their speed, and what a
     chunk computes does not depend on the thread that takes it. Plain threads instead of
     ``parallel=True``: Numba's parallel lowering recompiles and re-optimises the whole
-    linked kernel for its gufunc (measured in benchmarks/README.md, cold start).
+    linked kernel for its gufunc (measured in benchmarks/README.md, cold start). The helper
+    threads are started per call (tens of microseconds), not kept in a pool: a pool's
+    worker can be lost to an exception another library injects into threads (the classroom
+    page's task cancellation), and a lost worker would leave the next step waiting forever.
+    An exception in a helper thread is raised here after all have finished.
     """
-    global _pool, _pool_key
     n = numba.get_num_threads()
-    if n > 1:
-        key = (os.getpid(), n)  # a forked child has none of its parent's threads
-        with _pool_lock:
-            if _pool_key != key:
-                if _pool is not None and _pool_key[0] == key[0]:
-                    _pool.shutdown(wait=False)
-                _pool = ThreadPoolExecutor(n - 1, thread_name_prefix="sim-kernel")
-                _pool_key = key
-            pool = _pool
-        futures = [pool.submit(work, *args) for _ in range(n - 1)]
-    else:
-        futures = []
-    work(*args)
-    for f in futures:
-        f.result()
+    errors: list[BaseException] = []
+
+    def helper() -> None:
+        try:
+            work(*args)
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=helper, name="sim-kernel", daemon=True) for _ in range(n - 1)]
+    for t in threads:
+        t.start()
+    try:
+        work(*args)
+    finally:
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
 
 
 def chunk_bounds(n: int, chunk: int = CHUNK) -> np.ndarray:

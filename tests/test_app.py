@@ -131,8 +131,8 @@ def test_status_line_names_entry_and_shock():
     assert lines[4] == "step 4 of 120: shock starts: human capacity cut, customers pushed online"
     assert lines[5] == "step 5 of 120: no entry, exit or shock"
     assert lines[6].startswith("step 6 of 120: disruptor enters (digital only, price 0.80")
-    assert lines[16] == "step 16 of 120: shock ends"
-    assert m.history()[0] == "step 16: shock ends"
+    assert lines[16].startswith("step 16 of 120: shock ends")  # and any exit of that step
+    assert "step 16: shock ends" in m.history()[:2]
 
 
 def test_events_find_exits():

@@ -181,3 +181,32 @@ def _par(outside):
     par[P.EXCLUSION_QUALITY] = 1.0
     par[P.OUTSIDE_UTILITY] = outside
     return par
+
+
+def test_run_threads_runs_work_on_every_thread_and_raises_a_helper_threads_error():
+    """run_threads calls ``work`` once on each of numba's threads and waits for all; an error in a
+    helper thread is raised in the caller, after every thread has finished."""
+    import threading
+
+    import numba
+
+    from sim.kernels import run_threads
+
+    seen = []
+    lock = threading.Lock()
+
+    def work(tag):
+        with lock:
+            seen.append((tag, threading.current_thread().name))
+
+    run_threads(work, "a")
+    assert len(seen) == numba.get_num_threads()
+    main = threading.current_thread().name
+
+    def failing(tag):
+        if threading.current_thread().name != main:
+            raise ValueError(tag)
+
+    if numba.get_num_threads() > 1:
+        with pytest.raises(ValueError, match="boom"):
+            run_threads(failing, "boom")
