@@ -37,6 +37,7 @@ import functools
 import logging
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -194,6 +195,10 @@ def disruptor_template() -> dict:
     return dataclasses.asdict(sim.build([f"scenario={DISRUPTOR}", "customers.n=1"], seed=0).cfg.firms[DISRUPTOR])
 
 
+#: Longest wait, seconds, of a step for the page to show the step before (see ``ClassroomModel.step``).
+SHOW_WAIT = 10.0
+
+
 class Session:
     """One browser session's state: its current settings and the last config that built.
 
@@ -239,6 +244,8 @@ class ClassroomModel(mesa.Model):
         self._ds_step = -1
         self._panels: dict[str, F.LivePanel] = {}
         self._png: dict[str, tuple[int, bytes]] = {}
+        self._shown = threading.Condition()
+        self.shown_step: int | None = None  # the last step a page has drawn (None: no page shows this model)
         t0 = time.perf_counter()
         try:
             self.sim = make_model(settings)
@@ -259,14 +266,35 @@ class ClassroomModel(mesa.Model):
 
     def retire(self) -> None:
         """Stop this model for good (a control built its successor): ``step`` does nothing."""
-        self.retired = True
-        self.running = False
+        with self._shown:
+            self.retired = True
+            self.running = False
+            self._shown.notify_all()
+
+    def shown(self) -> None:
+        """Called when a page has drawn this model: its current step is on screen."""
+        with self._shown:
+            self.shown_step = self.sim.steps if self.sim is not None else 0
+            self._shown.notify_all()
 
     def step(self) -> None:
         """Advance the simulation one step, up to its horizon (then ``running`` is False);
-        nothing once retired."""
+        nothing once retired.
+
+        Once a page shows this model, a step first waits (at most ``SHOW_WAIT`` seconds)
+        until the page has drawn the step before. Play then shows every month, and the
+        model never runs ahead of the page: Mesa's play loop asks for a redraw after each
+        step, and a redraw asked for while one is drawing is done by the thread that is
+        drawing, so without the wait a thread handling a click could keep drawing until
+        the run ends, and a control changed meanwhile would wait for the end.
+        """
         if self.retired or self.sim is None or self.sim.steps >= self.sim.cfg.steps:
             self.running = False
+            return
+        with self._shown:
+            if self.shown_step is not None:
+                self._shown.wait_for(lambda: self.retired or self.shown_step >= self.sim.steps, timeout=SHOW_WAIT)
+        if self.retired:
             return
         self.sim.step()
         self.running = self.sim.steps < self.sim.cfg.steps
@@ -304,11 +332,12 @@ class ClassroomModel(mesa.Model):
         if self.sim is None:
             return f"error: {self.error}"
         t, n = self.sim.steps, self.horizon
+        head = f"step {t} of {n}, seed {self.sim.cfg.seed}: "  # the seed at every step: runs of two seeds look alike
         if t == 0:
-            return (f"step 0 of {n}: scenario {self.sim.cfg.scenario}, {self.sim.cfg.customers.n:,} customers, "
-                    f"{sum(f.alive for f in self.sim.firm_list)} firms in the market, seed {self.sim.cfg.seed}")
+            return head + (f"scenario {self.sim.cfg.scenario}, {self.sim.cfg.customers.n:,} customers, "
+                           f"{sum(f.alive for f in self.sim.firm_list)} firms in the market")
         now = [text for step, text in F.events(self.data()) if step == t]
-        return f"step {t} of {n}: " + ("; ".join(now) if now else "no entry, exit or shock")
+        return head + ("; ".join(now) if now else "no entry, exit or shock")
 
     def history(self, last: int = 6) -> list[str]:
         """The ``last`` most recent events, newest first, as ``"step N: text"``."""
@@ -378,7 +407,11 @@ def _fmt(x: float, spec: str = "{:.2f}") -> str:
 
 
 def status_panel(model: ClassroomModel):
-    """SolaraViz component: what just happened, the recent events and each firm's numbers."""
+    """SolaraViz component: what just happened, the recent events and each firm's numbers.
+
+    After each drawing of the page it tells the model that its step is on screen
+    (:meth:`ClassroomModel.shown`), which paces play to the page."""
+    solara.use_effect(model.shown, None)  # no dependencies: after every render
     with solara.Column(style={"padding": "8px"}) as main:
         if model.sim is None:
             solara.Error(model.error or "no model", classes=["cs-error"])
