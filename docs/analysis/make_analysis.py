@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,9 +65,15 @@ def sh(work: Path, label: str, *args: str) -> str:
     return proc.stdout
 
 
+#: A sweep's progress line while jobs remain ("sweep: 12/448 done, ... about 0:14:07 left"):
+#: the document keeps the sweep's first and last lines only.
+PROGRESS = re.compile(r"^sweep: \d+/\d+ done, .* left$")
+
+
 def fence(text: str) -> str:
-    """A text block for the document, with the repository's path removed from file names."""
-    text = text.replace(f"{ROOT}/", "")
+    """A text block for the document, with the repository's path removed from file names
+    and a sweep's intermediate progress lines left out."""
+    text = "\n".join(ln for ln in text.replace(f"{ROOT}/", "").splitlines() if not PROGRESS.match(ln))
     return f"```text\n{text.rstrip()}\n```"
 
 
