@@ -780,10 +780,10 @@ def run_threads(work, *args) -> None:
     chunk computes does not depend on the thread that takes it. Plain threads instead of
     ``parallel=True``: Numba's parallel lowering recompiles and re-optimises the whole
     linked kernel for its gufunc (measured in benchmarks/README.md, cold start). The helper
-    threads are started per call (tens of microseconds), not kept in a pool: a pool's
-    worker can be lost to an exception another library injects into threads (the classroom
-    page's task cancellation), and a lost worker would leave the next step waiting forever.
-    An exception in a helper thread is raised here after all have finished.
+    threads are started per call (tens of microseconds), not kept in a pool, so nothing
+    outlives a call and two calls at once (the classroom page builds a model while another
+    steps) share no worker. An exception in a helper thread is raised here after all have
+    finished.
     """
     n = numba.get_num_threads()
     errors: list[BaseException] = []
