@@ -11,6 +11,8 @@ private API (its basic sweeper's expansion of a multirun).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from collections.abc import Sequence
 from typing import Any
 
@@ -219,8 +221,40 @@ def override_list(overrides: Any, what: str = "overrides") -> list[str]:
 
 
 def to_yaml(cfg: SimConfig) -> str:
-    """The resolved config as YAML (what is stored with every run)."""
-    return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+    """The resolved config as YAML (what is stored with every run).
+
+    The text of ``OmegaConf.to_yaml(OmegaConf.structured(cfg))`` (the test checks it for
+    every scenario), made without building an OmegaConf tree: 1 ms instead of 25, a tenth
+    of a sweep job's own work at 10,000 customers.
+    """
+    import yaml
+    from omegaconf._utils import get_omega_conf_dumper
+
+    return yaml.dump(_plain(cfg, type(cfg)), default_flow_style=False, allow_unicode=True, sort_keys=False,
+                     Dumper=get_omega_conf_dumper())
+
+
+def _plain(value: Any, tp: Any) -> Any:
+    """``value`` as the plain containers OmegaConf would give for a field of type ``tp``: dataclasses
+    as dicts in field order, numbers converted to the field's type."""
+    if dataclasses.is_dataclass(tp):
+        hints = _field_types(tp)
+        return {f.name: _plain(getattr(value, f.name), hints[f.name]) for f in dataclasses.fields(tp)}
+    origin = typing.get_origin(tp)
+    if origin is dict:
+        item = typing.get_args(tp)[1]
+        return {str(k): _plain(v, item) for k, v in value.items()}
+    if origin is list:
+        item = typing.get_args(tp)[0]
+        return [_plain(v, item) for v in value]
+    if tp in (float, int, str, bool):
+        return tp(value)
+    return value
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 def as_config(config: Any = None, overrides: list[str] | tuple[str, ...] = ()) -> SimConfig:

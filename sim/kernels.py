@@ -43,6 +43,9 @@ BLOCK = 256
 REVIEW_MARGIN = 0.03
 #: Customers per chunk: the unit of the tallies' summation order.
 CHUNK = 8192
+#: Chunks a helper thread must have to be worth starting (a start and join cost about as much
+#: as a chunk's work): 10,000 customers run on the calling thread alone (benchmarks/README.md).
+CHUNKS_PER_THREAD = 4
 #: The public kernels: Python functions that run compiled ``nogil`` kernels on threads (:func:`run_threads`).
 ENTRY_POINTS = ("customer_step", "assign_orphans")
 
@@ -740,7 +743,7 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     ftf = ft.ravel().astype(np.float32)  # the entries the float32 update uses, rounded as it rounds them
     fti = ft.ravel().astype(np.int32)  # the draw thresholds (integers in the table)
     run_threads(_work, np.zeros(1, np.int64), ks, par, ft, ftf, fti, firm, traits, state, small, provider,
-                tenure, bounds, tally, seg_tally)
+                tenure, bounds, tally, seg_tally, chunks=bounds.shape[0] - 1)
 
 
 def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost):
@@ -751,7 +754,7 @@ def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost)
     k_choice = stream_keys(np.uint64(key))[R.CHOICE]
     ft = _firm_table(par, firm, np.zeros((firm.shape[0], 0)))
     run_threads(_orphans_work, np.zeros(1, np.int64), k_choice, par, firm, ft, traits, state, small, provider,
-                bounds, np.int64(lost))
+                bounds, np.int64(lost), chunks=bounds.shape[0] - 1)
 
 
 @njit(cache=True, nogil=True)
@@ -772,12 +775,14 @@ def _orphans_work(next_chunk, k_choice, par, firm, ft, traits, state, small, pro
         c = take_next(next_chunk)
 
 
-def run_threads(work, *args) -> None:
-    """Call ``work(*args)`` on ``numba.get_num_threads()`` threads (this one and new ones) and wait.
+def run_threads(work, *args, chunks: int | None = None) -> None:
+    """Call ``work(*args)`` on up to ``numba.get_num_threads()`` threads (this one and new ones) and wait.
 
     ``work`` is a ``nogil`` kernel that takes chunks from an atomic counter (``args[0]``)
     until none is left, so the threads share the chunks whatever their speed, and what a
-    chunk computes does not depend on the thread that takes it. Plain threads instead of
+    chunk computes does not depend on the thread that takes it. ``chunks`` (the number of
+    chunks; None: many) limits the threads to one per :data:`CHUNKS_PER_THREAD` chunks, so a
+    small market runs on the calling thread alone. Plain threads instead of
     ``parallel=True``: Numba's parallel lowering recompiles and re-optimises the whole
     linked kernel for its gufunc (measured in benchmarks/README.md, cold start). The helper
     threads are started per call (tens of microseconds), not kept in a pool, so nothing
@@ -786,6 +791,8 @@ def run_threads(work, *args) -> None:
     finished.
     """
     n = numba.get_num_threads()
+    if chunks is not None:
+        n = max(1, min(n, chunks // CHUNKS_PER_THREAD))
     errors: list[BaseException] = []
 
     def helper() -> None:

@@ -30,3 +30,21 @@ def test_yaml_round_trip_through_as_config():
     cfg = compose_config(["scenario=interventions", "customers.n=900"])
     again = as_config({k: v for k, v in __import__("yaml").safe_load(to_yaml(cfg)).items()})
     assert again == cfg
+
+
+@pytest.mark.parametrize("scenario", __import__("sim.configure", fromlist=["x"]).scenario_names())
+def test_to_yaml_is_omegaconfs_text_for_every_scenario(scenario):
+    """The fast YAML writer gives the text OmegaConf gives, also for a config made in Python with an
+    int where the schema says float (OmegaConf writes 1.0)."""
+    import dataclasses
+
+    from omegaconf import OmegaConf
+
+    cfg = compose_config([f"scenario={scenario}", "customers.n=1000"])
+    assert to_yaml(cfg) == OmegaConf.to_yaml(OmegaConf.structured(cfg))
+    odd = dataclasses.replace(cfg, market=dataclasses.replace(cfg.market, contact_rate=1))
+    name = next(iter(odd.firms))
+    odd.firms[name] = dataclasses.replace(odd.firms[name], price=2, intervention=[0, 1, 0.5])
+    text = to_yaml(odd)
+    assert text == OmegaConf.to_yaml(OmegaConf.structured(odd))
+    assert "contact_rate: 1.0" in text

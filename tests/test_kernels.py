@@ -210,3 +210,26 @@ def test_run_threads_runs_work_on_every_thread_and_raises_a_helper_threads_error
     if numba.get_num_threads() > 1:
         with pytest.raises(ValueError, match="boom"):
             run_threads(failing, "boom")
+
+
+def test_run_threads_keeps_a_small_market_on_the_calling_thread():
+    """With fewer chunks than ``CHUNKS_PER_THREAD`` per thread, only the calling thread works
+    (starting a helper would cost more than it does); with many chunks, every thread does."""
+    import threading
+
+    import numba
+
+    from sim.kernels import CHUNKS_PER_THREAD, run_threads
+
+    seen = []
+    lock = threading.Lock()
+
+    def work(tag):
+        with lock:
+            seen.append(threading.current_thread().name)
+
+    run_threads(work, "a", chunks=CHUNKS_PER_THREAD - 1)
+    assert seen == [threading.current_thread().name]
+    seen.clear()
+    run_threads(work, "a", chunks=CHUNKS_PER_THREAD * numba.get_num_threads())
+    assert len(seen) == numba.get_num_threads()
