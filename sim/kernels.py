@@ -24,7 +24,9 @@ operation for operation.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import os
 import threading
 
 import numba
@@ -43,8 +45,9 @@ BLOCK = 256
 REVIEW_MARGIN = 0.03
 #: Customers per chunk: the unit of the tallies' summation order.
 CHUNK = 8192
-#: Chunks a helper thread must have to be worth starting (a start and join cost about as much
-#: as a chunk's work): 10,000 customers run on the calling thread alone (benchmarks/README.md).
+#: Chunks per thread at least: handing a call to a helper thread costs about as much as a chunk's
+#: work (the helper must take the GIL to enter the kernel), so on 2 threads a market of fewer than 8 chunks
+#: (57,344 customers or fewer) runs on the calling thread alone (benchmarks/README.md, round 4).
 CHUNKS_PER_THREAD = 4
 #: The public kernels: Python functions that run compiled ``nogil`` kernels on threads (:func:`run_threads`).
 ENTRY_POINTS = ("customer_step", "assign_orphans")
@@ -776,7 +779,7 @@ def _orphans_work(next_chunk, k_choice, par, firm, ft, traits, state, small, pro
 
 
 def run_threads(work, *args, chunks: int | None = None) -> None:
-    """Call ``work(*args)`` on up to ``numba.get_num_threads()`` threads (this one and new ones) and wait.
+    """Call ``work(*args)`` on up to ``numba.get_num_threads()`` threads (this one and pool threads) and wait.
 
     ``work`` is a ``nogil`` kernel that takes chunks from an atomic counter (``args[0]``)
     until none is left, so the threads share the chunks whatever their speed, and what a
@@ -784,33 +787,48 @@ def run_threads(work, *args, chunks: int | None = None) -> None:
     chunks; None: many) limits the threads to one per :data:`CHUNKS_PER_THREAD` chunks, so a
     small market runs on the calling thread alone. Plain threads instead of
     ``parallel=True``: Numba's parallel lowering recompiles and re-optimises the whole
-    linked kernel for its gufunc (measured in benchmarks/README.md, cold start). The helper
-    threads are started per call (tens of microseconds), not kept in a pool, so nothing
-    outlives a call and two calls at once (the classroom page builds a model while another
-    steps) share no worker. An exception in a helper thread is raised here after all have
-    finished.
+    linked kernel for its gufunc (measured in benchmarks/README.md, cold start).
+
+    The helpers come from a process-wide pool (:func:`_pool`): handing a call to an idle
+    pool thread costs microseconds, starting a thread per call tens of them, as much as a
+    chunk's work at 10,000 customers. Two calls at once (the classroom page builds a model
+    while another steps) share the pool safely: a helper only takes chunks from its own
+    call's counter and never waits, so a helper that starts late finds no chunk left and
+    returns. An exception in a helper is raised here after every helper has finished.
     """
     n = numba.get_num_threads()
     if chunks is not None:
         n = max(1, min(n, chunks // CHUNKS_PER_THREAD))
-    errors: list[BaseException] = []
-
-    def helper() -> None:
-        try:
-            work(*args)
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=helper, name="sim-kernel", daemon=True) for _ in range(n - 1)]
-    for t in threads:
-        t.start()
+    if n == 1:
+        work(*args)
+        return
+    helpers = [_pool(n - 1).submit(work, *args) for _ in range(n - 1)]
     try:
         work(*args)
     finally:
-        for t in threads:
-            t.join()
-    if errors:
-        raise errors[0]
+        concurrent.futures.wait(helpers)
+    for h in helpers:
+        h.result()  # raises a helper's exception
+
+
+_POOL: dict[str, object] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
+    """The helper threads of this process, at least ``workers`` of them (idle threads wait on a queue).
+
+    Made again in a forked child (its parent's pool threads do not exist there) and when more
+    workers are asked for (``numba.set_num_threads`` raised).
+    """
+    with _POOL_LOCK:
+        pool = _POOL.get("pool")
+        if pool is None or _POOL["pid"] != os.getpid() or _POOL["workers"] < workers:
+            if pool is not None and _POOL["pid"] == os.getpid():
+                pool.shutdown(wait=False)
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sim-kernel")
+            _POOL.update(pool=pool, pid=os.getpid(), workers=workers)
+        return pool
 
 
 def chunk_bounds(n: int, chunk: int = CHUNK) -> np.ndarray:
