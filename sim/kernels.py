@@ -35,7 +35,7 @@ from numba import njit
 
 from . import jitcache  # noqa: F401  (the cache locator, before any cached function is defined)
 from .layout import FT, NO_FIRM, A, B, C, F, P, R, S, Sm, St, Steer, T, Tr
-from .llvm import prefer_512, stack_array, take_next
+from .llvm import add_row8, prefer_512, stack_array, take_next
 from .rng import UNIT_BITS, UNIT_SCALE, draw_int, stream_keys, threshold, uniform_at
 
 #: Customers per block. The vectorised pass writes a block's results to stack
@@ -64,6 +64,10 @@ _N_CONTACT_PATTERNS = int(C.CHURN)
 _N_STATE_PATTERNS = int(C.SEGMENT - C.STATE)
 _CONTACT_MASK = _N_CONTACT_PATTERNS - 1
 _STEER_NONE, _STEER_HARD = float(Steer.NONE), float(Steer.HARD)  # compared with float64 firm columns
+# the tally pass adds a customer's state values to its firm's row as one vector of eight (add_row8)
+if len(St) != 8 or [a.name for a in A][:8] != [s.name for s in St]:
+    raise ImportError("sim.layout: _tally_firm adds the state sums as one vector of 8 (llvm.add_row8); with "
+                      f"{len(St)} state rows it needs rewriting")
 
 
 # ---------------------------------------------------------------------------- pieces
@@ -503,15 +507,9 @@ def _tally_firm(t, ub, n1, prov0, provider, flags, effort, sbits, o, acc, cnt):
     k1 = np.uint64(np.int64(provider[ub + np.uint64(t)]) + 1)
     cnt[_UC_STATE0 * n1 + k1 * np.uint64(_N_STATE_PATTERNS) + np.uint64(sbits[t])] += 1
     cnt[_UC_TENURE * n1 + k1] += tenure_o[t]
-    r = k1 * _UN_ACC
-    acc[r + np.uint64(A.TRUST)] += tau_o[t]
-    acc[r + np.uint64(A.ENGAGEMENT)] += eng_o[t]
-    acc[r + np.uint64(A.SATISFACTION)] += sat_o[t]
-    acc[r + np.uint64(A.FREEDOM)] += free_o[t]
-    acc[r + np.uint64(A.INFLUENCE)] += infl_o[t]
-    acc[r + np.uint64(A.FAIRNESS)] += fair_o[t]
-    acc[r + np.uint64(A.ALPHA)] += alpha_o[t]
-    acc[r + np.uint64(A.REF_PRICE)] += ref_o[t]
+    # the eight state sums A.TRUST .. A.REF_PRICE in one vector add (same additions, entry by entry)
+    add_row8(acc, k1 * _UN_ACC + np.uint64(A.TRUST), tau_o[t], eng_o[t], sat_o[t], free_o[t], infl_o[t],
+             fair_o[t], alpha_o[t], ref_o[t])
 
 
 @njit(inline="always")

@@ -1,11 +1,13 @@
-"""The kernel's LLVM intrinsics (sim.llvm): stack buffers and the atomic chunk counter."""
+"""The kernel's LLVM intrinsics (sim.llvm): stack buffers, the atomic chunk counter, the row add."""
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numba import njit
 
-from sim.llvm import i32, prefer_512, stack_array, take_next
+from sim.llvm import add_row8, i32, prefer_512, stack_array, take_next
 
 
 @njit
@@ -43,3 +45,30 @@ def test_take_next_returns_the_previous_value_and_counts_up():
 
 def test_i32_wraps_unsigned_constants():
     assert i32(0xFFFFFFFF).constant == -1 and i32(5).constant == 5
+
+
+@njit
+def _add_rows(acc, rows, vals):
+    for t in range(rows.shape[0]):
+        v = vals[t]
+        add_row8(acc, np.uint64(rows[t]), v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+
+
+_F32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.lists(_F32, min_size=8, max_size=8)), min_size=1, max_size=40),
+       st.lists(st.floats(-1e6, 1e6), min_size=40, max_size=40))
+def test_add_row8_adds_each_entry_as_scalar_additions_would(items, start):
+    """Eight float32 values added to eight contiguous float64 entries at any offset (not aligned)
+    give, entry by entry, exactly what eight scalar additions in the same order give."""
+    rows = np.array([3 + 9 * r for r, _ in items], np.int64)  # a row of 9 from 3 on: unaligned
+    vals = np.array([v for _, v in items], np.float32).reshape(-1, 8)
+    acc = np.array(start, np.float64)
+    expected = acc.copy()
+    for r, v in zip(rows, vals, strict=True):
+        for i in range(8):
+            expected[r + i] += np.float64(v[i])
+    _add_rows(acc, rows, vals)
+    assert acc.tobytes() == expected.tobytes()
