@@ -101,6 +101,15 @@ def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
     return out
 
 
+def _open_lazy(path: Path, chunks: dict | str) -> xr.Dataset:
+    """``path`` with dask arrays of ``chunks``. A dict is applied after opening on the file's own
+    chunks: asked directly of the reader, chunks that split the stored (compressed) ones make
+    xarray warn that reading will be slow."""
+    if isinstance(chunks, dict):
+        return xr.open_dataset(path, engine="h5netcdf", chunks={}).chunk(chunks)
+    return xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
+
+
 def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr.Dataset:
     """Open a run folder, a sweep (multirun) folder or a netCDF file.
 
@@ -121,11 +130,11 @@ def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr
         if chunks is None:
             with xr.open_dataset(p, engine="h5netcdf") as ds:
                 return ds.load()
-        return xr.open_dataset(p, engine="h5netcdf", chunks=chunks)
+        return _open_lazy(p, chunks)
     if (p / "run.nc").exists():
         return open_result(p / "run.nc", chunks)
     if chunks is not None and (p / "sweep.nc").exists():  # the sweep's own merge (sim.collect)
-        return xr.open_dataset(p / "sweep.nc", engine="h5netcdf", chunks=chunks)
+        return _open_lazy(p / "sweep.nc", chunks)
     if chunks is None:
         from .sweep import load_sweep
 

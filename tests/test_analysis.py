@@ -193,6 +193,23 @@ def test_a_lazily_opened_sweep_gives_the_same_table_as_an_eager_one(sweep_dir, t
     np.testing.assert_allclose(tf.to_numpy(float), te.to_numpy(float), rtol=1e-12, equal_nan=True)
 
 
+def test_a_run_opened_lazily_with_chunks_that_split_its_stored_ones_gives_no_warning(tmp_path):
+    """run.nc compresses its larger variables (stored in chunks); chunks asked of open_result are
+    applied after opening, so xarray has no reason to warn that they split the stored ones."""
+    import warnings
+
+    import sim
+    from sim.runfolder import write_atomic
+
+    ds = sim.run(["customers.n=500", "steps=120"], seed=0)
+    write_atomic(ds, tmp_path / "run.nc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lazy = A.open_result(tmp_path, chunks={"step": 30})
+        assert lazy.share.chunksizes["step"] == (30, 30, 30, 30)
+        assert float(lazy.share.sum().compute()) == float(ds.share.sum())
+
+
 def test_open_result_errors(tmp_path):
     with pytest.raises(A.AnalysisError, match="no such file"):
         A.open_result(tmp_path / "nope")
