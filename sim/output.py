@@ -78,6 +78,16 @@ FIRM_ATTRS = ("price", "digital", "human", "revenue", "cost", "profit", "cash", 
 INT_VARS = {"customers", "contacts", "quadrant", "alive", "segment_customers", "shock", "unassigned"}
 
 
+#: (step, firm) shares of the firm's contacts: output name -> tally column.
+PER_CONTACT = {"effort": T.EFFORT, "steering_noticed": T.NOTICED, "human_contacts": T.HUMAN}
+_PER_CONTACT = list(PER_CONTACT.values())
+#: (step, segment) means over the segment's customers: output name -> segment tally column.
+SEGMENT_MEANS = {"segment_engagement": S.ENGAGEMENT, "segment_trust": S.TRUST,
+                 "segment_satisfaction": S.SATISFACTION, "segment_disengaged": S.DISENGAGED,
+                 "adoption": S.ADOPTED}
+_SEGMENT_MEANS = list(SEGMENT_MEANS.values())
+
+
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.full(np.broadcast(a, b).shape, np.nan)
     np.divide(a, b, out=out, where=b > 0)
@@ -140,18 +150,16 @@ class Recorder:
         d["relationship"][i] = np.mean([d[n][i] for n in BUILDING_BLOCKS], axis=0)
         contacts = tally[:, T.CONTACTS]
         d["contacts"][i] = contacts
-        d["effort"][i] = _div(tally[:, T.EFFORT], contacts)
-        d["steering_noticed"][i] = _div(tally[:, T.NOTICED], contacts)
-        d["human_contacts"][i] = _div(tally[:, T.HUMAN], contacts)
+        per_contact = _div(tally[:, _PER_CONTACT], contacts[:, None])
+        for k, name in enumerate(PER_CONTACT):
+            d[name][i] = per_contact[:, k]
         d["nps"][i] = 100.0 * _div(tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS], cust)
         d["churn"][i] = _div(left, at_start)
         sc = seg_tally[:, S.COUNT]
         d["segment_customers"][i] = sc
-        d["segment_engagement"][i] = _div(seg_tally[:, S.ENGAGEMENT], sc)
-        d["segment_trust"][i] = _div(seg_tally[:, S.TRUST], sc)
-        d["segment_satisfaction"][i] = _div(seg_tally[:, S.SATISFACTION], sc)
-        d["segment_disengaged"][i] = _div(seg_tally[:, S.DISENGAGED], sc)
-        d["adoption"][i] = _div(seg_tally[:, S.ADOPTED], sc)
+        per_member = _div(seg_tally[:, _SEGMENT_MEANS], sc[:, None])
+        for k, name in enumerate(SEGMENT_MEANS):
+            d[name][i] = per_member[:, k]
         for name, value in market.items():
             d[name][i] = value
         d["hhi"][i] = float(np.sum(d["share"][i] ** 2))
