@@ -19,6 +19,9 @@ from .rng import mix64, step_key
 from .state import Population, draw_population
 from .strategies import similarity_at
 
+#: The Firm attribute behind each kernel firm column, in column order.
+_FIRM_SOURCES = tuple(column.source for column in FIRM_COLUMNS)
+
 
 class CustomerModel(mesa.Model):
     """Firms compete for customers on the digital x human quadrant map.
@@ -168,10 +171,8 @@ class CustomerModel(mesa.Model):
         a = self.adopted / self.eligible if self.eligible else 0.0
         pull = m.adoption.expectation_pull * max(0.0, self.expectation - m.expectation_init)
         p[P.ADOPT_PROB] = min(1.0, innov + m.adoption.imitation * a + pull)
+        self.firm_cols[:] = [[getattr(f, source) for source in _FIRM_SOURCES] for f in self.firm_list]
         for f in self.firm_list:
-            row = self.firm_cols[f.index]
-            for col, column in enumerate(FIRM_COLUMNS):
-                row[col] = getattr(f, column.source)
             self.interv[f.index] = f.intervention_pull(self.n, m.intervention_half)
 
     def _update_market(self, t: int) -> None:
@@ -184,7 +185,7 @@ class CustomerModel(mesa.Model):
             best = max(f.digital for f in alive)
             rise = m.expectation_rate * max(0.0, best - self.expectation)
             drift = m.expectation_drift * ((1.0 - self.expectation) if m.expectation_drift > 0 else self.expectation)
-            self.expectation = float(np.clip(self.expectation + rise + drift, 0.0, 1.0))
+            self.expectation = min(max(self.expectation + rise + drift, 0.0), 1.0)
             best_h = max(f.human for f in alive)
             self.human_expectation += m.human_expectation_rate * max(0.0, best_h - self.human_expectation)
         s = m.shock
