@@ -788,8 +788,9 @@ def run_threads(work, *args, chunks: int | None = None) -> None:
     linked kernel for its gufunc (measured in benchmarks/README.md, cold start).
 
     The helpers come from a process-wide pool (:func:`_pool`): handing a call to an idle
-    pool thread costs microseconds, starting a thread per call tens of them, as much as a
-    chunk's work at 10,000 customers. Two calls at once (the classroom page builds a model
+    pool thread is cheaper than starting a thread per call, but it still costs about what a
+    chunk's work does (the helper must take the GIL to enter the kernel), hence
+    :data:`CHUNKS_PER_THREAD`. Two calls at once (the classroom page builds a model
     while another steps) share the pool safely: a helper only takes chunks from its own
     call's counter and never waits, so a helper that starts late finds no chunk left and
     returns. An exception in a helper is raised here after every helper has finished.
