@@ -12,11 +12,13 @@ with a hash of all :data:`SOURCES` together. Import this module before any
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import inspect
 import os
 from pathlib import Path
 
-from numba.core import caching
+from numba.core import caching, inline_closurecall
 
 HERE = Path(__file__).resolve().parent
 #: The files whose code is compiled into the cached kernels.
@@ -74,3 +76,65 @@ def install() -> bool:
 
 
 INSTALLED = install()
+
+
+# ------------------------------------------------------------------ inlining without copies
+class _NoBlockCopies:
+    """Stands in for the ``copy`` module inside Numba's inliner while it inlines a function whose
+    IR was made for that one call: ``deepcopy`` returns its argument, the rest is ``copy``'s."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(x, memo=None):
+        return x
+
+
+def _fresh_ir_inliner(original):
+    def inline_function(self, caller_ir, block, i, function, arg_typs=None):
+        if not getattr(function, "__module__", "").startswith(f"{__package__}."):
+            return original(self, caller_ir, block, i, function, arg_typs)
+        callee_ir = self.run_untyped_passes(function)  # as Numba's own inline_function
+        saved = inline_closurecall.copy
+        inline_closurecall.copy = _NoBlockCopies()
+        try:
+            return self.inline_ir(caller_ir, block, i, callee_ir, function.__code__.co_freevars,
+                                  arg_typs=arg_typs)
+        finally:
+            inline_closurecall.copy = saved
+
+    inline_function.fresh_ir = True
+    return inline_function
+
+
+def install_inline_fix() -> bool:
+    """Let Numba inline this package's ``inline="always"`` helpers without deep-copying their IR.
+
+    Numba's ``InlineWorker.inline_function`` builds the callee's IR afresh for each call
+    site (``run_untyped_passes``), then ``inline_ir`` deep-copies it twice, block by block,
+    and each block's copy drags a copy of the function's whole variable scope with it:
+    quadratic in the size of the callee. For the kernel's passes (hundreds of variables,
+    dozens of blocks) that was 0.8 s of a 7 s cold start (benchmarks/README.md, round 5).
+    The copies protect an IR that nobody else holds, so for functions of this package the
+    inliner runs with a ``copy`` whose ``deepcopy`` returns its argument; other packages'
+    functions go through Numba's code unchanged. Known upstream: numba/numba#8989, and the
+    same fix in numba-cuda (NVIDIA/numba-cuda#689). Installed only where Numba's
+    ``inline_function`` is still the two calls it replaces; returns whether it is installed.
+    """
+    worker = getattr(inline_closurecall, "InlineWorker", None)
+    original = getattr(worker, "inline_function", None)
+    if original is None or getattr(original, "fresh_ir", False):
+        return original is not None
+    try:
+        source = inspect.getsource(original)
+    except (OSError, TypeError):
+        return False
+    if ("self.run_untyped_passes(function)" not in source or "self.inline_ir(" not in source
+            or source.count("copy.deepcopy") or not hasattr(inline_closurecall, "copy")):
+        return False
+    worker.inline_function = _fresh_ir_inliner(original)
+    return True
+
+
+INLINE_FIX = install_inline_fix()

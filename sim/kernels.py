@@ -16,26 +16,23 @@ vector), a scalar gather of the provider's table entries, the state update in
 float32 (vectorised and branch-free, results in stack buffers), a scalar pass for
 the few customers who review, the copy-out, and a scalar pass for the tallies.
 Threads take chunks from an atomic counter (:func:`_work`), so a thread slowed by
-other work on its core does less of the step; they are plain threads running
-``nogil`` kernels (:func:`run_threads`), not ``parallel=True``, which compiled the
-kernel several times over (cold start, benchmarks/README.md). The arithmetic is the reference's,
-operation for operation.
+other work on its core does less of the step; they are Numba's own threads, which call
+the kernel through its address (:func:`_kernel`), so the parallel launcher does not
+compile the kernel again. The arithmetic is the reference's, operation for operation.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
-import os
 import threading
 
 import numba
 import numpy as np
-from numba import njit
+from numba import cfunc, njit, prange, types
 
 from . import jitcache  # noqa: F401  (the cache locator, before any cached function is defined)
 from .layout import FT, NO_FIRM, A, B, C, F, P, R, S, Sm, St, Steer, T, Tr
-from .llvm import add_row8, prefer_512, stack_array, take_next
+from .llvm import add_row8, c_caller, prefer_512, stack_array, take_next
 from .rng import UNIT_BITS, UNIT_SCALE, draw_int, stream_keys, threshold, uniform_at
 
 #: Customers per block. The vectorised pass writes a block's results to stack
@@ -45,11 +42,7 @@ BLOCK = 256
 REVIEW_MARGIN = 0.03
 #: Customers per chunk: the unit of the tallies' summation order.
 CHUNK = 8192
-#: Chunks per thread at least: handing a call to a helper thread costs about as much as a chunk's
-#: work (the helper must take the GIL to enter the kernel), so on 2 threads a market of fewer than 8 chunks
-#: (57,344 customers or fewer) runs on the calling thread alone (benchmarks/README.md, round 4).
-CHUNKS_PER_THREAD = 4
-#: The public kernels: Python functions that run compiled ``nogil`` kernels on threads (:func:`run_threads`).
+#: The public kernels: Python functions that run compiled kernels on Numba's threads (:func:`_threads`).
 ENTRY_POINTS = ("customer_step", "assign_orphans")
 
 # float32 constants: a float literal is float64 in Numba and would widen float32 arithmetic
@@ -635,10 +628,16 @@ def _chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, 
         _tally_pass(nb, ub, n1, seg_, prov0, provider, flags, effort, sbits, o, acc, cnt)
 
 
-@njit(cache=True, nogil=True)
+#: The signature :func:`_work` is compiled for (as a C function, :func:`_kernel`).
+_WORK_SIG = types.void(types.int64[::1], types.uint32[::1], types.float64[::1], types.float64[:, ::1],
+                       types.float32[::1], types.int32[::1], types.float64[:, ::1], types.float32[:, ::1],
+                       types.float32[:, ::1], types.int8[:, ::1], types.int16[::1], types.int32[::1],
+                       types.int64[::1], types.float64[:, :, ::1], types.float64[:, :, ::1])
+
+
 def _work(next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, bounds, tally,
           seg_tally):
-    """One thread's share of a step: take the next chunk until none is left.
+    """One thread's share of a step: take the next chunk until none is left (compiled by :func:`_kernel`).
 
     Chunks go to whichever thread is free (an atomic counter), so a thread slowed by
     other work on its core does less of the step; what a chunk computes and where it
@@ -659,6 +658,18 @@ def _work(next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provide
                tenure, acc, cnt, util)
         _finish_tally(acc, cnt, tally[c], seg_tally[c])
         c = take_next(next_chunk)
+
+
+_call_work = c_caller(_WORK_SIG)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _launch_work(address, n, next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure,
+                 bounds, tally, seg_tally):
+    """Run the compiled :func:`_work` at ``address`` on ``n`` of Numba's threads."""
+    for _ in prange(n):
+        _call_work(address, (next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure,
+                             bounds, tally, seg_tally))
 
 
 @njit
@@ -743,8 +754,10 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     ft = _firm_table(par, firm, interv)
     ftf = ft.ravel().astype(np.float32)  # the entries the float32 update uses, rounded as it rounds them
     fti = ft.ravel().astype(np.int32)  # the draw thresholds (integers in the table)
-    run_threads(_work, np.zeros(1, np.int64), ks, par, ft, ftf, fti, firm, traits, state, small, provider,
-                tenure, bounds, tally, seg_tally, chunks=bounds.shape[0] - 1)
+    n = _threads(bounds)
+    with _LAUNCH:
+        _launch_work(_kernel("work"), n, np.zeros(1, np.int64), ks, par, ft, ftf, fti, firm, traits, state, small,
+                     provider, tenure, bounds, tally, seg_tally)
 
 
 def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost):
@@ -754,13 +767,20 @@ def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost)
     price. Draws stream ``R.CHOICE`` of ``key``."""
     k_choice = stream_keys(np.uint64(key))[R.CHOICE]
     ft = _firm_table(par, firm, np.zeros((firm.shape[0], 0)))
-    run_threads(_orphans_work, np.zeros(1, np.int64), k_choice, par, firm, ft, traits, state, small, provider,
-                bounds, np.int64(lost), chunks=bounds.shape[0] - 1)
+    n = _threads(bounds)
+    with _LAUNCH:
+        _launch_orphans(_kernel("orphans"), n, np.zeros(1, np.int64), k_choice, par, firm, ft, traits, state, small,
+                        provider, bounds, np.int64(lost))
 
 
-@njit(cache=True, nogil=True)
+_ORPHANS_SIG = types.void(types.int64[::1], types.uint32, types.float64[::1], types.float64[:, ::1],
+                          types.float64[:, ::1], types.float32[:, ::1], types.float32[:, ::1], types.int8[:, ::1],
+                          types.int16[::1], types.int64[::1], types.int64)
+
+
 def _orphans_work(next_chunk, k_choice, par, firm, ft, traits, state, small, provider, bounds, lost):
-    """One thread's share of :func:`assign_orphans`: the next chunk until none is left."""
+    """One thread's share of :func:`assign_orphans`: the next chunk until none is left (compiled by
+    :func:`_kernel`)."""
     n_chunks = bounds.shape[0] - 1
     util = np.empty(firm.shape[0])
     c = take_next(next_chunk)
@@ -776,58 +796,48 @@ def _orphans_work(next_chunk, k_choice, par, firm, ft, traits, state, small, pro
         c = take_next(next_chunk)
 
 
-def run_threads(work, *args, chunks: int | None = None) -> None:
-    """Call ``work(*args)`` on up to ``numba.get_num_threads()`` threads (this one and pool threads) and wait.
+_call_orphans = c_caller(_ORPHANS_SIG)
 
-    ``work`` is a ``nogil`` kernel that takes chunks from an atomic counter (``args[0]``)
-    until none is left, so the threads share the chunks whatever their speed, and what a
-    chunk computes does not depend on the thread that takes it. ``chunks`` (the number of
-    chunks; None: many) limits the threads to one per :data:`CHUNKS_PER_THREAD` chunks, so a
-    small market runs on the calling thread alone. Plain threads instead of
-    ``parallel=True``: Numba's parallel lowering recompiles and re-optimises the whole
-    linked kernel for its gufunc (measured in benchmarks/README.md, cold start).
 
-    The helpers come from a process-wide pool (:func:`_pool`): handing a call to an idle
-    pool thread is cheaper than starting a thread per call, but it still costs about what a
-    chunk's work does (the helper must take the GIL to enter the kernel), hence
-    :data:`CHUNKS_PER_THREAD`. Two calls at once (the classroom page builds a model
-    while another steps) share the pool safely: a helper only takes chunks from its own
-    call's counter and never waits, so a helper that starts late finds no chunk left and
-    returns. An exception in a helper is raised here after every helper has finished.
+@njit(parallel=True, nogil=True, cache=True)
+def _launch_orphans(address, n, next_chunk, k_choice, par, firm, ft, traits, state, small, provider, bounds, lost):
+    """Run the compiled :func:`_orphans_work` at ``address`` on ``n`` of Numba's threads."""
+    for _ in prange(n):
+        _call_orphans(address, (next_chunk, k_choice, par, firm, ft, traits, state, small, provider, bounds, lost))
+
+
+#: The thread kernels, compiled as C functions with these signatures (:func:`_kernel`).
+_KERNELS = {"work": (_work, _WORK_SIG), "orphans": (_orphans_work, _ORPHANS_SIG)}
+_COMPILED: dict[str, object] = {}  # the CFunc objects: their code lives as long as they do
+#: One launch at a time in a process: Numba's ``workqueue`` threading layer (the one it falls back
+#: to without OpenMP or TBB) must not be entered from two threads at once, and two launches would
+#: only share the same cores (the classroom page may build a model while another steps).
+_LAUNCH = threading.Lock()
+
+
+def _kernel(name: str) -> int:
+    """The address of thread kernel ``name`` compiled as a C function (``cfunc``; loaded from Numba's
+    on-disk cache when it is there), compiled on first use.
+
+    How the threads run: a ``parallel=True`` launcher (:func:`_launch_work`,
+    :func:`_launch_orphans`) calls the kernel through its address once per thread, on Numba's
+    own thread pool, whose threads wake without the GIL (a step of 10,000 customers on 2
+    threads: 0.09 ms in the kernel, against 0.12 ms on one thread and 0.3 ms with Python helper
+    threads). Each thread takes chunks from the same atomic counter until none is left, so a
+    thread slowed by other work on its core does less of the step, and what a chunk computes
+    does not depend on the thread that takes it. Calling the kernel through an address keeps
+    it out of the launcher's compiled code, so the parallel lowering does not compile the
+    kernel again (it did until round 3: a third of the cold start, benchmarks/README.md).
     """
-    n = numba.get_num_threads()
-    if chunks is not None:
-        n = max(1, min(n, chunks // CHUNKS_PER_THREAD))
-    if n == 1:
-        work(*args)
-        return
-    helpers = [_pool(n - 1).submit(work, *args) for _ in range(n - 1)]
-    try:
-        work(*args)
-    finally:
-        concurrent.futures.wait(helpers)
-    for h in helpers:
-        h.result()  # raises a helper's exception
+    if name not in _COMPILED:
+        py_func, sig = _KERNELS[name]
+        _COMPILED[name] = cfunc(sig, cache=True)(py_func)
+    return _COMPILED[name].address
 
 
-_POOL: dict[str, object] = {}
-_POOL_LOCK = threading.Lock()
-
-
-def _pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
-    """The helper threads of this process, at least ``workers`` of them (idle threads wait on a queue).
-
-    Made again in a forked child (its parent's pool threads do not exist there) and when more
-    workers are asked for (``numba.set_num_threads`` raised).
-    """
-    with _POOL_LOCK:
-        pool = _POOL.get("pool")
-        if pool is None or _POOL["pid"] != os.getpid() or _POOL["workers"] < workers:
-            if pool is not None and _POOL["pid"] == os.getpid():
-                pool.shutdown(wait=False)
-            pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sim-kernel")
-            _POOL.update(pool=pool, pid=os.getpid(), workers=workers)
-        return pool
+def _threads(bounds: np.ndarray) -> int:
+    """Threads for a call over the chunks ``bounds``: Numba's thread count, at most one per chunk."""
+    return max(1, min(numba.get_num_threads(), bounds.shape[0] - 1))
 
 
 def chunk_bounds(n: int, chunk: int = CHUNK) -> np.ndarray:

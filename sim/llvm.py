@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
+from numba.core import cgutils, errors
 from numba.extending import intrinsic
 
 
@@ -103,3 +103,40 @@ def add_row8(typingctx, acc, off, a0, a1, a2, a3, a4, a5, a6, a7):
         return context.get_dummy_value()
 
     return types.none(acc, off, a0, a1, a2, a3, a4, a5, a6, a7), codegen
+
+
+def c_caller(sig):
+    """An intrinsic ``call(address, args)`` that calls the compiled function at ``address`` with the
+    values of the tuple ``args``: a Numba ``cfunc`` of signature ``sig`` (``None`` result), by its
+    ``.address``.
+
+    It lets a ``parallel=True`` launcher run a kernel on Numba's thread pool without linking the
+    kernel into itself: calling a jitted function links its code into the caller, and the
+    parallel lowering then optimises and compiles it all again (about a third of the cold start
+    in 2026-12, benchmarks/README.md round 3), whereas a call through an address costs nothing to
+    compile. Numba's own first-class function types do the same but build a type and look the
+    address up in Python at every call (tens of microseconds). The argument types must be the
+    signature's exactly: checked when the caller is compiled (a mismatch is a typing error, not
+    a wrong call).
+    """
+    expected = tuple(sig.args)
+    if sig.return_type not in (types.none, types.void):
+        raise ValueError(f"c_caller: {sig} returns a value; only procedures are supported")
+
+    @intrinsic
+    def call(typingctx, address, args):
+        if not (isinstance(address, types.Integer) and isinstance(args, types.BaseTuple)):
+            return None
+        if tuple(args.types) != expected:
+            raise errors.TypingError(f"c_caller: arguments {tuple(args.types)} do not match the signature {sig}")
+
+        def codegen(context, builder, signature, llargs):
+            argtys = [context.get_value_type(t) for t in expected]
+            fnty = ir.FunctionType(context.get_value_type(types.none), argtys)
+            fn = builder.inttoptr(llargs[0], fnty.as_pointer())
+            builder.call(fn, [builder.extract_value(llargs[1], i) for i in range(len(expected))])
+            return context.get_dummy_value()
+
+        return types.none(address, args), codegen
+
+    return call

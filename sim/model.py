@@ -300,15 +300,15 @@ class CustomerModel(mesa.Model):
             if f.alive and f.customers:
                 nps = (tal[f.index, T.PROMOTERS] - tal[f.index, T.DETRACTORS]) / f.customers
                 f.reputation += m.reputation_memory * (nps - f.reputation)
-        firm_values = {name: np.array([getattr(f, name) for f in self.firm_list], float) for name in FIRM_ATTRS}
-        firm_values["unit_cost"] = np.array([f.unit_cost() for f in self.firm_list])
-        firm_values["quadrant"] = np.array([quadrant(f.digital, f.human) for f in self.firm_list], float)
+        # the recorded firm variables that are not tallies, one row each (output.FIRM_ROWS)
+        firm_rows = np.array([[getattr(f, name) for name in FIRM_ATTRS] + [f.unit_cost(), quadrant(f.digital, f.human)]
+                              for f in self.firm_list], float).T
         market = {"digital_expectation": self.expectation, "human_expectation": self.human_expectation,
                   "mean_price": self.mean_price,
                   "price_sensitivity": self.mean_alpha, "adoption_total": self.adoption,
                   "commoditisation": self.commodity, "shock": float(self.shock_active),
                   "unassigned": self.n - assigned}
-        self.recorder.record(t, tal, seg, firm_values, market, tal[:, T.CHURN] + self._lost_at_exit,
+        self.recorder.record(t, tal, seg, firm_rows, market, tal[:, T.CHURN] + self._lost_at_exit,
                              self._prev_customers)
         self._prev_customers = customers.copy()
 

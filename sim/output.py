@@ -80,16 +80,15 @@ INT_VARS = {"customers", "contacts", "quadrant", "alive", "segment_customers", "
 
 #: (step, firm) shares of the firm's contacts: output name -> tally column.
 PER_CONTACT = {"effort": T.EFFORT, "steering_noticed": T.NOTICED, "human_contacts": T.HUMAN}
-_PER_CONTACT = list(PER_CONTACT.values())
 #: (step, segment) means over the segment's customers: output name -> segment tally column.
 SEGMENT_MEANS = {"segment_engagement": S.ENGAGEMENT, "segment_trust": S.TRUST,
                  "segment_satisfaction": S.SATISFACTION, "segment_disengaged": S.DISENGAGED,
                  "adoption": S.ADOPTED}
-_SEGMENT_MEANS = list(SEGMENT_MEANS.values())
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.full(np.broadcast(a, b).shape, np.nan)
+    """``a / b`` where ``b`` > 0, NaN elsewhere (``b`` broadcasts against ``a``: (F,) against (K, F))."""
+    out = np.full(a.shape, np.nan)
     np.divide(a, b, out=out, where=b > 0)
     return out
 
@@ -98,28 +97,59 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 BUILDING_BLOCKS = ("trust", "engagement", "freedom", "influence", "fairness")
 
 
+#: The firm variables the model hands to :meth:`Recorder.record` as rows of one matrix, in this order:
+#: :data:`FIRM_ATTRS`, then the variable cost per own customer and the quadrant.
+FIRM_ROWS = (*FIRM_ATTRS, "unit_cost", "quadrant")
+_FIRM_INDEX = {name: k for k, name in enumerate(FIRM_VARS)}
+_SEGMENT_INDEX = {name: k for k, name in enumerate(SEGMENT_VARS)}
+_MARKET_INDEX = {name: k for k, name in enumerate(MARKET_VARS)}
+# index arrays (a list index is converted to an array at every use)
+_ROWS_GIVEN = np.array([_FIRM_INDEX[name] for name in FIRM_ROWS])
+_ROWS_MEANS = np.array([_FIRM_INDEX[name] for name in FIRM_MEANS])
+_COLS_MEANS = np.array([col for col, _, _ in FIRM_MEANS.values()])
+_ROWS_PER_CONTACT = np.array([_FIRM_INDEX[name] for name in PER_CONTACT])
+_COLS_PER_CONTACT = np.array(list(PER_CONTACT.values()))
+_ROWS_BLOCKS = np.array([_FIRM_INDEX[name] for name in BUILDING_BLOCKS])
+_ROWS_SEGMENT_MEANS = np.array([_SEGMENT_INDEX[name] for name in SEGMENT_MEANS])
+_COLS_SEGMENT_MEANS = np.array(list(SEGMENT_MEANS.values()))
+
+
 class Recorder:
-    """Preallocated arrays, one row per step, filled by :meth:`record`."""
+    """Preallocated arrays, one row per step, filled by :meth:`record`.
+
+    The variables of each kind are stored together, one block per kind: (step, firm
+    variable, firm), (step, segment variable, segment) and (step, market variable), so
+    recording a step is a handful of array operations whatever the number of variables
+    (it runs after every kernel call; at 10,000 customers it is a third of a step's
+    Python). ``data[name]`` is a view of variable ``name`` in its block: (step, firm),
+    (step, segment) or (step,).
+    """
 
     def __init__(self, steps: int, firms: list[str], segments: list[str]):
-        self.steps, self.firms, self.segments = steps, firms, segments
-        nf, ns = len(firms), len(segments)
-        self.data = {name: np.full((steps, nf), np.nan) for name in FIRM_VARS}
-        self.data.update({name: np.full((steps, ns), np.nan) for name in SEGMENT_VARS})
-        self.data.update({name: np.full(steps, np.nan) for name in MARKET_VARS})
+        self.firms, self.segments = firms, segments
+        self.steps = 0
         self.filled = 0
+        self._allocate(steps)
+
+    def _allocate(self, steps: int) -> None:
+        nf, ns = len(self.firms), len(self.segments)
+        blocks = (np.full((steps, len(FIRM_VARS), nf), np.nan), np.full((steps, len(SEGMENT_VARS), ns), np.nan),
+                  np.full((steps, len(MARKET_VARS)), np.nan))
+        for new, old in zip(blocks, getattr(self, "_blocks", ())):
+            new[: self.steps] = old
+        self._blocks = blocks
+        firm, segment, market = blocks
+        self.data = {name: firm[:, k] for k, name in enumerate(FIRM_VARS)}
+        self.data.update({name: segment[:, k] for k, name in enumerate(SEGMENT_VARS)})
+        self.data.update({name: market[:, k] for k, name in enumerate(MARKET_VARS)})
+        self.steps = steps
 
     def extend(self, steps: int) -> None:
         """Make room for ``steps`` rows (a model stepped past its horizon); recorded rows are kept."""
-        if steps <= self.steps:
-            return
-        for name, values in self.data.items():
-            grown = np.full((steps, *values.shape[1:]), np.nan)
-            grown[: self.steps] = values
-            self.data[name] = grown
-        self.steps = steps
+        if steps > self.steps:
+            self._allocate(steps)
 
-    def record(self, t: int, tally: np.ndarray, seg_tally: np.ndarray, firms: Mapping[str, np.ndarray],
+    def record(self, t: int, tally: np.ndarray, seg_tally: np.ndarray, firm_rows: np.ndarray,
                market: Mapping[str, float], left: np.ndarray, at_start: np.ndarray) -> None:
         """Record step ``t`` (1-based).
 
@@ -127,8 +157,8 @@ class Recorder:
         ----------
         tally, seg_tally : float64[F, len(layout.T)], float64[S, len(layout.S)]
             The step's summed tallies.
-        firms : name -> float64[F]
-            The firm variables that are not tallies (``FIRM_ATTRS``, ``unit_cost``, ``quadrant``).
+        firm_rows : float64[len(FIRM_ROWS), F]
+            The firm variables that are not tallies, one row each in :data:`FIRM_ROWS` order.
         market : name -> float
             The market variables of :data:`MARKET_VARS` but ``hhi`` (derived here).
         left, at_start : float64[F]
@@ -136,33 +166,26 @@ class Recorder:
             the start of the step (churn = left / at_start).
         """
         i = t - 1
-        d = self.data
+        firm, segment, market_row = self._blocks[0][i], self._blocks[1][i], self._blocks[2][i]
         cust = tally[:, T.CUSTOMERS]
         assigned = cust.sum()
-        d["customers"][i] = cust
-        d["share"][i] = cust / assigned if assigned else 0.0
-        for name, values in firms.items():
-            d[name][i] = values
-        cols = [col for col, _, _ in FIRM_MEANS.values()]
-        means = _div(tally[:, cols], cust[:, None])  # one division for every per-customer mean
-        for k, name in enumerate(FIRM_MEANS):
-            d[name][i] = means[:, k]
-        d["relationship"][i] = np.mean([d[n][i] for n in BUILDING_BLOCKS], axis=0)
+        share = cust / assigned if assigned else np.zeros_like(cust)
+        firm[_FIRM_INDEX["customers"]] = cust
+        firm[_FIRM_INDEX["share"]] = share
+        firm[_ROWS_GIVEN] = firm_rows
+        firm[_ROWS_MEANS] = _div(tally[:, _COLS_MEANS].T, cust)  # one division for every per-customer mean
+        firm[_FIRM_INDEX["relationship"]] = np.add.reduce(firm[_ROWS_BLOCKS]) / len(BUILDING_BLOCKS)  # = np.mean
         contacts = tally[:, T.CONTACTS]
-        d["contacts"][i] = contacts
-        per_contact = _div(tally[:, _PER_CONTACT], contacts[:, None])
-        for k, name in enumerate(PER_CONTACT):
-            d[name][i] = per_contact[:, k]
-        d["nps"][i] = 100.0 * _div(tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS], cust)
-        d["churn"][i] = _div(left, at_start)
+        firm[_FIRM_INDEX["contacts"]] = contacts
+        firm[_ROWS_PER_CONTACT] = _div(tally[:, _COLS_PER_CONTACT].T, contacts)
+        firm[_FIRM_INDEX["nps"]] = 100.0 * _div(tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS], cust)
+        firm[_FIRM_INDEX["churn"]] = _div(left, at_start)
         sc = seg_tally[:, S.COUNT]
-        d["segment_customers"][i] = sc
-        per_member = _div(seg_tally[:, _SEGMENT_MEANS], sc[:, None])
-        for k, name in enumerate(SEGMENT_MEANS):
-            d[name][i] = per_member[:, k]
+        segment[_SEGMENT_INDEX["segment_customers"]] = sc
+        segment[_ROWS_SEGMENT_MEANS] = _div(seg_tally[:, _COLS_SEGMENT_MEANS].T, sc)
         for name, value in market.items():
-            d[name][i] = value
-        d["hhi"][i] = float(np.sum(d["share"][i] ** 2))
+            market_row[_MARKET_INDEX[name]] = value
+        market_row[_MARKET_INDEX["hhi"]] = np.add.reduce(share * share)
         self.filled = t
 
     def to_dataset(self, attrs: dict[str, str | int | float]) -> xr.Dataset:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
+
+from numba import njit
+from numba.core import inline_closurecall
 
 from sim import jitcache
 from sim import kernels as K
@@ -21,7 +25,57 @@ def test_stamp_changes_when_any_kernel_source_changes(tmp_path):
 
 
 def test_kernels_are_cached_through_the_locator():
+    """The launchers (jitted) and the thread kernels (C functions) alike."""
     assert jitcache.INSTALLED
-    locator = K._work._cache._impl._locator
-    assert isinstance(locator, (jitcache.UserDirLocator, jitcache.InTreeLocator))
-    assert locator.get_source_stamp() == jitcache.sources_stamp()
+    K._kernel("work")
+    for cached in (K._launch_work, K._COMPILED["work"]):
+        locator = cached._cache._impl._locator
+        assert isinstance(locator, (jitcache.UserDirLocator, jitcache.InTreeLocator))
+        assert locator.get_source_stamp() == jitcache.sources_stamp()
+
+
+class _CountingCopy:
+    """A ``copy`` module that counts ``deepcopy`` calls."""
+
+    def __init__(self):
+        self.deepcopies = 0
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    def deepcopy(self, x, memo=None):
+        self.deepcopies += 1
+        return copy.deepcopy(x, memo)
+
+
+def _compile_with_inline_helper(module: str) -> int:
+    """Compile a function that inlines an ``inline="always"`` helper, both defined in ``module``;
+    return how many times Numba's inliner deep-copied IR meanwhile."""
+    namespace = {"__name__": module, "njit": njit}
+    exec(  # noqa: S102  (a fixed snippet: functions that must carry the given __module__)
+        "@njit(inline='always')\n"
+        "def helper(x):\n"
+        "    if x > 1.0:\n"
+        "        return x * 2.0\n"
+        "    return x - 1.0\n"
+        "@njit\n"
+        "def caller(x):\n"
+        "    return helper(x) + helper(x + 3.0)\n", namespace)
+    counting = _CountingCopy()
+    saved = inline_closurecall.copy
+    inline_closurecall.copy = counting
+    try:
+        assert namespace["caller"](0.5) == 0.5 - 1.0 + 3.5 * 2.0
+    finally:
+        inline_closurecall.copy = saved
+    return counting.deepcopies
+
+
+def test_this_packages_helpers_are_inlined_without_copying_their_ir():
+    """For this package's functions the inliner skips its deep copies of an IR made for the one call
+    (the same results: every kernel test compares the inlined kernel with the reference); other
+    packages' functions go through Numba's code unchanged, copies and all."""
+    assert jitcache.INLINE_FIX
+    assert _compile_with_inline_helper("sim.inline_probe") == 0
+    assert _compile_with_inline_helper("elsewhere.inline_probe") > 0
+    assert inline_closurecall.copy is copy

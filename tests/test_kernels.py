@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import sim
 from sim import kernels as K
 from sim import reference as ref
 from sim import rng
@@ -183,53 +184,68 @@ def _par(outside):
     return par
 
 
-def test_run_threads_runs_work_on_every_thread_and_raises_a_helper_threads_error():
-    """run_threads calls ``work`` once on each of numba's threads and waits for all; an error in a
-    helper thread is raised in the caller, after every thread has finished."""
-    import threading
-
+def test_threads_are_numbas_thread_count_at_most_one_per_chunk():
     import numba
 
-    from sim.kernels import run_threads
+    from sim.kernels import _threads, chunk_bounds
 
-    seen = []
-    lock = threading.Lock()
-
-    def work(tag):
-        with lock:
-            seen.append((tag, threading.current_thread().name))
-
-    run_threads(work, "a")
-    assert len(seen) == numba.get_num_threads()
-    main = threading.current_thread().name
-
-    def failing(tag):
-        if threading.current_thread().name != main:
-            raise ValueError(tag)
-
-    if numba.get_num_threads() > 1:
-        with pytest.raises(ValueError, match="boom"):
-            run_threads(failing, "boom")
+    n = numba.get_num_threads()
+    assert _threads(chunk_bounds(100)) == 1
+    assert _threads(chunk_bounds(8192 * 64)) == n
 
 
-def test_run_threads_keeps_a_small_market_on_the_calling_thread():
-    """With fewer chunks than ``CHUNKS_PER_THREAD`` per thread, only the calling thread works
-    (starting a helper would cost more than it does); with many chunks, every thread does."""
+def test_c_caller_calls_a_compiled_function_through_its_address_and_checks_the_types():
+    """The parallel launchers call the thread kernels through their address (llvm.c_caller): the
+    call reaches the function with the arguments given, and arguments that are not exactly the
+    signature's are a typing error when the caller is compiled, never a wrong call."""
+    import numba
+    from numba import cfunc, njit, types
+
+    from sim.llvm import c_caller
+
+    sig = types.void(types.float64[::1], types.int64)
+
+    def fill(out, k):
+        for i in range(out.shape[0]):
+            out[i] = k * i
+
+    fill_c = cfunc(sig)(fill)
+    call = c_caller(sig)
+
+    @njit
+    def via_address(address, out, k):
+        call(address, (out, k))
+
+    out = np.zeros(5)
+    via_address(fill_c.address, out, 3)
+    assert out.tolist() == [0.0, 3.0, 6.0, 9.0, 12.0]
+    with pytest.raises(numba.core.errors.TypingError, match="do not match the signature"):
+        via_address(fill_c.address, np.zeros(5, np.float32), 3)
+
+
+def test_concurrent_kernel_calls_from_two_threads_give_the_sequential_results():
+    """Two Python threads stepping two markets at once (the classroom page builds one model while
+    another steps) get what each gets alone: launches are serialised, never interleaved."""
     import threading
 
-    import numba
+    models = [sim.build(["scenario=baseline", "customers.n=40000", "steps=4"], seed=s) for s in (1, 2)]
+    alone = [sim.build(["scenario=baseline", "customers.n=40000", "steps=4"], seed=s) for s in (1, 2)]
+    for m in alone:
+        m.run()
+    errors = []
 
-    from sim.kernels import CHUNKS_PER_THREAD, run_threads
+    def run(m):
+        try:
+            m.run()
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
 
-    seen = []
-    lock = threading.Lock()
-
-    def work(tag):
-        with lock:
-            seen.append(threading.current_thread().name)
-
-    run_threads(work, "a", chunks=CHUNKS_PER_THREAD - 1)
-    assert seen == [threading.current_thread().name]
-    seen.clear()
-    run_threads(work, "a", chunks=CHUNKS_PER_THREAD * numba.get_num_threads())
-    assert len(seen) == numba.get_num_threads()
+    threads = [threading.Thread(target=run, args=(m,)) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for m, a in zip(models, alone, strict=True):
+        assert np.array_equal(m.pop.state, a.pop.state) and np.array_equal(m.pop.provider, a.pop.provider)
+        assert np.array_equal(m.tally, a.tally)

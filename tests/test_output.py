@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.layout import FIRM_TALLIES, SEGMENT_TALLIES, S, T
-from sim.output import FIRM_MEANS, FIRM_VARS, FLAGS, MARKET_VARS, SEGMENT_VARS, Recorder, var_attrs
+from sim.output import FIRM_MEANS, FIRM_ROWS, FIRM_VARS, FLAGS, MARKET_VARS, SEGMENT_VARS, Recorder, var_attrs
 
 
 def _record_one(cust, contacts):
@@ -21,10 +21,8 @@ def _record_one(cust, contacts):
     tal[:, T.PROMOTERS] = np.asarray(cust) * 0.5
     seg = np.zeros((1, len(SEGMENT_TALLIES)))
     seg[0, S.COUNT] = sum(cust)
-    firms = {name: np.zeros(2) for name in ("price", "digital", "human", "revenue", "cost", "profit", "cash",
-                                             "alive", "unit_cost", "quadrant")}
     market = {name: 0.0 for name in MARKET_VARS if name != "hhi"}
-    rec.record(1, tal, seg, firms, market, np.zeros(2), np.asarray(cust, float))
+    rec.record(1, tal, seg, np.zeros((len(FIRM_ROWS), 2)), market, np.zeros(2), np.asarray(cust, float))
     return rec.to_dataset({}).isel(step=0)
 
 

@@ -25,8 +25,8 @@ from .baseline import BASELINE, baseline_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A run that exercises every mechanism, an entrant and enough chunks of customers for 4 threads
-#: (a market of fewer chunks runs on fewer threads: kernels.CHUNKS_PER_THREAD).
-CASE_N = 140_000
+#: (a market of fewer chunks runs on fewer threads: one chunk per thread at most).
+CASE_N = 40_000
 CASE = ["scenario=disruptor", f"customers.n={CASE_N}", "steps=30", "firms.disruptor.enter_step=10",
         *all_mechanisms(shock_start=5, shock_end=8),
         "firms.human_only.pricing=best_response", "firms.both.strategy=adaptive"]
@@ -67,9 +67,9 @@ def test_repeated_runs_are_identical():
 
 
 def test_identical_across_threads_and_fresh_and_warm_processes(tmp_path):
-    from sim.kernels import CHUNKS_PER_THREAD, chunk_bounds
+    from sim.kernels import chunk_bounds
 
-    assert len(chunk_bounds(CASE_N)) - 1 >= 4 * CHUNKS_PER_THREAD, "CASE too small to run on 4 threads"
+    assert len(chunk_bounds(CASE_N)) - 1 >= 4, "CASE too small to run on 4 threads"
     warm = _roundtrip(sim.run(CASE, seed=SEED), tmp_path / "warm.nc")  # this process: compiled, warm
     procs = {}
     for threads in (1, 2, 4):
