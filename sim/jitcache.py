@@ -8,6 +8,9 @@ locator in front of Numba's own for the functions of this package: it stores whe
 Numba would (``NUMBA_CACHE_DIR`` if set, else ``__pycache__``) but stamps the cache
 with a hash of all :data:`SOURCES` together. Import this module before any
 ``@njit(cache=True)`` of the package is defined (the kernel modules do).
+
+It also shortens the compilation itself: :func:`install_inline_fix` lets Numba inline
+the package's ``inline="always"`` helpers without deep-copying their IR.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ compile the kernel again. The arithmetic is the reference's, operation for opera
 from __future__ import annotations
 
 import math
+import os
 import threading
 
 import numba
@@ -666,7 +667,12 @@ _call_work = c_caller(_WORK_SIG)
 @njit(parallel=True, nogil=True, cache=True)
 def _launch_work(address, n, next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure,
                  bounds, tally, seg_tally):
-    """Run the compiled :func:`_work` at ``address`` on ``n`` of Numba's threads."""
+    """Run the compiled :func:`_work` at ``address`` on ``n`` of Numba's threads (``n`` = 1: on this one,
+    without entering the thread pool)."""
+    if n == 1:
+        _call_work(address, (next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure,
+                             bounds, tally, seg_tally))
+        return
     for _ in prange(n):
         _call_work(address, (next_chunk, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure,
                              bounds, tally, seg_tally))
@@ -801,7 +807,10 @@ _call_orphans = c_caller(_ORPHANS_SIG)
 
 @njit(parallel=True, nogil=True, cache=True)
 def _launch_orphans(address, n, next_chunk, k_choice, par, firm, ft, traits, state, small, provider, bounds, lost):
-    """Run the compiled :func:`_orphans_work` at ``address`` on ``n`` of Numba's threads."""
+    """Run the compiled :func:`_orphans_work` at ``address`` on ``n`` of Numba's threads (as :func:`_launch_work`)."""
+    if n == 1:
+        _call_orphans(address, (next_chunk, k_choice, par, firm, ft, traits, state, small, provider, bounds, lost))
+        return
     for _ in prange(n):
         _call_orphans(address, (next_chunk, k_choice, par, firm, ft, traits, state, small, provider, bounds, lost))
 
@@ -836,8 +845,35 @@ def _kernel(name: str) -> int:
 
 
 def _threads(bounds: np.ndarray) -> int:
-    """Threads for a call over the chunks ``bounds``: Numba's thread count, at most one per chunk."""
+    """Threads for a call over the chunks ``bounds``: Numba's thread count, at most one per chunk; one in a
+    process forked from one whose kernels ran on GNU OpenMP's threads (:func:`_after_fork`)."""
+    if _FORK["serial"]:
+        return 1
+    _FORK["launched"] = True
     return max(1, min(numba.get_num_threads(), bounds.shape[0] - 1))
+
+
+#: launched: this process has called a kernel; serial: it is a fork of one that ran them on OpenMP.
+_FORK = {"launched": False, "serial": False}
+
+
+def _after_fork() -> None:
+    """In a forked child (``multiprocessing``'s default on Linux, ``mesa.batch_run`` with several
+    processes): GNU OpenMP, the threading layer Numba picks where it exists, terminates a child
+    that starts a parallel region after its parent had used it, so such a child runs the kernels
+    on its own thread (the same numbers: they do not depend on the thread count). Numba's
+    fork-safe ``workqueue`` layer instead made every call slower than one thread (benchmarks/
+    README.md, round 5). The launch lock is made anew (the fork may have copied it locked)."""
+    global _LAUNCH
+    _LAUNCH = threading.Lock()
+    if _FORK["launched"] and not _FORK["serial"]:
+        try:
+            _FORK["serial"] = numba.threading_layer() == "omp"
+        except ValueError:  # no parallel region ran after all
+            pass
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def chunk_bounds(n: int, chunk: int = CHUNK) -> np.ndarray:

@@ -135,7 +135,7 @@ class Recorder:
         nf, ns = len(self.firms), len(self.segments)
         blocks = (np.full((steps, len(FIRM_VARS), nf), np.nan), np.full((steps, len(SEGMENT_VARS), ns), np.nan),
                   np.full((steps, len(MARKET_VARS)), np.nan))
-        for new, old in zip(blocks, getattr(self, "_blocks", ())):
+        for new, old in zip(blocks, getattr(self, "_blocks", ()), strict=False):  # none at first
             new[: self.steps] = old
         self._blocks = blocks
         firm, segment, market = blocks

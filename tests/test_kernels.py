@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -249,3 +251,29 @@ def test_concurrent_kernel_calls_from_two_threads_give_the_sequential_results():
     for m, a in zip(models, alone, strict=True):
         assert np.array_equal(m.pop.state, a.pop.state) and np.array_equal(m.pop.provider, a.pop.provider)
         assert np.array_equal(m.tally, a.tally)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_runs_the_kernels_and_gets_the_parents_numbers():
+    """multiprocessing's default on Linux (and mesa.batch_run with several processes) forks: a child of
+    a process whose kernels ran on Numba's threads must still run them (GNU OpenMP would terminate
+    it: it then runs them on one thread), with the same numbers."""
+    overrides = ["scenario=baseline", "customers.n=40000", "steps=3"]
+    parent = sim.build(overrides, seed=4)
+    parent.run()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether its run equals the parent's, then leave at once
+        ok = 0
+        try:
+            child = sim.build(overrides, seed=4)
+            child.run()
+            ok = int(np.array_equal(child.pop.state, parent.pop.state) and np.array_equal(child.tally, parent.tally))
+        finally:
+            os.write(write, bytes([ok]))
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0 and answer == b"\x01"
