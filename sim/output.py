@@ -112,6 +112,9 @@ _COLS_PER_CONTACT = np.array(list(PER_CONTACT.values()))
 _ROWS_BLOCKS = np.array([_FIRM_INDEX[name] for name in BUILDING_BLOCKS])
 _ROWS_SEGMENT_MEANS = np.array([_SEGMENT_INDEX[name] for name in SEGMENT_MEANS])
 _COLS_SEGMENT_MEANS = np.array(list(SEGMENT_MEANS.values()))
+#: Firm variables the DataCollector reports from the Recorder's row of the current step (NaN at step 0).
+AGENT_RECORDED = ("unit_cost", "quadrant", "trust", "engagement", "satisfaction", "relationship", "nps", "churn")
+_ROWS_AGENT_RECORDED = np.array([_FIRM_INDEX[name] for name in AGENT_RECORDED])
 
 
 class Recorder:
@@ -129,6 +132,8 @@ class Recorder:
         self.firms, self.segments = firms, segments
         self.steps = 0
         self.filled = 0
+        self.latest: dict[str, list[float]] = {}
+        self.latest_step = -1  # none yet
         self._allocate(steps)
 
     def _allocate(self, steps: int) -> None:
@@ -187,6 +192,9 @@ class Recorder:
             market_row[_MARKET_INDEX[name]] = value
         market_row[_MARKET_INDEX["hhi"]] = np.add.reduce(share * share)
         self.filled = t
+        # the values the DataCollector's firm reporters read after this step, as Python floats
+        self.latest = dict(zip(AGENT_RECORDED, firm[_ROWS_AGENT_RECORDED].tolist(), strict=True))
+        self.latest_step = t
 
     def to_dataset(self, attrs: dict[str, str | int | float]) -> xr.Dataset:
         n = self.filled
@@ -246,8 +254,6 @@ AGENT_ATTRS = ("customers", "share", "price", "digital", "human", "revenue", "co
 #: Reporter names that differ from the Dataset's (``customers`` is also a keyword of the model:
 #: in ``mesa.batch_run``'s rows the firm's count would hide the parameter).
 AGENT_NAMES = {"customers": "n_customers"}
-#: Firm variables the DataCollector reports from the Recorder's row of the current step (NaN at step 0).
-AGENT_RECORDED = ("unit_cost", "quadrant", "trust", "engagement", "satisfaction", "relationship", "nps", "churn")
 #: Market variables reported by the DataCollector: name -> model attribute (equal to the recorded value).
 MODEL_REPORTERS = {"digital_expectation": "expectation", "hhi": "hhi", "mean_price": "mean_price",
                    "price_sensitivity": "mean_alpha", "adoption_total": "adoption",
@@ -263,9 +269,12 @@ class _Recorded:
     def __call__(self, firm) -> float:
         model = firm.model
         t = model.steps
-        if t == 0 or t > model.recorder.filled:
+        recorder = model.recorder
+        if t == recorder.latest_step:
+            return recorder.latest[self.name][firm.index]
+        if t == 0 or t > recorder.filled:
             return float("nan")
-        return float(model.recorder.data[self.name][t - 1, firm.index])
+        return float(recorder.data[self.name][t - 1, firm.index])
 
 
 def make_datacollector(model) -> mesa.DataCollector:
