@@ -760,10 +760,8 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     ft = _firm_table(par, firm, interv)
     ftf = ft.ravel().astype(np.float32)  # the entries the float32 update uses, rounded as it rounds them
     fti = ft.ravel().astype(np.int32)  # the draw thresholds (integers in the table)
-    n = _threads(bounds)
-    with _LAUNCH:
-        _launch_work(_kernel("work"), n, np.zeros(1, np.int64), ks, par, ft, ftf, fti, firm, traits, state, small,
-                     provider, tenure, bounds, tally, seg_tally)
+    _run("work", _launch_work, bounds, ks, par, ft, ftf, fti, firm, traits, state, small, provider, tenure, bounds,
+         tally, seg_tally)
 
 
 def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost):
@@ -773,10 +771,8 @@ def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost)
     price. Draws stream ``R.CHOICE`` of ``key``."""
     k_choice = stream_keys(np.uint64(key))[R.CHOICE]
     ft = _firm_table(par, firm, np.zeros((firm.shape[0], 0)))
-    n = _threads(bounds)
-    with _LAUNCH:
-        _launch_orphans(_kernel("orphans"), n, np.zeros(1, np.int64), k_choice, par, firm, ft, traits, state, small,
-                        provider, bounds, np.int64(lost))
+    _run("orphans", _launch_orphans, bounds, k_choice, par, firm, ft, traits, state, small, provider, bounds,
+         np.int64(lost))
 
 
 _ORPHANS_SIG = types.void(types.int64[::1], types.uint32, types.float64[::1], types.float64[:, ::1],
@@ -849,8 +845,16 @@ def _threads(bounds: np.ndarray) -> int:
     process forked from one whose kernels ran on GNU OpenMP's threads (:func:`_after_fork`)."""
     if _FORK["serial"]:
         return 1
-    _FORK["launched"] = True
     return max(1, min(numba.get_num_threads(), bounds.shape[0] - 1))
+
+
+def _run(name: str, launcher, bounds: np.ndarray, *args) -> None:
+    """Run thread kernel ``name`` through ``launcher`` over the chunks ``bounds``: one launch at a time,
+    each thread taking chunks from a fresh counter (the kernel's first argument)."""
+    n = _threads(bounds)
+    with _LAUNCH:
+        _FORK["launched"] = True
+        launcher(_kernel(name), n, np.zeros(1, np.int64), *args)
 
 
 #: launched: this process has called a kernel; serial: it is a fork of one that ran them on OpenMP.
