@@ -10,6 +10,7 @@ yardstick (:mod:`sim.yardsticks.per_agent`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import mesa
@@ -30,6 +31,17 @@ QUADRANT_THRESHOLD = 0.5
 def quadrant(digital: float, human: float) -> int:
     """Quadrant 1 neither, 2 human only, 3 digital only, 4 both (threshold 0.5 on each axis)."""
     return 1 + (human >= QUADRANT_THRESHOLD) + 2 * (digital >= QUADRANT_THRESHOLD)
+
+
+def intervention_pulls(spend: np.ndarray, effect: np.ndarray, customers: Sequence[int], n_market: int,
+                       half: float) -> np.ndarray:
+    """Per-step pull of engagement toward 1 for the customers preferring each intervention form,
+    float64[F, forms]: each firm's effect times b / (b + half), with b its spend per own customer
+    (``spend``: money per market customer per step, float64[F, forms]; ``customers``: each firm's
+    customers of the last step, at least 1 counted)."""
+    per_customer = n_market / np.maximum(np.asarray(customers, float), 1.0)
+    b = spend * per_customer[:, None]
+    return effect[:, None] * b / (b + half)
 
 
 class Firm(mesa.Agent):
@@ -90,16 +102,6 @@ class Firm(mesa.Agent):
         shock = self.model.cfg.market.shock
         cut = shock.human_cut if self.model.shock_active else 0.0
         return self.cfg.human_capacity * (1.0 - cut)
-
-    def intervention_pull(self, n_market: int, half: float) -> np.ndarray:
-        """Per-step pull of engagement toward 1 for customers preferring each form: the effect
-        times b / (b + half), with b the spend per own customer (customers of the last step)."""
-        per_customer = n_market / max(self.customers, 1)
-        out = np.empty(len(self.cfg.intervention))
-        for k, spend in enumerate(self.cfg.intervention):
-            b = spend * per_customer
-            out[k] = self.cfg.intervention_effect * b / (b + half)
-        return out
 
     # ------------------------------------------------------------------ economics
     def variable_cost(self, human: float, customers: float, human_contacts: float) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -11,16 +12,18 @@ import mesa
 import numpy as np
 
 from . import kernels as K
-from .agents import Firm, quadrant
+from .agents import Firm, intervention_pulls, quadrant
 from .config import FORMS, ConfigError, SimConfig, validate
 from .layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES, P, S, Sm, T, Tr, config_params
 from .output import FIRM_ATTRS, Recorder, make_datacollector
 from .rng import mix64, step_key
 from .state import Population, draw_population
-from .strategies import similarity_at
+from .strategies import similarity
 
-#: The Firm attribute behind each kernel firm column, in column order.
-_FIRM_SOURCES = tuple(column.source for column in FIRM_COLUMNS)
+#: The kernel's firm columns (``layout.FIRM_COLUMNS``) of a Firm, in column order.
+_firm_columns = operator.attrgetter(*(column.source for column in FIRM_COLUMNS))
+#: The recorded firm attributes (``output.FIRM_ATTRS``) of a Firm.
+_firm_attrs = operator.attrgetter(*FIRM_ATTRS)
 
 
 class CustomerModel(mesa.Model):
@@ -108,6 +111,8 @@ class CustomerModel(mesa.Model):
         self.par = np.zeros(len(PARAMS))
         self.firm_cols = np.zeros((n_firms, len(FIRM_COLUMNS)))
         self.interv = np.zeros((n_firms, len(FORMS)))
+        self._spend = np.array([f.cfg.intervention for f in self.firm_list], float).reshape(n_firms, len(FORMS))
+        self._effect = np.array([f.cfg.intervention_effect for f in self.firm_list], float)
         n_chunks = self.bounds.shape[0] - 1
         self.tally = np.zeros((n_chunks, n_firms, len(FIRM_TALLIES)))
         self.seg_tally = np.zeros((n_chunks, len(self.segment_names), len(SEGMENT_TALLIES)))
@@ -171,9 +176,9 @@ class CustomerModel(mesa.Model):
         a = self.adopted / self.eligible if self.eligible else 0.0
         pull = m.adoption.expectation_pull * max(0.0, self.expectation - m.expectation_init)
         p[P.ADOPT_PROB] = min(1.0, innov + m.adoption.imitation * a + pull)
-        self.firm_cols[:] = [[getattr(f, source) for source in _FIRM_SOURCES] for f in self.firm_list]
-        for f in self.firm_list:
-            self.interv[f.index] = f.intervention_pull(self.n, m.intervention_half)
+        self.firm_cols[:] = [_firm_columns(f) for f in self.firm_list]
+        self.interv[:] = intervention_pulls(self._spend, self._effect, [f.customers for f in self.firm_list],
+                                            self.n, m.intervention_half)
 
     def _update_market(self, t: int) -> None:
         """Digital and human expectations and the shock window of step ``t``."""
@@ -195,8 +200,12 @@ class CustomerModel(mesa.Model):
         """Each alive firm's likeness to its nearest alive rival on the (digital, human) map,
         exp(-dist^2 / (2 scale^2)) in [0, 1] (0 without a rival); ``commodity`` is its share-weighted mean."""
         alive = self.alive_firms()
+        scale = self.cfg.market.similarity_scale
+        at = [(f.digital, f.human) for f in alive]
         for f in self.firm_list:
-            f.similarity = similarity_at(f, f.digital, f.human) if f.alive else 0.0
+            f.similarity = 0.0
+        for k, f in enumerate(alive):
+            f.similarity = similarity(f.digital, f.human, at[:k] + at[k + 1:], scale)
         weight = sum(f.share for f in alive)
         self.commodity = (sum(f.similarity * f.share for f in alive) / weight) if weight > 0 else 0.0
 
@@ -301,8 +310,8 @@ class CustomerModel(mesa.Model):
                 nps = (tal[f.index, T.PROMOTERS] - tal[f.index, T.DETRACTORS]) / f.customers
                 f.reputation += m.reputation_memory * (nps - f.reputation)
         # the recorded firm variables that are not tallies, one row each (output.FIRM_ROWS)
-        firm_rows = np.array([[getattr(f, name) for name in FIRM_ATTRS] + [f.unit_cost(), quadrant(f.digital, f.human)]
-                              for f in self.firm_list], float).T
+        firm_rows = np.array([(*_firm_attrs(f), f.unit_cost(), quadrant(f.digital, f.human)) for f in self.firm_list],
+                             float).T
         market = {"digital_expectation": self.expectation, "human_expectation": self.human_expectation,
                   "mean_price": self.mean_price,
                   "price_sensitivity": self.mean_alpha, "adoption_total": self.adoption,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mesa
+import numpy as np
 import pytest
 
 from sim.agents import Firm, quadrant
@@ -72,3 +73,18 @@ def test_kernel_columns_come_from_the_firm():
     for f in model.firm_list:
         assert cols[f.index, F.DIGITAL] == f.digital and cols[f.index, F.PRICE] == f.price
         assert cols[f.index, F.ALIVE] == float(f.alive)
+
+
+def test_intervention_pull_grows_with_spend_per_own_customer_and_saturates_at_the_effect():
+    from sim.agents import intervention_pulls
+
+    spend = np.array([[0.0, 0.01, 0.04], [0.0, 0.01, 0.04]])
+    effect = np.array([0.2, 0.2])
+    pull = intervention_pulls(spend, effect, [500, 100], 1000, half=0.05)
+    assert pull.shape == (2, 3)
+    assert (pull[:, 0] == 0).all()  # no spend, no pull
+    assert (np.diff(pull, axis=1) > 0).all()  # more spend pulls harder
+    assert (pull[1, 1:] > pull[0, 1:]).all()  # the same spend over fewer own customers pulls harder
+    assert (pull < 0.2).all()  # never beyond the effect
+    # a firm without customers counts one: finite
+    assert np.isfinite(intervention_pulls(spend, effect, [0, 0], 1000, half=0.05)).all()

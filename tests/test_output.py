@@ -109,3 +109,54 @@ def test_written_file_follows_cf_conventions(tmp_path):
     np.testing.assert_array_equal(both.values, back.quadrant.values == 4)
     assert back.share.encoding["zlib"] and back.share.encoding["shuffle"]  # 300 x 4 floats: compressed
     assert back.load().identical(ds)
+
+
+def _mesa_twin(collector):
+    """A collector with ``collector``'s reporters and records so far, collected by Mesa's own method."""
+    import copy
+
+    import mesa
+
+    twin = mesa.DataCollector.__new__(type(collector))
+    twin.__dict__ = copy.deepcopy(collector.__dict__)
+    return twin, lambda model: mesa.DataCollector.collect(twin, model)
+
+
+def _same_records(a, b):
+    assert a.model_vars.keys() == b.model_vars.keys()
+    for name in a.model_vars:
+        assert [type(x) for x in a.model_vars[name]] == [type(x) for x in b.model_vars[name]], name
+        np.testing.assert_array_equal(np.array(a.model_vars[name], float), np.array(b.model_vars[name], float))
+    assert a._agent_records.keys() == b._agent_records.keys()
+    for step, rows in a._agent_records.items():
+        for ra, rb in zip(rows, b._agent_records[step], strict=True):
+            assert [type(x) for x in ra] == [type(x) for x in rb], (step, ra, rb)
+            assert all(x == y or (x != x and y != y) for x, y in zip(ra, rb, strict=True)), (step, ra, rb)
+
+
+@pytest.mark.parametrize("scenario", ["disruptor", "adaptive"])
+def test_the_firm_datacollector_stores_what_mesas_collect_stores(scenario):
+    """Entry at step 36 (disruptor), exits and moves (adaptive), steps past the horizon."""
+    from sim.model import CustomerModel
+
+    model = CustomerModel(scenario=scenario, seed=4, customers=2000, steps=45)
+    twin, collect = _mesa_twin(model.datacollector)
+    for _ in range(50):
+        model.step()
+        collect(model)
+    assert len(model.datacollector._agent_records) == 51
+    _same_records(model.datacollector, twin)
+
+
+def test_the_firm_datacollector_hands_changed_reporters_to_mesa():
+    from sim.model import CustomerModel
+
+    model = CustomerModel(scenario="baseline", seed=1, customers=1000, steps=3)
+    model.datacollector._new_model_reporter("double_price", lambda m: 2 * m.mean_price)
+    model.datacollector._new_agent_reporter("cash_twice", lambda f: 2 * f.cash)
+    model.run()
+    dc = model.datacollector
+    assert dc.model_vars["double_price"] == [2 * p for p in dc.model_vars["mean_price"][1:]]
+    cash = list(dc.agent_reporters).index("cash") + 2  # after (step, unique_id)
+    for step in (1, 2, 3):
+        assert [row[-1] for row in dc._agent_records[step]] == [2 * row[cash] for row in dc._agent_records[step]]
