@@ -141,3 +141,72 @@ def install_inline_fix() -> bool:
 
 
 INLINE_FIX = install_inline_fix()
+
+
+# ------------------------------------------------------------------ a second process compiling
+#: Environment switch: ``0`` compiles everything in this process (no helper process on a cold cache).
+HELPER_ENV = "SIM_COMPILE_HELPER"
+
+
+def in_cache(py_func, sig) -> bool:
+    """Whether Numba's on-disk cache holds ``py_func`` compiled for ``sig`` from the current sources
+    (the index entry a ``cache=True`` compile would load). False where it cannot tell."""
+    try:
+        from numba.core.registry import cpu_target
+
+        cache = caching.FunctionCache(py_func)
+        key = cache._index_key(sig, cpu_target.target_context.codegen())
+        return key in cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 (Numba internals moved: behave as with a cold cache)
+        return False
+
+
+def helper_wanted() -> bool:
+    """A helper process pays where a second core is free and Numba compiles and caches at all."""
+    from numba.core import config
+
+    if os.environ.get(HELPER_ENV, "1") == "0" or config.DISABLE_JIT:
+        return False
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores >= 2
+
+
+def start_helper(module: str, function: str):
+    """Start a process that imports ``sim.<module>`` (without the package's ``__init__``: no Mesa,
+    xarray or Hydra to import) and calls ``function()`` in it, with this environment; the process
+    (a :class:`subprocess.Popen`), or None if it could not start. Used to compile, into the shared
+    on-disk cache, the functions this process will need after the one it compiles itself."""
+    import subprocess
+    import sys
+
+    code = ("import importlib.util, sys\n"
+            f"spec = importlib.util.spec_from_file_location('sim', {str(HERE / '__init__.py')!r}, "
+            f"submodule_search_locations=[{str(HERE)!r}])\n"
+            "sys.modules['sim'] = importlib.util.module_from_spec(spec)\n"
+            f"from sim.{module} import {function}\n"
+            f"{function}()\n")
+    env = {**os.environ, HELPER_ENV: "0"}
+    try:
+        return subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def finish_helper(proc, wait: bool = True, timeout: float = 600.0) -> bool:
+    """End a helper process: wait for it (``wait``; at most ``timeout`` seconds), or kill it (this
+    process was interrupted); whether it compiled everything (exit status 0). Anything it did not
+    compile is compiled here when first called, as without a helper."""
+    import subprocess
+
+    try:
+        return wait and proc.wait(timeout) == 0
+    except subprocess.TimeoutExpired:
+        return False
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -11,7 +11,8 @@ then over chunks in chunk order, so results are identical for any thread count.
 How the step is made fast (measured in benchmarks/, log in benchmarks/README.md):
 per-firm quantities are tabulated once per step (:func:`_firm_table`); each block
 of customers goes through the short passes of :func:`_chunk`, each a named helper
-inlined into it: the draws as 32-bit integer compares (8 customers per 256-bit
+inlined into it (by Numba, or by LLVM for the tally pass, which is compiled and cached
+on its own so that a cold start compiles it in a second process, :func:`_ensure_compiled`): the draws as 32-bit integer compares (8 customers per 256-bit
 vector), a scalar gather of the provider's table entries, the state update in
 float32 (vectorised and branch-free, results in stack buffers), a scalar pass for
 the few customers who review, the copy-out, and a scalar pass for the tallies.
@@ -33,7 +34,7 @@ from numba import cfunc, njit, prange, types
 
 from . import jitcache  # noqa: F401  (the cache locator, before any cached function is defined)
 from .layout import FT, NO_FIRM, A, B, C, F, P, R, S, Sm, St, Steer, T, Tr
-from .llvm import add_row8, c_caller, prefer_512, stack_array, take_next
+from .llvm import add_row8, always_inline, c_caller, prefer_512, stack_array, take_next
 from .rng import UNIT_BITS, UNIT_SCALE, draw_int, stream_keys, threshold, uniform_at
 
 #: Customers per block. The vectorised pass writes a block's results to stack
@@ -506,13 +507,17 @@ def _tally_firm(t, ub, n1, prov0, provider, flags, effort, sbits, o, acc, cnt):
              fair_o[t], alpha_o[t], ref_o[t])
 
 
-@njit(inline="always")
+@njit(cache=True, error_model="numpy")
 def _tally_pass(nb, ub, n1, seg_, prov0, provider, flags, effort, sbits, o, acc, cnt):
     """Pass 6 (scalar): tallies at the serving and the final provider (row 0: none) and segment.
 
     A block within one segment (the population is built segment by segment, so all but
     a few are) sums its segment values in registers, in customer order as ever.
+
+    Compiled and cached on its own (a cold start compiles it in the helper process of
+    :func:`_ensure_compiled`) and marked for LLVM to inline it into :func:`_chunk`.
     """
+    always_inline()
     tau_o, eng_o, sat_o = o[0], o[1], o[2]
     sg0 = seg_[ub]
     one_seg = True
@@ -678,7 +683,7 @@ def _launch_work(address, n, next_chunk, ks, par, ft, ftf, fti, firm, traits, st
                              bounds, tally, seg_tally))
 
 
-@njit
+@njit(cache=True)  # cached on its own: a helper process compiles it while this one compiles _chunk
 def _finish_tally(acc, cnt, tal, stal):
     """Turn a chunk's accumulators (``layout.A``, ``layout.C``) into its tally rows."""
     n_firms = tal.shape[0]
@@ -756,6 +761,7 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     split into passes is described in :func:`_chunk`, how chunks are shared between
     threads in :func:`_work`).
     """
+    _ensure_compiled()
     ks = stream_keys(np.uint64(key))
     ft = _firm_table(par, firm, interv)
     ftf = ft.ravel().astype(np.float32)  # the entries the float32 update uses, rounded as it rounds them
@@ -769,6 +775,7 @@ def assign_orphans(key, par, firm, traits, state, small, provider, bounds, lost)
     index at its exit) choose among the alive firms and the outside option, through the same choice
     code as a review (:func:`_choose`, no inertia); a chosen firm's price becomes their reference
     price. Draws stream ``R.CHOICE`` of ``key``."""
+    _ensure_compiled()
     k_choice = stream_keys(np.uint64(key))[R.CHOICE]
     ft = _firm_table(par, firm, np.zeros((firm.shape[0], 0)))
     _run("orphans", _launch_orphans, bounds, k_choice, par, firm, ft, traits, state, small, provider, bounds,
@@ -838,6 +845,56 @@ def _kernel(name: str) -> int:
         py_func, sig = _KERNELS[name]
         _COMPILED[name] = cfunc(sig, cache=True)(py_func)
     return _COMPILED[name].address
+
+
+#: What :func:`compile_side` compiles: every cached function the entry points call but the customer
+#: kernel (:func:`_work` with :func:`_chunk`), for the argument types the entry points pass.
+_BLOCK_OUT = types.Tuple((types.float32[::1],) * 8 + (types.int8[::1],) * 3 + (types.int32[::1],))  # _chunk's o
+_SIDE = ((_tally_pass, (types.int64, types.uint64, types.uint64, types.int8[::1], types.int16[::1], types.int16[::1],
+                        types.uint8[::1], types.float32[::1], types.uint8[::1], _BLOCK_OUT, types.float64[::1],
+                        types.int64[::1])),
+         (_finish_tally, (types.float64[::1], types.int64[::1], types.float64[:, ::1], types.float64[:, ::1])),
+         (_launch_work, (types.int64, types.int64, *_WORK_SIG.args)),
+         (stream_keys, (types.uint64,)),
+         (_firm_table, (types.float64[::1], types.float64[:, ::1], types.float64[:, ::1])),
+         (_launch_orphans, (types.int64, types.int64, *_ORPHANS_SIG.args)))
+_COMPILE = threading.Lock()
+
+
+def compile_side() -> None:
+    """Compile :data:`_SIDE` and the orphans kernel into Numba's on-disk cache (run by the helper
+    process of :func:`_ensure_compiled`)."""
+    for dispatcher, sig in _SIDE:
+        dispatcher.compile(sig)
+    _kernel("orphans")
+
+
+def _ensure_compiled() -> None:
+    """Compile or load the kernels before the first call of an entry point.
+
+    With a cold cache (the customer kernel is not in it: a new machine, a new cache
+    directory, an edited kernel source) and a second core, a helper process compiles
+    everything else (:func:`compile_side`, about a third of the work) into the shared
+    on-disk cache while this process compiles the customer kernel; this process then
+    loads those pieces. The compiled code is the same either way; ``SIM_COMPILE_HELPER=0``
+    compiles everything here (:mod:`sim.jitcache`).
+    """
+    if "work" in _COMPILED:
+        return
+    with _COMPILE:
+        if "work" in _COMPILED:
+            return
+        py_func, sig = _KERNELS["work"]
+        helper = None
+        if jitcache.helper_wanted() and not jitcache.in_cache(py_func, sig):
+            helper = jitcache.start_helper("kernels", "compile_side")
+        done = False
+        try:
+            _kernel("work")
+            done = True
+        finally:
+            if helper is not None:
+                jitcache.finish_helper(helper, wait=done)
 
 
 def _threads(bounds: np.ndarray) -> int:

@@ -26,7 +26,7 @@ def stack_array(typingctx, n, dtype):
     so a loop that reads arguments and writes only stack buffers needs no run-time
     overlap checks and can be vectorised (Numba has no ``noalias`` for arguments).
     The array must not outlive the function that creates it; it may be handed to
-    helpers inlined into that function (``inline="always"``).
+    helpers inlined into that function (``inline="always"``, or :func:`always_inline`).
     """
     if not isinstance(n, types.IntegerLiteral):
         return None
@@ -60,6 +60,21 @@ def prefer_512(typingctx):
 
     def codegen(context, builder, sig, args):
         set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+@intrinsic
+def always_inline(typingctx):
+    """Mark the calling function ``alwaysinline`` for LLVM.
+
+    A function compiled (and cached) on its own, rather than inlined into its caller's
+    Numba IR, is then still inlined by LLVM when the caller is linked with it (Numba keeps
+    the bitcode of cached functions for that), so the caller's machine code has no call.
+    """
+
+    def codegen(context, builder, sig, args):
+        builder.function.attributes.add("alwaysinline")
         return context.get_dummy_value()
     return types.none(), codegen
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from sim.llvm import add_row8, i32, prefer_512, stack_array, take_next
+from sim.llvm import add_row8, always_inline, i32, prefer_512, stack_array, take_next
 
 
 @njit
@@ -72,3 +72,32 @@ def test_add_row8_adds_each_entry_as_scalar_additions_would(items, start):
             expected[r + i] += np.float64(v[i])
     _add_rows(acc, rows, vals)
     assert acc.tobytes() == expected.tobytes()
+
+
+@njit
+def _marked(x):
+    always_inline()
+    return x * 3.0 + 1.0
+
+
+@njit
+def _unmarked(x):
+    return x * 3.0 + 1.0
+
+
+@njit
+def _calls_both(x):
+    return _marked(x) + _unmarked(x)
+
+
+def test_always_inline_marks_the_function_and_llvm_inlines_it_into_its_caller():
+    """The mark is on the function's own definition (what a separately cached function, the kernel's
+    tally pass, carries into the bitcode its callers link), and the caller has no call left."""
+    import re
+
+    assert _calls_both(2.0) == 14.0
+    (marked_ir,) = _marked.inspect_llvm().values()
+    assert re.search(r"define [^\n]*_marked[^\n]*\balwaysinline\b|attributes #\d+ = \{[^}]*alwaysinline", marked_ir)
+    (caller_ir,) = _calls_both.inspect_llvm().values()
+    body = caller_ir[caller_ir.index("define"):]
+    assert not re.search(r"call [^\n]*_marked", body)
