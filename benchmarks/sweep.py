@@ -112,10 +112,14 @@ def driver_timings(n_jobs: int) -> dict:
 
 
 def cold_start() -> dict:
+    """A fresh process to its first step: with an empty cache (a helper process compiling part of it,
+    as by default), with an empty cache and no helper (``SIM_COMPILE_HELPER=0``), with the cache filled."""
     out = {}
-    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(ROOT))
-        for label in ("empty cache", "filled cache"):
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as tmp:
+        for label, helper, cache in (("empty cache", "1", "a"), ("empty cache, no helper", "0", "b"),
+                                     ("filled cache", "1", "a")):
+            env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / cache), PYTHONPATH=str(ROOT),
+                       SIM_COMPILE_HELPER=helper)
             proc = subprocess.run([sys.executable, "-c", COLD], cwd=ROOT, env=env, capture_output=True, text=True)
             if proc.returncode != 0:
                 raise RuntimeError(proc.stderr[-2000:])
@@ -143,7 +147,7 @@ def main() -> None:
         "per_job_overhead_s": overhead, "driver_split_40_jobs_s": split, "cold_start": cold,
     }
     (HERE / "sweep_results.json").write_text(json.dumps(record, indent=2) + "\n")
-    empty, filled = cold["empty cache"], cold["filled cache"]
+    empty, alone, filled = cold["empty cache"], cold["empty cache, no helper"], cold["filled cache"]
     compiled = sorted(((name, sum(t for t in ts if isinstance(t, float)), len(ts))
                        for name, ts in empty["compiles"].items()), key=lambda x: -x[1])
     lines = [
@@ -159,8 +163,11 @@ def main() -> None:
         f"| driver split, 40-job sweep in-process (s) | reported | {split} |",
         f"| cold start to the first step, empty Numba cache | halve 21 s | **{empty['first_step']:.1f} s** "
         f"(import {empty['import']:.1f} s) |",
+        f"| the same, everything compiled in the one process (`SIM_COMPILE_HELPER=0`) | reported | "
+        f"{alone['first_step']:.1f} s |",
         f"| the same with the cache filled | reported | {filled['first_step']:.1f} s |", "",
-        "Compiled with an empty cache (function: seconds, specialisations):", "",
+        "Compiled by the process itself with an empty cache (function: seconds, specialisations; a helper "
+        "process compiles the rest meanwhile, `sim.kernels._SIDE`):", "",
     ]
     lines += [f"- `{name}`: {secs:.2f} s, {count}" for name, secs, count in compiled]
     (HERE / "sweep_results.md").write_text("\n".join(lines) + "\n")

@@ -89,7 +89,7 @@ SEGMENT_MEANS = {"segment_engagement": S.ENGAGEMENT, "segment_trust": S.TRUST,
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a / b`` where ``b`` > 0, NaN elsewhere (``b`` broadcasts against ``a``: (F,) against (K, F))."""
+    """``a / b`` where ``b`` > 0, NaN elsewhere (``b`` broadcasts against ``a``)."""
     out = np.full(a.shape, np.nan)
     np.divide(a, b, out=out, where=b > 0)
     return out
@@ -107,10 +107,15 @@ _SEGMENT_INDEX = {name: k for k, name in enumerate(SEGMENT_VARS)}
 _MARKET_INDEX = {name: k for k, name in enumerate(MARKET_VARS)}
 # index arrays (a list index is converted to an array at every use)
 _ROWS_GIVEN = np.array([_FIRM_INDEX[name] for name in FIRM_ROWS])
-_ROWS_MEANS = np.array([_FIRM_INDEX[name] for name in FIRM_MEANS])
-_COLS_MEANS = np.array([col for col, _, _ in FIRM_MEANS.values()])
-_ROWS_PER_CONTACT = np.array([_FIRM_INDEX[name] for name in PER_CONTACT])
-_COLS_PER_CONTACT = np.array(list(PER_CONTACT.values()))
+# The firm ratios, computed in one division from a work matrix: the tally columns and three more.
+_N_T = len(FIRM_TALLIES)
+_X_NET, _X_LEFT, _X_START = _N_T, _N_T + 1, _N_T + 2  # promoters - detractors, left, at the start
+#: (recorded row, numerator column, denominator column) of every firm ratio: the per-customer means,
+#: the per-contact shares, NPS (x 100 afterwards) and churn; NaN where the denominator is 0.
+_RATIOS = ([(_FIRM_INDEX[name], col, T.CUSTOMERS) for name, (col, _, _) in FIRM_MEANS.items()]
+           + [(_FIRM_INDEX[name], col, T.CONTACTS) for name, col in PER_CONTACT.items()]
+           + [(_FIRM_INDEX["nps"], _X_NET, T.CUSTOMERS), (_FIRM_INDEX["churn"], _X_LEFT, _X_START)])
+_ROWS_RATIO, _NUM_RATIO, _DEN_RATIO = (np.array(column) for column in zip(*_RATIOS, strict=True))
 _ROWS_BLOCKS = np.array([_FIRM_INDEX[name] for name in BUILDING_BLOCKS])
 _ROWS_SEGMENT_MEANS = np.array([_SEGMENT_INDEX[name] for name in SEGMENT_MEANS])
 _COLS_SEGMENT_MEANS = np.array(list(SEGMENT_MEANS.values()))
@@ -136,6 +141,7 @@ class Recorder:
         self.filled = 0
         self.latest: dict[str, list[float]] = {}
         self.latest_step = -1  # none yet
+        self._work = np.zeros((len(firms), _N_T + 3))  # record's work matrix (_RATIOS)
         self._allocate(steps)
 
     def _allocate(self, steps: int) -> None:
@@ -180,13 +186,15 @@ class Recorder:
         firm[_FIRM_INDEX["customers"]] = cust
         firm[_FIRM_INDEX["share"]] = share
         firm[_ROWS_GIVEN] = firm_rows
-        firm[_ROWS_MEANS] = _div(tally[:, _COLS_MEANS].T, cust)  # one division for every per-customer mean
+        firm[_FIRM_INDEX["contacts"]] = tally[:, T.CONTACTS]
+        x = self._work
+        x[:, :_N_T] = tally
+        x[:, _X_NET] = tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS]
+        x[:, _X_LEFT] = left
+        x[:, _X_START] = at_start
+        firm[_ROWS_RATIO] = _div(x[:, _NUM_RATIO], x[:, _DEN_RATIO]).T  # every ratio in one division
+        firm[_FIRM_INDEX["nps"]] *= 100.0
         firm[_FIRM_INDEX["relationship"]] = np.add.reduce(firm[_ROWS_BLOCKS]) / len(BUILDING_BLOCKS)  # = np.mean
-        contacts = tally[:, T.CONTACTS]
-        firm[_FIRM_INDEX["contacts"]] = contacts
-        firm[_ROWS_PER_CONTACT] = _div(tally[:, _COLS_PER_CONTACT].T, contacts)
-        firm[_FIRM_INDEX["nps"]] = 100.0 * _div(tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS], cust)
-        firm[_FIRM_INDEX["churn"]] = _div(left, at_start)
         sc = seg_tally[:, S.COUNT]
         segment[_SEGMENT_INDEX["segment_customers"]] = sc
         segment[_ROWS_SEGMENT_MEANS] = _div(seg_tally[:, _COLS_SEGMENT_MEANS].T, sc)
