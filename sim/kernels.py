@@ -732,6 +732,60 @@ def _finish_tally(acc, cnt, tal, stal):
             stal[sg, S.ADOPTED] += n * (bits >> 1)
 
 
+@njit(cache=True)
+def record_rows(firm, segment, tally, seg_tally, firm_rows, left, at_start, assigned, given, ratios, blocks,
+                seg_means, rows):
+    """A step's firm and segment rows of the Recorder (:meth:`sim.output.Recorder.record`) from its tallies.
+
+    firm : float64[firm variables, F], segment : float64[segment variables, S]
+        The step's rows of the Recorder's blocks, written.
+    tally, seg_tally : the step's summed tallies (``layout.T``, ``layout.S``).
+    firm_rows : float64[G, F], written to rows ``given`` (int64[G]).
+    left, at_start : float64[F], customers who left each firm in the step and its customers at the start.
+    assigned : float64, customers with a provider (the sum of ``tally[:, T.CUSTOMERS]``, as NumPy sums it).
+    ratios : int64[K, 3]
+        (row, numerator column, denominator column): ``num / den`` where ``den`` > 0, NaN elsewhere;
+        a column past the tally's is promoters - detractors, ``left`` or ``at_start``.
+    blocks : int64[B], rows averaged (summed in order, divided by B) into row ``rows[4]``.
+    seg_means : int64[M, 2], (row, segment tally column): means over the segment's customers.
+    rows : int64[6], the rows of customers, share, contacts, NPS (its ratio x 100), relationship and
+        (in ``segment``) segment customers.
+    """
+    n_t = tally.shape[1]
+    r_nps, r_rel = rows[3], rows[4]
+    for f in range(tally.shape[0]):
+        c = tally[f, T.CUSTOMERS]
+        firm[rows[0], f] = c
+        firm[rows[1], f] = c / assigned if assigned else 0.0
+        for g in range(given.shape[0]):
+            firm[given[g], f] = firm_rows[g, f]
+        firm[rows[2], f] = tally[f, T.CONTACTS]
+        for k in range(ratios.shape[0]):
+            num = _record_column(tally, left, at_start, f, ratios[k, 1], n_t)
+            den = _record_column(tally, left, at_start, f, ratios[k, 2], n_t)
+            firm[ratios[k, 0], f] = num / den if den > 0 else np.nan
+        firm[r_nps, f] *= 100.0
+        total = firm[blocks[0], f]
+        for b in range(1, blocks.shape[0]):
+            total += firm[blocks[b], f]
+        firm[r_rel, f] = total / blocks.shape[0]
+    for sg in range(seg_tally.shape[0]):
+        n = seg_tally[sg, S.COUNT]
+        segment[rows[5], sg] = n
+        for k in range(seg_means.shape[0]):
+            segment[seg_means[k, 0], sg] = seg_tally[sg, seg_means[k, 1]] / n if n > 0 else np.nan
+
+
+@njit(inline="always")
+def _record_column(tally, left, at_start, f, col, n_t):
+    """Column ``col`` of firm ``f`` in :func:`record_rows`: a tally column, or one of the three after them."""
+    if col < n_t:
+        return tally[f, col]
+    if col == n_t:
+        return tally[f, T.PROMOTERS] - tally[f, T.DETRACTORS]
+    return left[f] if col == n_t + 1 else at_start[f]
+
+
 # --------------------------------------------------------------------------- kernels
 def customer_step(key, par, firm, interv, traits, state, small, provider, tenure, bounds, tally, seg_tally):
     """Advance every customer one step and tally the result per chunk.
@@ -857,7 +911,11 @@ _SIDE = ((_tally_pass, (types.int64, types.uint64, types.uint64, types.int8[::1]
          (_launch_work, (types.int64, types.int64, *_WORK_SIG.args)),
          (stream_keys, (types.uint64,)),
          (_firm_table, (types.float64[::1], types.float64[:, ::1], types.float64[:, ::1])),
-         (_launch_orphans, (types.int64, types.int64, *_ORPHANS_SIG.args)))
+         (_launch_orphans, (types.int64, types.int64, *_ORPHANS_SIG.args)),
+         (record_rows, (types.float64[:, ::1], types.float64[:, ::1], types.float64[:, ::1], types.float64[:, ::1],
+                        types.float64[:, ::1], types.float64[::1], types.float64[::1], types.float64,
+                        types.int64[::1], types.int64[:, ::1], types.int64[::1], types.int64[:, ::1],
+                        types.int64[::1])))
 _COMPILE = threading.Lock()
 
 

@@ -23,6 +23,7 @@ import mesa
 import numpy as np
 import xarray as xr
 
+from .kernels import record_rows
 from .layout import FIRM_TALLIES, S, T
 from .runfolder import RESULT
 
@@ -88,13 +89,6 @@ SEGMENT_MEANS = {"segment_engagement": S.ENGAGEMENT, "segment_trust": S.TRUST,
                  "adoption": S.ADOPTED}
 
 
-def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a / b`` where ``b`` > 0, NaN elsewhere (``b`` broadcasts against ``a``)."""
-    out = np.full(a.shape, np.nan)
-    np.divide(a, b, out=out, where=b > 0)
-    return out
-
-
 #: The five building blocks of a sustainable relationship (Pol), averaged into ``relationship``.
 BUILDING_BLOCKS = ("trust", "engagement", "freedom", "influence", "fairness")
 
@@ -106,19 +100,23 @@ _FIRM_INDEX = {name: k for k, name in enumerate(FIRM_VARS)}
 _SEGMENT_INDEX = {name: k for k, name in enumerate(SEGMENT_VARS)}
 _MARKET_INDEX = {name: k for k, name in enumerate(MARKET_VARS)}
 # index arrays (a list index is converted to an array at every use)
-_ROWS_GIVEN = np.array([_FIRM_INDEX[name] for name in FIRM_ROWS])
-# The firm ratios, computed in one division from a work matrix: the tally columns and three more.
+_ROWS_GIVEN = np.array([_FIRM_INDEX[name] for name in FIRM_ROWS], np.int64)
+# The firm ratios (sim.kernels.record_rows): numerator and denominator columns of the tally, or of the
+# three columns after it: promoters - detractors, customers who left, customers at the start.
 _N_T = len(FIRM_TALLIES)
-_X_NET, _X_LEFT, _X_START = _N_T, _N_T + 1, _N_T + 2  # promoters - detractors, left, at the start
+_X_NET, _X_LEFT, _X_START = _N_T, _N_T + 1, _N_T + 2
 #: (recorded row, numerator column, denominator column) of every firm ratio: the per-customer means,
-#: the per-contact shares, NPS (x 100 afterwards) and churn; NaN where the denominator is 0.
-_RATIOS = ([(_FIRM_INDEX[name], col, T.CUSTOMERS) for name, (col, _, _) in FIRM_MEANS.items()]
-           + [(_FIRM_INDEX[name], col, T.CONTACTS) for name, col in PER_CONTACT.items()]
-           + [(_FIRM_INDEX["nps"], _X_NET, T.CUSTOMERS), (_FIRM_INDEX["churn"], _X_LEFT, _X_START)])
-_ROWS_RATIO, _NUM_RATIO, _DEN_RATIO = (np.array(column) for column in zip(*_RATIOS, strict=True))
-_ROWS_BLOCKS = np.array([_FIRM_INDEX[name] for name in BUILDING_BLOCKS])
-_ROWS_SEGMENT_MEANS = np.array([_SEGMENT_INDEX[name] for name in SEGMENT_MEANS])
-_COLS_SEGMENT_MEANS = np.array(list(SEGMENT_MEANS.values()))
+#: the per-contact shares, NPS (x 100) and churn; NaN where the denominator is 0.
+_RATIOS = np.array([(_FIRM_INDEX[name], col, T.CUSTOMERS) for name, (col, _, _) in FIRM_MEANS.items()]
+                   + [(_FIRM_INDEX[name], col, T.CONTACTS) for name, col in PER_CONTACT.items()]
+                   + [(_FIRM_INDEX["nps"], _X_NET, T.CUSTOMERS), (_FIRM_INDEX["churn"], _X_LEFT, _X_START)],
+                   np.int64)
+_ROWS_BLOCKS = np.array([_FIRM_INDEX[name] for name in BUILDING_BLOCKS], np.int64)
+#: (recorded row, segment tally column) of the segment means.
+_SEGMENT_RATIOS = np.array([(_SEGMENT_INDEX[name], col) for name, col in SEGMENT_MEANS.items()], np.int64)
+#: The rows of customers, share, contacts, NPS, relationship, and segment customers.
+_ROWS_NAMED = np.array([*(_FIRM_INDEX[name] for name in ("customers", "share", "contacts", "nps", "relationship")),
+                        _SEGMENT_INDEX["segment_customers"]], np.int64)
 #: Firm variables the DataCollector reports from the Recorder's row of the current step (NaN at step 0).
 AGENT_RECORDED = ("unit_cost", "quadrant", "trust", "engagement", "satisfaction", "relationship", "nps", "churn")
 _ROWS_AGENT_RECORDED = np.array([_FIRM_INDEX[name] for name in AGENT_RECORDED])
@@ -141,7 +139,6 @@ class Recorder:
         self.filled = 0
         self.latest: dict[str, list[float]] = {}
         self.latest_step = -1  # none yet
-        self._work = np.zeros((len(firms), _N_T + 3))  # record's work matrix (_RATIOS)
         self._allocate(steps)
 
     def _allocate(self, steps: int) -> None:
@@ -180,26 +177,13 @@ class Recorder:
         """
         i = t - 1
         firm, segment, market_row = self._blocks[0][i], self._blocks[1][i], self._blocks[2][i]
-        cust = tally[:, T.CUSTOMERS]
-        assigned = cust.sum()
-        share = cust / assigned if assigned else np.zeros_like(cust)
-        firm[_FIRM_INDEX["customers"]] = cust
-        firm[_FIRM_INDEX["share"]] = share
-        firm[_ROWS_GIVEN] = firm_rows
-        firm[_FIRM_INDEX["contacts"]] = tally[:, T.CONTACTS]
-        x = self._work
-        x[:, :_N_T] = tally
-        x[:, _X_NET] = tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS]
-        x[:, _X_LEFT] = left
-        x[:, _X_START] = at_start
-        firm[_ROWS_RATIO] = _div(x[:, _NUM_RATIO], x[:, _DEN_RATIO]).T  # every ratio in one division
-        firm[_FIRM_INDEX["nps"]] *= 100.0
-        firm[_FIRM_INDEX["relationship"]] = np.add.reduce(firm[_ROWS_BLOCKS]) / len(BUILDING_BLOCKS)  # = np.mean
-        sc = seg_tally[:, S.COUNT]
-        segment[_SEGMENT_INDEX["segment_customers"]] = sc
-        segment[_ROWS_SEGMENT_MEANS] = _div(seg_tally[:, _COLS_SEGMENT_MEANS].T, sc)
+        assigned = tally[:, T.CUSTOMERS].sum()
+        record_rows(firm, segment, tally, seg_tally, np.ascontiguousarray(firm_rows), left, at_start, assigned,
+                    _ROWS_GIVEN, _RATIOS,
+                    _ROWS_BLOCKS, _SEGMENT_RATIOS, _ROWS_NAMED)
         for name, value in market.items():
             market_row[_MARKET_INDEX[name]] = value
+        share = firm[_ROWS_NAMED[1]]
         market_row[_MARKET_INDEX["hhi"]] = np.add.reduce(share * share)
         self.filled = t
         # the values the DataCollector's firm reporters read after this step, as Python floats

@@ -362,3 +362,29 @@ def assign_orphans(key, par, firm, traits, state, small, provider, lost=NO_FIRM)
             provider[i] = k
             if k != NO_FIRM:
                 state[St.REF_PRICE, i] = firm[k, F.PRICE]
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a / b`` where ``b`` > 0, NaN elsewhere (``b`` broadcasts against ``a``)."""
+    out = np.full(np.broadcast(a, b).shape, np.nan)
+    np.divide(a, b, out=out, where=b > 0)
+    return out
+
+
+def record_rows(firm, segment, tally, seg_tally, firm_rows, left, at_start, assigned, given, ratios, blocks,
+                seg_means, rows) -> None:
+    """Reference of :func:`sim.kernels.record_rows`, in NumPy array operations (the arguments are the same)."""
+    n_t = tally.shape[1]
+    cust = tally[:, T.CUSTOMERS]
+    firm[rows[0]] = cust
+    firm[rows[1]] = cust / assigned if assigned else 0.0
+    firm[given] = firm_rows
+    firm[rows[2]] = tally[:, T.CONTACTS]
+    extra = np.column_stack([tally, tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS], left, at_start])
+    assert extra.shape[1] == n_t + 3
+    firm[ratios[:, 0]] = _ratio(extra[:, ratios[:, 1]], extra[:, ratios[:, 2]]).T
+    firm[rows[3]] *= 100.0
+    firm[rows[4]] = np.add.reduce(firm[blocks]) / len(blocks)
+    n = seg_tally[:, S.COUNT]
+    segment[rows[5]] = n
+    segment[seg_means[:, 0]] = _ratio(seg_tally[:, seg_means[:, 1]].T, n)

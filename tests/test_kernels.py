@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim import kernels as K
@@ -101,6 +103,7 @@ def test_chunk_bounds_cover_population():
 TWINS = {
     "sim.kernels.customer_step": ref.customer_step,
     "sim.kernels.assign_orphans": ref.assign_orphans,
+    "sim.kernels.record_rows": ref.record_rows,
     "sim.rng.stream_keys": rng.stream_key,
     "sim.rng.uniforms": rng.uniform,
     "sim.rng.uniform_at": rng.uniform,
@@ -277,3 +280,35 @@ def test_a_forked_child_runs_the_kernels_and_gets_the_parents_numbers():
     os.close(read)
     _, status = os.waitpid(pid, 0)
     assert status == 0 and answer == b"\x01"
+
+
+# ------------------------------------------------------------------ the Recorder's rows
+@settings(max_examples=200, deadline=None)
+@given(firms=st.integers(1, 12), segments=st.integers(1, 4), seed=st.integers(0, 2**32 - 1),
+       empty=st.floats(0.0, 1.0))
+def test_record_rows_equals_its_numpy_twin(firms, segments, seed, empty):
+    """The Recorder's step rows from random tallies, some firms and segments without customers or
+    contacts (NaN there), more than eight firms included (NumPy sums those pairwise: the share of
+    customers comes from NumPy's sum, handed in)."""
+    from sim import output as O
+    from sim.layout import FIRM_TALLIES, SEGMENT_TALLIES, S, T
+
+    g = np.random.default_rng(seed)
+    tally = g.uniform(0, 50, (firms, len(FIRM_TALLIES))).round()
+    tally[g.uniform(size=firms) < empty, T.CUSTOMERS] = 0.0
+    tally[g.uniform(size=firms) < empty, T.CONTACTS] = 0.0
+    seg_tally = g.uniform(0, 50, (segments, len(SEGMENT_TALLIES))).round()
+    seg_tally[g.uniform(size=segments) < empty, S.COUNT] = 0.0
+    firm_rows = g.normal(size=(len(O.FIRM_ROWS), firms))
+    left, at_start = g.uniform(0, 9, firms).round(), g.uniform(0, 20, firms).round()
+    at_start[g.uniform(size=firms) < empty] = 0.0
+    assigned = tally[:, T.CUSTOMERS].sum()
+    plan = (O._ROWS_GIVEN, O._RATIOS, O._ROWS_BLOCKS, O._SEGMENT_RATIOS, O._ROWS_NAMED)
+    got = (np.full((len(O.FIRM_VARS), firms), -1.0), np.full((len(O.SEGMENT_VARS), segments), -1.0))
+    want = (got[0].copy(), got[1].copy())
+    K.record_rows(*got, tally, seg_tally, firm_rows, left, at_start, assigned, *plan)
+    ref.record_rows(*want, tally, seg_tally, firm_rows, left, at_start, assigned, *plan)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    nps = O._ROWS_NAMED[3]
+    assert np.isnan(got[0][nps]).sum() == (tally[:, T.CUSTOMERS] == 0).sum()
