@@ -932,7 +932,7 @@ def _ensure_compiled() -> None:
 
     With a cold cache (the customer kernel is not in it: a new machine, a new cache
     directory, an edited kernel source) and a second core, a helper process compiles
-    everything else (:func:`compile_side`, about a third of the work) into the shared
+    everything else (:func:`compile_side`, nearly half of the work) into the shared
     on-disk cache while this process compiles the customer kernel; this process then
     loads those pieces. The compiled code is the same either way; ``SIM_COMPILE_HELPER=0``
     compiles everything here (:mod:`sim.jitcache`).
