@@ -11,11 +11,12 @@ then over chunks in chunk order, so results are identical for any thread count.
 How the step is made fast (measured in benchmarks/, log in benchmarks/README.md):
 per-firm quantities are tabulated once per step (:func:`_firm_table`); each block
 of customers goes through the short passes of :func:`_chunk`, each a named helper
-inlined into it (by Numba, or by LLVM for the tally pass, which is compiled and cached
-on its own so that a cold start compiles it in a second process, :func:`_ensure_compiled`): the draws as 32-bit integer compares (8 customers per 256-bit
-vector), a scalar gather of the provider's table entries, the state update in
-float32 (vectorised and branch-free, results in stack buffers), a scalar pass for
-the few customers who review, the copy-out, and a scalar pass for the tallies.
+inlined into it (by Numba; by LLVM for the tally pass, which is compiled and cached on
+its own so that a cold start compiles it in a second process, :func:`_ensure_compiled`):
+the draws as 32-bit integer compares (8 customers per 256-bit vector), a scalar
+gather of the provider's table entries, the state update in float32 (vectorised and
+branch-free, results in stack buffers), a scalar pass for the few customers who
+review, the copy-out, and a scalar pass for the tallies.
 Threads take chunks from an atomic counter (:func:`_work`), so a thread slowed by
 other work on its core does less of the step; they are Numba's own threads, which call
 the kernel through its address (:func:`_kernel`), so the parallel launcher does not

@@ -309,7 +309,7 @@ class FirmDataCollector(mesa.DataCollector):
         else:
             rows = [tuple(_Recorded(name)(f) for name in self._recorded) for f in model.agents]
         attrs = self._agent_attrs
-        self._agent_records[t] = [(t, f.unique_id, *attrs(f), *row) for f, row in zip(model.agents, rows)]
+        self._agent_records[t] = [(t, f.unique_id, *attrs(f), *row) for f, row in zip(model.agents, rows, strict=True)]
 
 
 def make_datacollector(model) -> mesa.DataCollector:

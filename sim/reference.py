@@ -373,15 +373,14 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def record_rows(firm, segment, tally, seg_tally, firm_rows, left, at_start, assigned, given, ratios, blocks,
                 seg_means, rows) -> None:
-    """Reference of :func:`sim.kernels.record_rows`, in NumPy array operations (the arguments are the same)."""
-    n_t = tally.shape[1]
+    """Reference of :func:`sim.kernels.record_rows`, in NumPy array operations (the arguments are the same;
+    the columns after the tally's are promoters - detractors, ``left`` and ``at_start``)."""
     cust = tally[:, T.CUSTOMERS]
     firm[rows[0]] = cust
     firm[rows[1]] = cust / assigned if assigned else 0.0
     firm[given] = firm_rows
     firm[rows[2]] = tally[:, T.CONTACTS]
     extra = np.column_stack([tally, tally[:, T.PROMOTERS] - tally[:, T.DETRACTORS], left, at_start])
-    assert extra.shape[1] == n_t + 3
     firm[ratios[:, 0]] = _ratio(extra[:, ratios[:, 1]], extra[:, ratios[:, 2]]).T
     firm[rows[3]] *= 100.0
     firm[rows[4]] = np.add.reduce(firm[blocks]) / len(blocks)
