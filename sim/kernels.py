@@ -84,11 +84,6 @@ def _digital_seen(firm, m, shared, adopted, par):
 
 
 @njit(inline="always")
-def _clip01(x):
-    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
-
-
-@njit(inline="always")
 def _clip01_f32(x):
     return _F0 if x < _F0 else (_F1 if x > _F1 else x)
 

@@ -127,10 +127,9 @@ class Recorder:
 
     The variables of each kind are stored together, one block per kind: (step, firm
     variable, firm), (step, segment variable, segment) and (step, market variable), so
-    recording a step is a handful of array operations whatever the number of variables
-    (it runs after every kernel call; at 10,000 customers it is a third of a step's
-    Python). ``data[name]`` is a view of variable ``name`` in its block: (step, firm),
-    (step, segment) or (step,).
+    recording a step is one compiled call (:func:`sim.kernels.record_rows`) and a few
+    array operations, whatever the number of variables. ``data[name]`` is a view of
+    variable ``name`` in its block: (step, firm), (step, segment) or (step,).
     """
 
     def __init__(self, steps: int, firms: list[str], segments: list[str]):
