@@ -49,9 +49,9 @@ $(APP_STAMP): pyproject.toml | $(PY)
 
 # The page's front-end files (Vuetify app, RequireJS, grid layout, Font Awesome) unpacked from
 # the npm registry into Solara's local CDN folder in the venv, so the page needs no internet.
-# Needs npm once; idempotent (python -m sim.app_assets --check says what is there).
+# Needs npm once; idempotent (python -m sim.app.assets --check says what is there).
 $(ASSET_STAMP): $(APP_STAMP)
-	$(PY) -m sim.app_assets
+	$(PY) -m sim.app.assets
 	touch $(ASSET_STAMP)
 
 # Debian's Chromium for the browser test. Installed with apt-get when missing and we are root

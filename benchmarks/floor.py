@@ -1,6 +1,6 @@
 """The memory floor: a pass that only reads and writes the customer state arrays.
 
-It touches what :func:`sim.kernels.customer_step` touches (reads every trait,
+It touches what :func:`sim.engine.kernels.customer_step` touches (reads every trait,
 state, small-int, provider and tenure entry; writes state, the three changing
 small-int rows, provider and tenure), over the same chunks in parallel, with one
 add per value so the compiler keeps every load and store. No step can run

@@ -29,11 +29,11 @@ HERE = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sim.yardsticks import ALL_MECHANISMS  # noqa: E402
+from sim.engine.yardsticks import ALL_MECHANISMS  # noqa: E402
 
 #: The benchmark market: the disruptor scenario with the disruptor present from the
 #: start (5 firms) and every mechanism on (the switches of
-#: sim.yardsticks.ALL_MECHANISMS: soft and hard steering, personalisation, interventions, limited
+#: sim.engine.yardsticks.ALL_MECHANISMS: soft and hard steering, personalisation, interventions, limited
 #: human capacity, Bass adoption), with the shock window open all the time.
 BENCH_OVERRIDES = ["scenario=disruptor", "firms.disruptor.enter_step=0", *ALL_MECHANISMS, "market.shock.start=0"]
 #: The unit of a sweep: one scenario, 10,000 customers, 120 steps.
@@ -75,7 +75,7 @@ def worker_steps(n: int, steps: int, warmup: int, kernel_reps: int) -> dict:
     import numpy as np
 
     import sim
-    from sim import kernels as K
+    from sim.engine import kernels as K
 
     t0 = time.perf_counter()
     model = sim.build(bench_overrides(n), seed=0)
@@ -109,8 +109,8 @@ def worker_floor(n: int, reps: int) -> dict:
     import numpy as np
 
     from benchmarks.floor import read_write_pass
-    from sim import kernels as K
-    from sim.state import Population
+    from sim.engine import kernels as K
+    from sim.engine.state import Population
 
     pop = Population.empty(n)
     pop.state[:] = np.float32(0.5)
@@ -134,9 +134,9 @@ def worker_compare(n_big: int, n_mesa: int, steps: int) -> dict:
     import numpy as np
 
     import sim
-    from sim import kernels as K
-    from sim.yardsticks import numpy_step as V
-    from sim.yardsticks.per_agent import PerAgentModel
+    from sim.engine import kernels as K
+    from sim.engine.yardsticks import numpy_step as V
+    from sim.engine.yardsticks.per_agent import PerAgentModel
 
     out = {}
     for label, n in (("big", n_big), ("mesa", n_mesa)):

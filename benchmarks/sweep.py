@@ -103,7 +103,7 @@ def sweep(n_jobs: int) -> dict:
 
 def driver_timings(n_jobs: int) -> dict:
     """The driver's own split (check, warm-up, jobs, merge) for a sweep run in this process."""
-    from sim.sweep import launch
+    from sim.runner.sweep import launch
 
     jobs = [[*JOB, f"seed={k}"] for k in range(n_jobs)]
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
@@ -167,7 +167,7 @@ def main() -> None:
         f"{alone['first_step']:.1f} s |",
         f"| the same with the cache filled | reported | {filled['first_step']:.1f} s |", "",
         "Compiled by the process itself with an empty cache (function: seconds, specialisations; a helper "
-        "process compiles the rest meanwhile, `sim.kernels._SIDE`):", "",
+        "process compiles the rest meanwhile, `sim.engine.kernels._SIDE`):", "",
     ]
     lines += [f"- `{name}`: {secs:.2f} s, {count}" for name, secs, count in compiled]
     (HERE / "sweep_results.md").write_text("\n".join(lines) + "\n")

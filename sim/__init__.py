@@ -5,7 +5,7 @@ Firms are Mesa agents; customers are arrays moved by Numba kernels. Start with
 """
 
 from .api import align_runs, build, dataset, run
-from .config import ConfigError, SimConfig
-from .output import load
+from .results.output import load
+from .settings.schema import ConfigError, SimConfig
 
 __all__ = ["ConfigError", "SimConfig", "align_runs", "build", "dataset", "load", "run"]

@@ -1,5 +1,5 @@
-"""``python -m sim``: see :mod:`sim.cli`."""
+"""``python -m sim``: see :mod:`sim.runner.cli`."""
 
-from .cli import main
+from .runner.cli import main
 
 main()

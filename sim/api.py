@@ -6,10 +6,10 @@ from typing import Any
 
 import xarray as xr
 
-from .config import SimConfig
-from .configure import as_config, override_list, to_yaml
 from .model import CustomerModel
-from .output import versions
+from .results.output import versions
+from .settings.compose import as_config, override_list, to_yaml
+from .settings.schema import SimConfig
 
 
 def build(overrides: list[str] | tuple[str, ...] | str = (), seed: int | None = None, config: Any = None

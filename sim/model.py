@@ -11,14 +11,15 @@ from typing import Any
 import mesa
 import numpy as np
 
-from . import kernels as K
-from .agents import Firm, intervention_pulls, quadrant
-from .config import FORMS, ConfigError, SimConfig, validate
-from .layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES, P, S, Sm, T, Tr, config_params
-from .output import FIRM_ATTRS, Recorder, make_datacollector
-from .rng import mix64, step_key
-from .state import Population, draw_population
-from .strategies import similarity
+from .engine import kernels as K
+from .engine.layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES, P, S, Sm, T, Tr, config_params
+from .engine.rng import mix64, step_key
+from .engine.state import Population, draw_population
+from .firms.agents import Firm, intervention_pulls, quadrant
+from .firms.demand import similarity
+from .results.memory import check_memory
+from .results.output import FIRM_ATTRS, Recorder, make_datacollector
+from .settings.schema import FORMS, ConfigError, SimConfig, validate
 
 #: The kernel's firm columns (``layout.FIRM_COLUMNS``) of a Firm, in column order.
 _firm_columns = operator.attrgetter(*(column.source for column in FIRM_COLUMNS))
@@ -32,17 +33,17 @@ class CustomerModel(mesa.Model):
     The model owns the configuration, the random generator (``self.rng``, used
     only to draw the population; per-step draws are counter-based, keyed by the
     seed and step), the clock (``self.steps``, advanced by Mesa) and the
-    customer :class:`~sim.state.Population`. Firms are :class:`~sim.agents.Firm`
+    customer :class:`~sim.engine.state.Population`. Firms are :class:`~sim.firms.agents.Firm`
     agents in ``self.firms`` (and Mesa's ``self.agents``).
 
     Construction
     ------------
     ``CustomerModel(cfg)``
-        a validated :class:`~sim.config.SimConfig` (positional), run as it is.
+        a validated :class:`~sim.settings.schema.SimConfig` (positional), run as it is.
     ``CustomerModel(scenario=..., seed=..., customers=..., steps=..., **parameters)``
         keyword construction, as Mesa's tools (``mesa.batch_run``, SolaraViz) call it.
         Every keyword is optional; all of them are checked before any work, and a bad
-        one raises :class:`~sim.config.ConfigError` with one line (as ``sim.build``):
+        one raises :class:`~sim.settings.schema.ConfigError` with one line (as ``sim.build``):
 
         * ``scenario`` (str): a scenario name (``scenarios/NAME.yaml``); default ``disruptor``;
         * ``seed`` (int) or ``rng`` (int or ``numpy.random.Generator``), not both, as in
@@ -63,7 +64,7 @@ class CustomerModel(mesa.Model):
     recording (the Dataset then holds every step run). ``datacollector`` is a Mesa
     :class:`~mesa.DataCollector` (model reporters: the market variables; agent
     reporters: the firms' variables) collected at construction (step 0) and after
-    every step; see :func:`sim.output.make_datacollector`.
+    every step; see :func:`sim.results.output.make_datacollector`.
     """
 
     def __init__(self, cfg: SimConfig | None = None, /, *, scenario: str | None = None,
@@ -79,6 +80,7 @@ class CustomerModel(mesa.Model):
             raise ConfigError("CustomerModel: give either a SimConfig or keywords, not both "
                               "(sim.build(overrides, seed, config=cfg) merges them)")
         validate(cfg)
+        check_memory(cfg)  # before anything is allocated
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.seed = cfg.seed
@@ -274,7 +276,7 @@ class CustomerModel(mesa.Model):
         4. **Firm decisions**: each alive firm moves by its strategy, then sets its price
            by its pricing rule (``firms.do("decide")``); then the share-weighted mean
            price is computed and the kernel's inputs are filled.
-        5. **Customers** (one Numba kernel pass, :func:`sim.kernels.customer_step`):
+        5. **Customers** (one Numba kernel pass, :func:`sim.engine.kernels.customer_step`):
            adoption, contact, experience, trust/engagement and the building blocks,
            interventions, data sharing, price sensitivity, switching, recommendation,
            and the per-firm / per-segment tallies.
@@ -374,7 +376,7 @@ def keyword_config(scenario: str | None = None, seed: int | None = None, rng: An
                    customers: int | None = None, steps: int | None = None,
                    overrides: Sequence[str] | str = (), **parameters: Any) -> SimConfig:
     """The validated config of :class:`CustomerModel`'s keyword construction (see its docstring)."""
-    from .configure import as_config, override_list
+    from .settings.compose import as_config, override_list
 
     items = override_list(overrides, "overrides")
     for name, value in (("scenario", scenario), ("customers", customers), ("steps", steps)):

@@ -8,9 +8,9 @@ import pytest
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
-from sim.configure import compose_config  # noqa: E402
+from sim.engine.yardsticks import all_mechanisms  # noqa: E402
 from sim.model import CustomerModel  # noqa: E402
-from sim.yardsticks import all_mechanisms  # noqa: E402
+from sim.settings.compose import compose_config  # noqa: E402
 
 #: Every customer mechanism on, with a shock in steps 2 and 3 (one list for tests and benchmarks).
 ALL_MECHANISMS = all_mechanisms(shock_start=2, shock_end=4)
@@ -40,7 +40,7 @@ ERROR_BASE = ["scenario=baseline", "customers.n=500", "steps=6"]
 
 def error_of(overrides: list[str]) -> str:
     """The one-line ConfigError that composing ERROR_BASE + ``overrides`` raises (it must raise)."""
-    from sim.config import ConfigError
+    from sim.settings.schema import ConfigError
 
     with pytest.raises(ConfigError) as info:
         compose_config([*ERROR_BASE, *overrides])
@@ -56,7 +56,7 @@ def compare_with_kernel(model, step, twin_step, rtol: float):
     ``rtol`` (their summation order differs). Returns the kernel's new population."""
     import numpy as np
 
-    from sim import kernels as K
+    from sim.engine import kernels as K
 
     key = step_inputs(model, step)
     a, b = model.pop.copy(), model.pop.copy()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.configure import compose_config
+from sim.settings.compose import compose_config
 
 
 def test_run_equals_build_then_step_then_dataset():

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.layout import NO_FIRM, Sm, St
-
-from .conftest import ALL_MECHANISMS, make_model
+from sim.engine.layout import NO_FIRM, Sm, St
+from tests.conftest import ALL_MECHANISMS, make_model
 
 
 def _check_invariants(model) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 import sim
-from sim.yardsticks import all_mechanisms
+from sim.engine.yardsticks import all_mechanisms
 
 from .baseline import BASELINE, baseline_summary
 
@@ -67,7 +67,7 @@ def test_repeated_runs_are_identical():
 
 
 def test_identical_across_threads_and_fresh_and_warm_processes(tmp_path):
-    from sim.kernels import chunk_bounds
+    from sim.engine.kernels import chunk_bounds
 
     assert len(chunk_bounds(CASE_N)) - 1 >= 4, "CASE too small to run on 4 threads"
     warm = _roundtrip(sim.run(CASE, seed=SEED), tmp_path / "warm.nc")  # this process: compiled, warm

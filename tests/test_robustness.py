@@ -30,9 +30,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import guard
-from sim.configure import compose_config
-from sim.output import FIRM_VARS, MARKET_VARS, SEGMENT_VARS
+from sim.results import memory as guard
+from sim.results.output import FIRM_VARS, MARKET_VARS, SEGMENT_VARS
+from sim.settings.compose import compose_config
 
 FIRMS = ("neither", "digital_only", "human_only", "both")
 SEGMENTS = ("natives", "late_adopters", "excluded")

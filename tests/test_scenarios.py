@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.configure import scenario_description, scenario_names
+from sim.settings.compose import scenario_description, scenario_names
 
 ROOT = Path(__file__).resolve().parents[1]
 

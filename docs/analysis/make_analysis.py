@@ -38,8 +38,8 @@ DOCS = ROOT / "docs"
 FIG = DOCS / "analysis"
 sys.path.insert(0, str(ROOT))
 
-from sim import analysis as A  # noqa: E402
-from sim.design import run_design  # noqa: E402
+from sim.runner.design import run_design  # noqa: E402
+from sim.study import analysis as A  # noqa: E402
 
 #: Sizes of the comparison (the sensitivity and calibration sizes are in their YAML files).
 COMPARE_N = 20_000
@@ -99,7 +99,7 @@ def main() -> None:
     for scen in ("baseline", "disruptor"):
         sh(work, f"sweep_{scen}", "-m", "sim", "-m", f"scenario={scen}", f"seed={COMPARE_SEEDS}",
            f"customers.n={COMPARE_N}", f"hydra.sweep.dir={work / scen}")
-    text = sh(work, "compare", "-m", "sim.compare", str(work / "disruptor"), str(work / "baseline"),
+    text = sh(work, "compare", "-m", "sim.study.compare", str(work / "disruptor"), str(work / "baseline"),
               "--out", str(work / "compare"), "--steps", "60", "120",
               "--outcomes", "share", "profit", "nps", "churn", "survival", "--var", "share")
     fill["COMPARE_OUTPUT"] = fence(text.split("\nwritten:")[0])
@@ -125,7 +125,7 @@ def main() -> None:
         ds = run_design(grid, ["scenario=disruptor", f"customers.n={GRID_N}", *extra], GRID_SEEDS, n_jobs=2,
                         variables=keep)
         A.unstack_design(ds).to_netcdf(work / f"{name}.nc", engine="h5netcdf")
-    text = sh(work, "compare_grid", "-m", "sim.compare", str(work / "steered.nc"), str(work / "unsteered.nc"), "--out",
+    text = sh(work, "compare_grid", "-m", "sim.study.compare", str(work / "steered.nc"), str(work / "unsteered.nc"), "--out",
               str(work / "compare_grid"), "--outcomes", "nps", "--var", "nps")
     shutil.copy(work / "compare_grid" / "heatmap_nps.png", FIG / "compare_heatmap_nps.png")
     lines = text.split("\nwritten:")[0].splitlines()
@@ -137,10 +137,10 @@ def main() -> None:
 
     # ------------------------------------------------------------------ 2. sensitivity
     t0 = time.perf_counter()
-    text = sh(work, "morris", "-m", "sim.sensitivity", "analysis/morris_both.yaml", "--out", str(work / "morris"))
+    text = sh(work, "morris", "-m", "sim.study.sensitivity", "analysis/morris_both.yaml", "--out", str(work / "morris"))
     fill["MORRIS_OUTPUT"] = fence(text.split("\nwritten:")[0])
     shutil.copy(work / "morris" / "sensitivity.png", FIG / "sensitivity_morris.png")
-    text = sh(work, "sobol", "-m", "sim.sensitivity", "analysis/sensitivity_both.yaml", "--out", str(work / "sobol"))
+    text = sh(work, "sobol", "-m", "sim.study.sensitivity", "analysis/sensitivity_both.yaml", "--out", str(work / "sobol"))
     fill["SOBOL_OUTPUT"] = fence(text.split("\nwritten:")[0])
     shutil.copy(work / "sobol" / "sensitivity.png", FIG / "sensitivity_sobol.png")
     ind = xr.open_dataset(work / "sobol" / "indices.nc").load()
@@ -157,7 +157,7 @@ def main() -> None:
 
     # ------------------------------------------------------------------ 3. calibration
     t0 = time.perf_counter()
-    text = sh(work, "calibrate", "-m", "sim.calibrate", "analysis/calibrate_retail_bank.yaml",
+    text = sh(work, "calibrate", "-m", "sim.study.calibrate", "analysis/calibrate_retail_bank.yaml",
               "--out", str(work / "calibrate"))
     body = [ln for ln in text.split("\nwritten:")[0].splitlines() if "trials, best loss" not in ln]
     fill["CALIBRATION_OUTPUT"] = fence("\n".join(body))
@@ -176,8 +176,8 @@ def main() -> None:
     timing_file.write_text(json.dumps({**earlier, **timings}))
 
     # sizes as configured (the YAML files are the single source)
-    from sim.calibrate import load_settings as calibration_settings
-    from sim.sensitivity import load_settings as sensitivity_settings
+    from sim.study.calibrate import load_settings as calibration_settings
+    from sim.study.sensitivity import load_settings as sensitivity_settings
 
     def size(base: list[str], seeds: list[int]) -> str:
         n = next((o.split("=")[1] for o in base if o.startswith("customers.n=")), "the scenario's")

@@ -3,7 +3,7 @@
 Runs every scenario of the library (``scenarios/*.yaml``, not the validation cases)
 with :data:`CUSTOMERS` customers and seed 0, draws one figure per scenario into
 ``docs/lecture/<scenario>.png`` (small multiples of the variables that make the
-scenario's point, :func:`sim.compare_plot.compare_figure`) and fills, into
+scenario's point, :func:`sim.plots.compare_plot.compare_figure`) and fills, into
 ``docs/lecture/LECTURE.template.md``, what the simulation shows: each firm's path and
 numbers at the start and the end, and the events (entries, exits, shock). The
 teaching text around them (what to show, what to ask, which control to move) is in the
@@ -34,10 +34,10 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 import sim  # noqa: E402
-from sim.app_figures import events, quadrant_of  # noqa: E402
-from sim.compare_plot import compare_figure, save  # noqa: E402
-from sim.configure import scenario_names  # noqa: E402
+from sim.app.figures import events, quadrant_of  # noqa: E402
 from sim.plots import QUADRANTS  # noqa: E402
+from sim.plots.compare_plot import compare_figure, save  # noqa: E402
+from sim.settings.compose import scenario_names  # noqa: E402
 
 TEMPLATE = HERE / "LECTURE.template.md"
 OUT = ROOT / "docs" / "LECTURE.md"

@@ -32,7 +32,7 @@ def main() -> int:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, PORT=str(port), SIM_APP_HOST="127.0.0.1")
-    server = subprocess.Popen([sys.executable, "-m", "sim.app"], cwd=ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "sim.app.page"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:

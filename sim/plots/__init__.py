@@ -39,7 +39,7 @@ renamed into place, so an interrupted run never leaves half an image.
 """
 
 
-from ..agents import QUADRANT_THRESHOLD
+from ..firms.agents import QUADRANT_THRESHOLD
 from .animation import animate_quadrants
 from .common import BLOCKS, PLOT_FILES, QUADRANTS, firm_colors
 from .figures import (

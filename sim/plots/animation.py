@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ..runfolder import save_atomic
+from ..results.runfolder import save_atomic
 from .common import (
     _alive,
     _check,

@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..agents import QUADRANT_THRESHOLD
+from ..firms.agents import QUADRANT_THRESHOLD
 
 #: File names written by :func:`plot_run`, in order.
 PLOT_FILES: tuple[str, ...] = (

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
-from ..runfolder import save_atomic
+from ..results.runfolder import save_atomic
 from .common import (
     _DPI,
     _FEW_FIRMS,

@@ -16,10 +16,10 @@ import numpy as np
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
 from sim.api import dataset  # noqa: E402
-from sim.config import SimConfig  # noqa: E402
-from sim.configure import compose_config  # noqa: E402
-from sim.layout import Sm, St
+from sim.engine.layout import Sm, St
 from sim.model import CustomerModel  # noqa: E402
+from sim.settings.compose import compose_config  # noqa: E402
+from sim.settings.schema import SimConfig  # noqa: E402
 
 FIRM_NAMES = "abcdefghij"
 

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..conftest import ALL_MECHANISMS
+from tests.conftest import ALL_MECHANISMS
+
 from . import theory as T
 from .cases import run_nps, run_nps_identity
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.configure import compose_config, scenario_description
+from sim.settings.compose import compose_config, scenario_description
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = sorted(p.stem for p in (ROOT / "scenarios" / "validation").glob("*.yaml"))

@@ -1,0 +1,68 @@
+"""Position strategies: how a firm moves on the digital x human map. A registry of functions.
+
+A strategy is called once per step, before the firm's pricing rule, with the firm
+(:meth:`sim.firms.agents.Firm.decide`); it may move ``firm.digital`` / ``firm.human`` and
+book ``firm.invest_spend``. The config's allowed ``firms.<firm>.strategy`` values are
+this registry's keys.
+
+The adaptive strategy reasons at firm level: it values a position by the logit share
+of the *average* customer (:mod:`sim.firms.demand`), at the price its own pricing rule
+would set there (:func:`expected_profit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .demand import predicted_share
+from .pricing import PRICING
+
+#: Steps over which an adaptive move must pay back its investment cost.
+PAYBACK_STEPS = 24.0
+
+
+def expected_profit(firm, digital: float, human: float) -> float:
+    """Profit per step at (digital, human): the predicted share at the price the firm's pricing
+    rule would set there, less the fixed costs of the position."""
+    unit = firm.unit_cost(human)
+    rule = PRICING[firm.cfg.pricing]
+    price = rule(firm, unit, firm.share, digital=digital, human=human)
+    share = predicted_share(firm, price, digital, human)
+    return (price - unit) * share - firm.fixed_cost(digital, human)
+
+
+def static(firm) -> None:
+    """Stay where the config put the firm."""
+
+
+def adaptive(firm) -> None:
+    """Move (d, h) to the neighbour with the best expected profit net of the move's cost.
+
+    Neighbours are the 8 positions ``invest_step`` away on either axis (clipped to
+    [0, 1]); a move is taken if its profit over :data:`PAYBACK_STEPS` steps, less
+    ``invest_cost`` per unit moved, beats staying.
+    """
+    step = firm.cfg.invest_step
+    if step <= 0:
+        return
+    best = (expected_profit(firm, firm.digital, firm.human) * PAYBACK_STEPS, 0.0, 0.0)
+    for dd in (-step, 0.0, step):
+        for dh in (-step, 0.0, step):
+            d = float(np.clip(firm.digital + dd, 0.0, 1.0))
+            h = float(np.clip(firm.human + dh, 0.0, 1.0))
+            if d == firm.digital and h == firm.human:
+                continue
+            cost = firm.cfg.invest_cost * (abs(d - firm.digital) + abs(h - firm.human))
+            value = expected_profit(firm, d, h) * PAYBACK_STEPS - cost
+            if value > best[0] + 1e-12:
+                best = (value, d - firm.digital, h - firm.human)
+    if best[1] or best[2]:
+        firm.invest_spend = firm.cfg.invest_cost * (abs(best[1]) + abs(best[2]))
+        firm.digital = float(np.clip(firm.digital + best[1], 0.0, 1.0))
+        firm.human = float(np.clip(firm.human + best[2], 0.0, 1.0))
+
+
+STRATEGIES: dict[str, Callable[[Any], None]] = {"static": static, "adaptive": adaptive}

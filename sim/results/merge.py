@@ -1,0 +1,388 @@
+"""Merge a sweep's job folders into one labelled Dataset, write it, open it.
+
+The merge reads the job folders from disk (:mod:`sim.results.sweepfolder`), so it
+also works after some jobs failed, after the driver was killed, and while a cluster
+sweep is still running. The merged Dataset has one dimension per swept factor (an
+override whose value differs between jobs: ``scenario``, ``seed``,
+``firms.both.price``...) when the design is a full grid, with the swept values as
+coordinates in the order of the sweep; otherwise (a sampled design) one ``run``
+dimension with the factors as coordinates along it. Firms and segments keep the
+order in which the scenarios list them; integer variables stay integers, with
+:data:`INT_FILL` where a firm is absent or a job has no result; each run's
+attributes that differ between runs (``config``, ``seed``, ``scenario``...) become
+``run_<name>`` variables, the common ones stay attributes. The design table is
+stored along a ``job`` dimension (``job_overrides``, ``job_status``,
+``job_exit_status``, ``job_error``, ``job_log``); ``job_number`` maps each cell to
+its job. Beside the merge: ``failures.yaml``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from .output import load
+from .runfolder import RESULT, publish, write_netcdf_tmp, write_text_atomic
+from .sweepfolder import DESIGN, JobState, job_states
+
+#: The merged result (netCDF), and its Zarr form for big sweeps.
+MERGED_NC = "sweep.nc"
+
+
+MERGED_ZARR = "sweep.zarr"
+
+
+#: Failed and unfinished jobs, written by every merge.
+FAILURES = "failures.yaml"
+
+
+#: Estimated size of the merged Dataset above which it is written as Zarr (2 GiB):
+#: a netCDF file of that size is written in one piece, a Zarr store in chunks.
+ZARR_THRESHOLD = 2 * 1024**3
+
+
+#: Fill value of integer variables (``customers``, ``alive``, ``quadrant``...) where a
+#: firm is absent from a scenario or a job has no result.
+INT_FILL = -1
+
+
+# ----------------------------------------------------------------- factors
+def _value(text: str):
+    try:
+        return yaml.safe_load(text) if text != "" else ""
+    except yaml.YAMLError:
+        return text
+
+
+def parse_overrides(overrides: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for item in overrides:
+        key, _, value = str(item).partition("=")
+        out[key.lstrip("+~")] = _value(value)
+    return out
+
+
+def _coord(values: list) -> np.ndarray:
+    """Swept values as a coordinate: int64, float64 or strings."""
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return np.array(values, dtype=np.int64)
+    if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values):
+        return np.array(values, dtype=np.float64)
+    return np.array([v if isinstance(v, str) else yaml.safe_dump(v, default_flow_style=True).strip()
+                     for v in values], dtype=object)
+
+
+def factors_of(jobs: list[list[str]]) -> tuple[list[str], dict[str, list], list[dict], dict]:
+    """Swept factors (keys whose values differ between jobs), in first-seen order, their values
+    in sweep order, each job's factor values, and the overrides shared by every job."""
+    parsed = [parse_overrides(j) for j in jobs]
+    keys: list[str] = []
+    for p in parsed:
+        keys += [k for k in p if k not in keys]
+    swept = [k for k in keys if len({repr(p.get(k)) for p in parsed}) > 1]
+    fixed = {k: parsed[0].get(k) for k in keys if k not in swept}
+    levels: dict[str, list] = {}
+    for k in swept:
+        seen: dict[str, object] = {}
+        for p in parsed:
+            seen.setdefault(repr(p.get(k)), p.get(k))
+        levels[k] = list(seen.values())
+    return swept, levels, [{k: p.get(k) for k in swept} for p in parsed], fixed
+
+
+def _is_grid(swept: list[str], levels: dict[str, list], cells: list[dict]) -> bool:
+    if not swept:
+        return len(cells) == 1
+    combos = {tuple(repr(c[k]) for k in swept) for c in cells}
+    size = math.prod(len(levels[k]) for k in swept)
+    return len(combos) == len(cells) == size and all(v is not None for c in cells for v in c.values())
+
+
+# ------------------------------------------------------------------- merge
+def _union(lists: list[list]) -> list:
+    out: list = []
+    seen = set()
+    for items in lists:
+        for x in items:
+            if x not in seen:
+                seen.add(x)
+                out.append(x)
+    return out
+
+
+def estimate_merged_bytes(first: xr.Dataset, n_cells: int, n_firms: int, n_segments: int) -> int:
+    """Bytes of the merged Dataset: each variable of one run, scaled to all cells and firms."""
+    total = 0
+    for var in first.data_vars.values():
+        size = var.dtype.itemsize
+        for d in var.dims:
+            size *= {"firm": n_firms, "segment": n_segments}.get(d, first.sizes[d])
+        total += size
+    return total * n_cells
+
+
+class _Run:
+    """One run's arrays, coordinates and attributes, read straight from its HDF5 file.
+
+    ``xarray.open_dataset`` spends most of its time on metadata (about 30 times longer
+    than reading the arrays of a run here); the merge knows the layout from the
+    first run, so it reads the others with h5py.
+    """
+
+    def __init__(self, path: Path, template: xr.Dataset):
+        import h5py
+
+        def text(values) -> list[str]:
+            return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+        with h5py.File(path, "r") as f:
+            self.data = {name: f[name][()] for name in template.data_vars if name in f}
+            self.step = xr.DataArray(f["step"][()])
+            self.firm = xr.DataArray(np.array(text(f["firm"][()]), dtype=object))
+            self.segment = xr.DataArray(np.array(text(f["segment"][()]), dtype=object))
+            self.attrs = {}
+            for key, value in f.attrs.items():
+                if key.startswith("_"):  # the file format's own (_NCProperties...), hidden by xarray too
+                    continue
+                if isinstance(value, bytes):
+                    value = value.decode()
+                elif isinstance(value, np.ndarray) and value.size == 1:
+                    value = value.reshape(()).item()
+                self.attrs[key] = value
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.data
+
+    def __getitem__(self, name: str):
+        if name in ("step", "firm", "segment"):
+            return getattr(self, name)
+        return xr.DataArray(self.data[name])
+
+
+def _read_run(path: Path, template: xr.Dataset) -> _Run:
+    return _Run(path, template)
+
+
+def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
+    """Merge the finished jobs of ``states`` (design order) into one Dataset (see the module doc)."""
+    jobs = [s.overrides for s in states]
+    swept, levels, cells, fixed = factors_of(jobs)
+    grid = _is_grid(swept, levels, cells)
+    done = [s for s in states if s.done]
+    if not done:
+        raise FileNotFoundError(f"no finished job ({RESULT}) in the sweep: "
+                                f"{len(states)} jobs, none done")
+    first = load(done[0].folder)  # names, dimensions and attributes of the variables
+    runs = {s.job: _read_run(s.folder / RESULT, first) for s in done}
+    firms = _union([list(r.firm.values) for r in runs.values()])
+    segments = _union([list(r.segment.values) for r in runs.values()])
+    steps = sorted(set().union(*[set(r.step.values.tolist()) for r in runs.values()]))
+
+    if grid:
+        cell_dims = list(swept)
+        cell_shape = tuple(len(levels[k]) for k in swept)
+        index = {k: {repr(v): i for i, v in enumerate(levels[k])} for k in swept}
+
+        def where(c: dict) -> tuple[int, ...]:
+            return tuple(index[k][repr(c[k])] for k in swept)
+        coords = {k: _coord(levels[k]) for k in swept}
+    else:
+        cell_dims = ["run"]
+        cell_shape = (len(states),)
+        coords = {"run": np.arange(len(states), dtype=np.int64)}
+        for k in swept:
+            coords[k] = ("run", _coord([c[k] for c in cells]))
+    pos = {s.job: (where(c) if grid else (i,)) for i, (s, c) in enumerate(zip(states, cells, strict=True))}
+
+    full = {"step": steps, "firm": firms, "segment": segments}
+    lookups = {d: {v: i for i, v in enumerate(vals)} for d, vals in full.items()}
+    data = {}
+    for name, var in first.data_vars.items():
+        shape = cell_shape + tuple(len(full[d]) for d in var.dims)
+        integer = np.issubdtype(var.dtype, np.integer)
+        arr = np.full(shape, INT_FILL if integer else np.nan, dtype=np.int64 if integer else np.float64)
+        data[name] = (arr, var.dims, dict(var.attrs))
+        if integer:
+            data[name][2]["fill_value"] = INT_FILL
+    for job, ds in runs.items():
+        idx = {d: np.array([lookups[d][v] for v in ds[d].values.tolist()], dtype=np.intp) for d in full}
+        cell = pos[job]
+        for name, (arr, dims, _) in data.items():
+            if name not in ds:
+                continue
+            sel = cell + np.ix_(*[idx[d] for d in dims]) if dims else cell
+            arr[sel] = ds[name].values
+    variables = {name: (cell_dims + list(dims), arr, a) for name, (arr, dims, a) in data.items()}
+
+    # per-run attributes: common ones stay attributes, the others become run_<name> variables
+    names = _union([list(ds.attrs) for ds in runs.values()])
+    ds_attrs: dict = {}
+    for name in names:
+        vals = [ds.attrs.get(name) for ds in runs.values()]
+        if all(v is not None for v in vals) and len({repr(v) for v in vals}) == 1:
+            ds_attrs[name] = vals[0]
+            continue
+        numeric = all(isinstance(v, (int, float, np.number)) for v in vals if v is not None)
+        if numeric and all(isinstance(v, (int, np.integer)) for v in vals if v is not None):
+            arr = np.full(cell_shape, INT_FILL, dtype=np.int64)
+        elif numeric:
+            arr = np.full(cell_shape, np.nan)
+        else:
+            arr = np.full(cell_shape, "", dtype=object)
+        for job, ds in runs.items():
+            if name in ds.attrs:
+                arr[pos[job]] = ds.attrs[name] if numeric else str(ds.attrs[name])
+        variables[f"run_{name}"] = (cell_dims, arr, {"long_name": f"each run's {name!r} attribute"})
+    job_number = np.full(cell_shape, INT_FILL, dtype=np.int64)
+    for s in states:
+        job_number[pos[s.job]] = s.job
+    variables["job_number"] = (cell_dims, job_number, {"long_name": "job of the design table that made the cell",
+                                                        "units": "1", "fill_value": INT_FILL})
+    # the design table
+    variables["job_overrides"] = (["job"], np.array([" ".join(s.overrides) for s in states], dtype=object),
+                                  {"long_name": "the job's overrides"})
+    variables["job_status"] = (["job"], np.array([s.status for s in states], dtype=object),
+                               {"long_name": "done, failed, interrupted, unfinished or not started"})
+    variables["job_exit_status"] = (["job"], np.array([INT_FILL if s.exit_status is None else s.exit_status
+                                                       for s in states], dtype=np.int64),
+                                    {"long_name": "exit status of the job (-1 unknown)", "units": "1"})
+    variables["job_error"] = (["job"], np.array([s.error for s in states], dtype=object),
+                              {"long_name": "why the job did not finish"})
+    variables["job_log"] = (["job"], np.array([s.log for s in states], dtype=object),
+                            {"long_name": "where the job's log or INCOMPLETE marker is"})
+    coords.update({"step": np.array(steps, dtype=first.step.dtype), "firm": np.array(firms, dtype=object),
+                   "segment": np.array(segments, dtype=object),
+                   "job": np.array([s.job for s in states], dtype=np.int64)})
+    out = xr.Dataset(variables, coords=coords)
+    for d in ("step", "firm", "segment"):
+        out[d].attrs.update(first[d].attrs)
+    failed = [s for s in states if s.status in ("failed", "interrupted")]
+    missing = [s for s in states if not s.done]
+    ds_attrs.update({
+        "swept": ", ".join(swept),
+        "design": "grid" if grid else "list of runs",
+        "fixed_overrides": " ".join(f"{k}={v}" for k, v in fixed.items()),
+        "jobs_total": len(states), "jobs_done": len(done), "jobs_failed": len(failed),
+        "missing_jobs": np.array([s.job for s in missing], dtype=np.int64),
+        "failed_jobs": np.array([s.job for s in failed], dtype=np.int64),
+        "failures": yaml.safe_dump(failure_records(missing), sort_keys=False),
+    })
+    ds_attrs.update(attrs or {})
+    out.attrs = ds_attrs
+    return out
+
+
+def failure_records(states: list[JobState]) -> list[dict]:
+    return [{"job": s.job, "overrides": " ".join(s.overrides), "status": s.status,
+             "exit_status": s.exit_status, "error": s.error, "log": s.log} for s in states]
+
+
+def write_merged(ds: xr.Dataset, sweep_dir: str | os.PathLike, fmt: str = "auto") -> Path:
+    """Write the merged Dataset into the sweep folder (``sweep.nc`` or ``sweep.zarr``), atomically.
+
+    ``fmt``: ``"netcdf"``, ``"zarr"``, or ``"auto"`` (Zarr above :data:`ZARR_THRESHOLD` bytes).
+    The merged file is derived data: a later merge replaces it.
+    """
+    root = Path(sweep_dir)
+    if fmt == "auto":
+        fmt = "zarr" if ds.nbytes > ZARR_THRESHOLD else "netcdf"
+    if fmt == "netcdf":
+        path = root / MERGED_NC
+        publish(write_netcdf_tmp(ds, path), path, overwrite=True)
+        _remove_stale(root / MERGED_ZARR)
+        return path
+    if fmt != "zarr":
+        raise ValueError(f"format = {fmt!r}: allowed netcdf, zarr, auto")
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("zarr") is None:
+        from ..settings.schema import ConfigError
+
+        raise ConfigError(f"format = 'zarr' needs the zarr package: pip install \".[zarr]\" (the merged "
+                          f"Dataset is {ds.nbytes / 1024**3:.2f} GiB; netCDF is written above "
+                          f"{ZARR_THRESHOLD / 1024**3:.0f} GiB only on request: --format netcdf)")
+
+    path = root / MERGED_ZARR
+    tmp = root / f".{MERGED_ZARR}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        ds.to_zarr(tmp, mode="w", consolidated=False)
+        old = None
+        if path.exists():
+            old = root / f".{MERGED_ZARR}.{os.getpid()}.old"
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    (root / MERGED_NC).unlink(missing_ok=True)  # an older merge in the other format
+    return path
+
+
+def _remove_stale(path: Path) -> None:
+    import shutil
+
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True) -> xr.Dataset:
+    """Merge a sweep folder's finished jobs; write ``sweep.nc`` (or ``.zarr``) and ``failures.yaml``.
+
+    Works on a partial sweep (failed, interrupted or still running jobs are listed
+    in the ``failures`` attribute and ``failures.yaml``, and their cells are NaN / -1).
+    """
+    root = Path(sweep_dir).resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such sweep folder")
+    states = job_states(root)
+    if not states:
+        raise FileNotFoundError(f"{root}: not a sweep folder (no {DESIGN} and no job folders)")
+    ds = merge_jobs(states)
+    if write:
+        missing = [s for s in states if not s.done]
+        write_text_atomic(yaml.safe_dump(failure_records(missing), sort_keys=False), root / FAILURES)
+        write_merged(ds, root, fmt)
+    return ds
+
+
+def open_merged(sweep_dir: str | os.PathLike) -> xr.Dataset:
+    """Open a sweep's merged file (``sweep.nc`` or ``sweep.zarr``) into memory."""
+    root = Path(sweep_dir)
+    if (root / MERGED_NC).exists():
+        with xr.open_dataset(root / MERGED_NC, engine="h5netcdf") as ds:
+            return ds.load()
+    with xr.open_zarr(root / MERGED_ZARR, consolidated=False) as ds:
+        return ds.load()
+
+
+def load_sweep(path: str | os.PathLike) -> xr.Dataset:
+    """The merged Dataset of a sweep folder: its ``sweep.nc`` / ``sweep.zarr`` when up to date,
+    else merged in memory from the job folders (nothing written).
+
+    One dimension per swept override (``scenario``, ``seed``, ``firms.both.price``...);
+    firms in the scenarios' order; integer variables stay integers (-1 where absent);
+    each run's differing attributes as ``run_<name>`` variables; jobs without
+    ``run.nc`` listed in ``attrs["missing_jobs"]`` and ``attrs["failures"]``.
+    """
+    root = Path(path)
+    states = job_states(root)
+    if not states:
+        raise FileNotFoundError(f"no job folders below {root}")
+    merged = [root / MERGED_NC, root / MERGED_ZARR]
+    if any(p.exists() for p in merged):
+        stamp = max(p.stat().st_mtime for p in merged if p.exists())
+        newest = max(((s.folder / RESULT).stat().st_mtime for s in states if s.done), default=0)
+        if stamp >= newest:
+            ds = open_merged(root)
+            if int(ds.attrs.get("jobs_done", -1)) == sum(s.done for s in states):
+                return ds
+    return merge_jobs(states)

@@ -1,0 +1,54 @@
+"""Hydra launchers: which ones run on this machine, which need an optional extra, and the check.
+
+One table (:data:`LAUNCHER_EXTRAS`) and one check (:func:`check_launcher`), used by the
+command line and the sweep driver before any folder is written or job composed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..settings.schema import ConfigError
+
+#: Launchers that run the jobs on this machine: one Numba thread per job.
+LOCAL_LAUNCHERS = ("joblib", "submitit_local", "ray")
+
+
+#: Launchers that need an optional extra: name -> (extra, modules it installs).
+LAUNCHER_EXTRAS = {
+    "ray": ("ray", ("hydra_plugins.hydra_ray_launcher", "ray")),
+    "slurm": ("slurm", ("hydra_plugins.hydra_submitit_launcher", "submitit")),
+    "submitit_slurm": ("slurm", ("hydra_plugins.hydra_submitit_launcher", "submitit")),
+    "submitit_local": ("slurm", ("hydra_plugins.hydra_submitit_launcher", "submitit")),
+}
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a module blocked
+        return False
+
+
+def check_launcher(name: str) -> None:
+    """Raise :class:`ConfigError` (one line, with the install command) if launcher ``name``
+    needs an extra that is not installed; before any folder is written or job composed."""
+    if name not in LAUNCHER_EXTRAS:
+        return
+    extra, modules = LAUNCHER_EXTRAS[name]
+    missing = [m for m in modules if not _installed(m)]
+    if missing:
+        raise ConfigError(f"hydra/launcher={name} needs the {extra!r} extra, which is not installed (no "
+                          f"{', '.join(missing)}): pip install \".[{extra}]\" (pip install -e \".[{extra}]\" "
+                          f"in a development checkout), into this project's environment")
+
+
+def launcher_name(hydra_overrides: Sequence[str]) -> str:
+    """The launcher chosen by ``hydra/launcher=NAME`` (default joblib)."""
+    for o in hydra_overrides:
+        key, _, value = o.partition("=")
+        if key.lstrip("+~") == "hydra/launcher":
+            return value
+    return "joblib"

@@ -1,0 +1,116 @@
+"""Progress: a bar over the steps of an interactive run, one line per finished job of a sweep.
+
+:func:`step_bar` shows a tqdm bar on stderr when stdout is a terminal (and
+``progress`` is not switched off); otherwise it is silent. :class:`SweepMonitor`
+watches a sweep's job folders from the driver (so it works with every launcher:
+joblib, Ray, submitit) and prints one line each time jobs finish: done / total,
+failures, elapsed time and an estimate of the time left.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from ..results.runfolder import INCOMPLETE, RESULT
+
+
+def interactive() -> bool:
+    """True when stdout is a terminal."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def step_bar(total: int, enabled: bool = True, desc: str = "steps"):
+    """A tqdm progress bar over ``total`` steps, or ``None`` when not interactive or disabled."""
+    if not (enabled and interactive()):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def job_finished(folder: Path) -> str | None:
+    """``"done"``, ``"failed"`` (the job recorded why it stopped) or ``None`` (not finished)."""
+    if (folder / RESULT).exists():
+        return "done"
+    marker = folder / INCOMPLETE
+    try:
+        with marker.open() as fh:
+            head = fh.read(26)
+    except OSError:
+        return None
+    return "failed" if head.startswith("This run did not finish") else None
+
+
+class SweepMonitor:
+    """Watch job folders in a background thread; print a line whenever jobs finish.
+
+    Parameters
+    ----------
+    folders : the folders of the jobs being run now
+    total : jobs in the whole sweep; ``done_before`` of them finished in an earlier launch
+    """
+
+    def __init__(self, folders: Iterable[Path], total: int, done_before: int = 0,
+                 stream: TextIO | None = None, enabled: bool = True, interval: float = 0.25):
+        self.pending = list(folders)
+        self.total, self.done_before = total, done_before
+        self.done = self.failed = 0
+        self.stream = stream or sys.stdout
+        self.enabled, self.interval = enabled, interval
+        self.start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sweep-monitor", daemon=True)
+        self._printed = (-1, -1)
+
+    def __enter__(self) -> SweepMonitor:
+        self.start = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.poll()
+
+    def poll(self) -> None:
+        still = []
+        for folder in self.pending:
+            state = job_finished(folder)
+            if state == "done":
+                self.done += 1
+            elif state == "failed":
+                self.failed += 1
+            else:
+                still.append(folder)
+        self.pending = still
+        if (self.done, self.failed) != self._printed:
+            self._printed = (self.done, self.failed)
+            if self.enabled and self.done + self.failed:
+                self.stream.write(self.line() + "\n")
+                self.stream.flush()
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.start
+        finished = self.done + self.failed
+        left = len(self.pending)
+        eta = f", about {_clock(elapsed / finished * left)} left" if finished and left else ""
+        failed = f", {self.failed} failed" if self.failed else ""
+        return (f"sweep: {self.done_before + self.done}/{self.total} done{failed}, "
+                f"{_clock(elapsed)} elapsed{eta}")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.poll()
