@@ -34,6 +34,10 @@ class Row:
     source: str = ""  #: where a firm column is read from (an attribute of ``sim.firms.agents.Firm``)
     #: for a firm tally recorded as a mean over the firm's customers: (output name, long_name, units)
     mean: tuple[str, str, str] = ()
+    #: a state row also summed per segment (a column of :data:`SEGMENT_TALLIES`)
+    per_segment: bool = False
+    #: a small-integer row set when the population is drawn and never written by the kernel
+    static: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,11 @@ TRAITS = (
 #: Dynamic scores, ``state : float32[len(STATES), N]``; each is tallied per firm as a sum.
 STATES = (
     Row("trust", "1", "tau: trust in the current provider",
-        mean=("trust", "mean trust of the firm's customers", "1")),
+        mean=("trust", "mean trust of the firm's customers", "1"), per_segment=True),
     Row("engagement", "1", "e: emotional engagement with the provider",
-        mean=("engagement", "mean engagement of the firm's customers", "1")),
+        mean=("engagement", "mean engagement of the firm's customers", "1"), per_segment=True),
     Row("satisfaction", "1", "moving average of contact quality",
-        mean=("satisfaction", "mean satisfaction of the firm's customers", "1")),
+        mean=("satisfaction", "mean satisfaction of the firm's customers", "1"), per_segment=True),
     Row("freedom", "1", "perceived freedom of choice", mean=("freedom", "mean perceived freedom of choice", "1")),
     Row("influence", "1", "feels heard", mean=("influence", "mean feeling of being heard", "1")),
     Row("fairness", "1", "price and treatment feel fair", mean=("fairness", "mean perceived fairness", "1")),
@@ -88,8 +92,9 @@ SMALLS = (
     Row("shared", "0/1", "data shared with the current provider"),
     Row("adopted", "0/1", "uses digital channels; once 1, stays 1"),
     Row("score", "0..10", "this step's recommendation likelihood (promoter 9-10, detractor 0-6)"),
-    Row("form", "0..forms", "preferred engagement form (index into `FORMS`; the last value is none); static"),
-    Row("segment", "0..S-1", "segment index (config order); static"),
+    Row("form", "0..forms", "preferred engagement form (index into `FORMS`; the last value is none); static",
+        static=True),
+    Row("segment", "0..S-1", "segment index (config order); static", static=True),
 )
 #: Per-customer arrays outside the three blocks: (name, dtype, doc).
 VECTORS = (
@@ -100,6 +105,8 @@ VECTORS = (
 Tr = _enum("Tr", TRAITS)
 St = _enum("St", STATES)
 Sm = _enum("Sm", SMALLS)
+#: The small-integer rows the kernel writes (the others are static).
+SM_DYNAMIC = tuple(int(Sm[r.name.upper()]) for r in SMALLS if not r.static)
 
 #: The attributes of one customer in the reference (traits, state, small, provider, tenure).
 TRAIT_FIELDS = tuple(r.name for r in TRAITS)
@@ -225,14 +232,12 @@ FIRM_TALLIES = (
 )
 T = _enum("T", FIRM_TALLIES)
 #: Per-segment tallies ``seg_tally : float64[S, len(SEGMENT_TALLIES)]`` (all customers, with a provider
-#: or not).
+#: or not): the count, the sums of the state rows marked ``per_segment``, and two counts.
 SEGMENT_TALLIES = (
     Row("count", "customers", "customers in the segment"),
-    Row("engagement", "1", "summed engagement"),
-    Row("trust", "1", "summed trust"),
+    *(Row(r.name, r.units, f"summed {r.name}") for r in STATES if r.per_segment),
     Row("disengaged", "customers", "customers with engagement below `disengaged_below`"),
     Row("adopted", "customers", "customers using digital channels"),
-    Row("satisfaction", "1", "summed satisfaction"),
 )
 S = _enum("S", SEGMENT_TALLIES)
 
@@ -276,8 +281,23 @@ STATE_BITS = (("shared", T.SHARED), ("adopted", T.ADOPTED), ("disengaged", T.DIS
 #: Flags the kernel's passes hand on, per customer: the contact bits, then two of the review.
 FLAGS = (*(name for name, _ in CONTACT_BITS), "pending", "reviews")
 B = IntEnum("B", [(name.upper(), 1 << i) for i, name in enumerate(FLAGS)])
+#: Draws compared with a threshold, handed from the draw passes to the update as one bit each.
+DRAWS = ("contact", "want_human", "steer", "notice", "avail")
+D = IntEnum("D", [(name.upper(), 1 << i) for i, name in enumerate(DRAWS)])
+#: Bits of the per-customer state pattern (:data:`STATE_BITS` order).
+SB = IntEnum("SB", [(name.upper(), 1 << i) for i, (name, _) in enumerate(STATE_BITS)])
 #: Float accumulators per firm row and segment row: the state rows, then effort.
 A = IntEnum("A", [(name.upper(), i) for i, name in enumerate((*STATE_FIELDS, "effort"))])
+#: Derived from the tables for the kernel's loops over them: the number of state rows, the
+#: firm-tally column of the first state (the state rows are contiguous in :data:`FIRM_TALLIES`,
+#: as in :data:`A`), the state rows summed per segment and their first segment-tally column.
+N_ST = len(STATES)
+T_STATE0 = int(T[STATES[0].name.upper()])
+SEG_STATES = tuple(int(St[r.name.upper()]) for r in STATES if r.per_segment)
+S_STATE0 = 1
+#: Tally columns of the contact-pattern bits and of the state-pattern bits, in bit order.
+CONTACT_TALLIES = tuple(int(col) for _, col in CONTACT_BITS)
+STATE_TALLIES = tuple(int(col) for _, col in STATE_BITS)
 #: Offsets (in units of n1 = F + 1 rows) of the int64 count blocks of a chunk: contact patterns by
 #: firm row, churn and summed tenure by firm row, state patterns by firm row, then per segment the
 #: patterns disengaged | adopted << 1.

@@ -93,31 +93,67 @@ def take_next(typingctx, counter):
 
 
 @intrinsic
-def add_row8(typingctx, acc, off, a0, a1, a2, a3, a4, a5, a6, a7):
-    """``acc[off:off + 8] += (a0, ..., a7)``, the float32 values widened to float64, as one vector add.
+def stack_matrix(typingctx, rows, cols, dtype):
+    """A C-contiguous 2-D array of ``rows`` x ``cols`` (literal ints) items of ``dtype`` on the stack.
+
+    As :func:`stack_array`, one buffer per row of a layout table (``m[St.TRUST, t]``): the
+    kernel's per-state block buffers, so that a state row added to :mod:`sim.engine.layout`
+    gets its buffer without a line of kernel code.
+    """
+    if not (isinstance(rows, types.IntegerLiteral) and isinstance(cols, types.IntegerLiteral)):
+        return None
+    n_rows, n_cols = rows.literal_value, cols.literal_value
+    dt = dtype.instance_type if isinstance(dtype, types.NumberClass) else dtype.dtype
+    arrty = types.Array(dt, 2, "C")
+
+    def codegen(context, builder, sig, args):
+        lty = context.get_data_type(dt)
+        ptr = cgutils.alloca_once(builder, lty, size=n_rows * n_cols)
+        ary = context.make_array(arrty)(context, builder)
+        itemsize = context.get_abi_sizeof(lty)
+        intp = context.get_value_type(types.intp)
+        context.populate_array(ary, data=ptr, shape=[intp(n_rows), intp(n_cols)],
+                               strides=[intp(itemsize * n_cols), intp(itemsize)], itemsize=intp(itemsize),
+                               meminfo=None)
+        return ary._getvalue()
+
+    return arrty(rows, cols, dtype), codegen
+
+
+@intrinsic
+def add_column(typingctx, acc, off, m, t, n):
+    """``acc[off:off + n] += m[:n, t]``, the float32 entries widened to float64, as one vector add.
 
     Each entry gets the IEEE addition it gets one by one (results identical); the tally pass
-    adds a customer's eight state values to its firm's row this way: one 512-bit (or two
-    256-bit) load-add-store instead of eight scalar ones (-6% kernel time at 10^6 customers,
-    benchmarks/README.md round 4). The eight entries must be contiguous (``layout.A``).
+    adds a customer's state values (column ``t`` of the block's state buffers, one row per
+    state of ``layout.St``) to its firm's row this way: one vector load-add-store instead of
+    one scalar per state (-6% kernel time at 10^6 customers with eight states, benchmarks/
+    README.md round 4). ``n`` (a literal int: the table's width) entries of ``acc`` from
+    ``off`` must be contiguous (``layout.A``).
     """
-    if not (isinstance(acc, types.Array) and acc.dtype == types.float64
-            and all(a == types.float32 for a in (a0, a1, a2, a3, a4, a5, a6, a7))):
+    if not (isinstance(acc, types.Array) and acc.dtype == types.float64 and isinstance(m, types.Array)
+            and m.ndim == 2 and m.dtype == types.float32 and isinstance(n, types.IntegerLiteral)):
         return None
+    width = n.literal_value
 
     def codegen(context, builder, sig, args):
         ary = context.make_array(sig.args[0])(context, builder, args[0])
+        mat = context.make_array(sig.args[2])(context, builder, args[2])
         ptr = builder.gep(ary.data, [args[1]])
-        f8 = ir.VectorType(ir.FloatType(), 8)
-        d8 = ir.VectorType(ir.DoubleType(), 8)
-        v = ir.Constant(f8, None)
-        for i in range(8):
-            v = builder.insert_element(v, args[2 + i], i32(i))
-        vp = builder.bitcast(ptr, d8.as_pointer())
-        builder.store(builder.fadd(builder.load(vp, align=8), builder.fpext(v, d8)), vp, align=8)
+        fv = ir.VectorType(ir.FloatType(), width)
+        dv = ir.VectorType(ir.DoubleType(), width)
+        col = context.cast(builder, args[3], sig.args[3], types.intp)
+        v = ir.Constant(fv, None)
+        for r in range(width):
+            item = cgutils.get_item_pointer2(context, builder, mat.data, cgutils.unpack_tuple(builder, mat.shape, 2),
+                                             cgutils.unpack_tuple(builder, mat.strides, 2), "C",
+                                             [context.get_constant(types.intp, r), col])
+            v = builder.insert_element(v, builder.load(item), i32(r))
+        vp = builder.bitcast(ptr, dv.as_pointer())
+        builder.store(builder.fadd(builder.load(vp, align=8), builder.fpext(v, dv)), vp, align=8)
         return context.get_dummy_value()
 
-    return types.none(acc, off, a0, a1, a2, a3, a4, a5, a6, a7), codegen
+    return types.none(acc, off, m, t, n), codegen
 
 
 def c_caller(sig):

@@ -21,9 +21,12 @@ from .layout import (
     CUSTOMER_FIELDS,
     FIRM_TALLIES,
     NO_FIRM,
+    S_STATE0,
+    SEG_STATES,
     SEGMENT_TALLIES,
     SMALL_FIELDS,
     STATE_FIELDS,
+    T_STATE0,
     TRAIT_FIELDS,
     F,
     P,
@@ -316,19 +319,17 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
     if k != NO_FIRM:
         row = tally[k]
         row[T.CUSTOMERS] += 1
-        for col, value in ((T.TRUST, c.trust), (T.ENGAGEMENT, eng32),
-                           (T.SATISFACTION, c.satisfaction), (T.FREEDOM, c.freedom),
-                           (T.INFLUENCE, c.influence), (T.FAIRNESS, c.fairness),
-                           (T.ALPHA, c.alpha), (T.REF_PRICE, c.ref_price), (T.TENURE, c.tenure),
-                           (T.SHARED, shared),
-                           (T.ADOPTED, adopted), (T.DISENGAGED, diseng)):
+        for k, name in enumerate(STATE_FIELDS):  # every state row of the layout, summed at the provider
+            row[T_STATE0 + k] += float(getattr(c, name))
+        for col, value in ((T.TENURE, c.tenure), (T.SHARED, shared), (T.ADOPTED, adopted),
+                           (T.DISENGAGED, diseng)):
             row[col] += float(value)
         row[T.PROMOTERS] += score >= 9
         row[T.DETRACTORS] += score <= 6
     s = c.segment
-    for col, value in ((S.COUNT, 1.0), (S.ENGAGEMENT, eng32), (S.TRUST, c.trust),
-                       (S.DISENGAGED, diseng), (S.ADOPTED, adopted),
-                       (S.SATISFACTION, c.satisfaction)):
+    for k, row in enumerate(SEG_STATES):  # the state rows summed per segment
+        seg_tally[s, S_STATE0 + k] += float(getattr(c, STATE_FIELDS[row]))
+    for col, value in ((S.COUNT, 1.0), (S.DISENGAGED, diseng), (S.ADOPTED, adopted)):
         seg_tally[s, col] += float(value)
 
 

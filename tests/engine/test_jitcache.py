@@ -13,8 +13,7 @@ import numpy as np
 from numba import njit
 from numba.core import inline_closurecall
 
-from sim.engine import jitcache
-from sim.engine import kernels as K
+from sim.engine import jitcache, launch
 
 
 def test_stamp_changes_when_any_kernel_source_changes(tmp_path):
@@ -32,8 +31,8 @@ def test_stamp_changes_when_any_kernel_source_changes(tmp_path):
 def test_kernels_are_cached_through_the_locator():
     """The launchers (jitted) and the thread kernels (C functions) alike."""
     assert jitcache.INSTALLED
-    K._kernel("work")
-    for cached in (K._launch_work, K._COMPILED["work"]):
+    launch.kernel_address("work")
+    for cached in (launch.launch_work, launch.COMPILED["work"]):
         locator = cached._cache._impl._locator
         assert isinstance(locator, (jitcache.UserDirLocator, jitcache.InTreeLocator))
         assert locator.get_source_stamp() == jitcache.sources_stamp()
@@ -89,8 +88,8 @@ def test_this_packages_helpers_are_inlined_without_copying_their_ir():
 def test_in_cache_tells_a_cached_kernel_from_one_not_compiled_for_that_signature():
     from numba import types
 
-    py_func, sig = K._KERNELS["work"]
-    K._kernel("work")
+    py_func, sig = launch.KERNELS["work"]
+    launch.kernel_address("work")
     assert jitcache.in_cache(py_func, sig)
     assert not jitcache.in_cache(py_func, types.void(types.int64[::1]))
 
@@ -99,13 +98,13 @@ _COLD_RUN = """
 import json, sys
 import numpy as np
 import sim
-from sim.engine import kernels as K
+from sim.engine import compile, launch
 ds = sim.run(["scenario=baseline", "customers.n=3000", "steps=6"], seed=1)
 out = {"customers": ds.customers.values.tolist(), "trust": ds.trust.values.tolist(),
        "side": {d.py_func.__name__: {"sigs": [str(s) for s in d.signatures],
-                                     "misses": sum(d.stats.cache_misses.values())} for d, _ in K._SIDE},
-       "declared": {d.py_func.__name__: str(tuple(sig)) for d, sig in K._SIDE},
-       "work_hits": K._COMPILED["work"].cache_hits}
+                                     "misses": sum(d.stats.cache_misses.values())} for d, _ in compile.SIDE},
+       "declared": {d.py_func.__name__: str(tuple(sig)) for d, sig in compile.SIDE},
+       "work_hits": launch.COMPILED["work"].cache_hits}
 print(json.dumps(out))
 """
 
@@ -124,7 +123,7 @@ def test_a_cold_cache_is_filled_by_a_helper_process_with_the_signatures_this_one
     assert cold["work_hits"] == 0  # the customer kernel was compiled in that process
     for name, seen in cold["side"].items():
         assert seen["sigs"] == [cold["declared"][name]], name
-        if name != "_tally_pass":  # typed early in the kernel's compile: the helper may not have finished it
+        if name != "tally_pass":  # typed early in the kernel's compile: the helper may not have finished it
             assert seen["misses"] == 0, f"{name} compiled by the process itself, not loaded from the helper's cache"
     warm = sim.run(["scenario=baseline", "customers.n=3000", "steps=6"], seed=1)
     np.testing.assert_array_equal(np.array(cold["customers"]), warm.customers.values)

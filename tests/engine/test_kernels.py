@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.engine import choice, launch, rng, scalars, table, update
 from sim.engine import kernels as K
 from sim.engine import reference as ref
-from sim.engine import rng
 from sim.engine.layout import NO_FIRM, F, P
 from tests.conftest import ALL_MECHANISMS, compare_with_kernel, make_model
 
@@ -86,9 +86,9 @@ def test_review_bound_estimate_is_well_inside_its_margin():
     estimate of the hazard; the estimate must be far more accurate than that, for every a
     the configuration allows (k_tau + k_e + k_f <= 60)."""
     a = np.linspace(0.0, 60.0, 300_001).astype(np.float32)
-    est = np.array([K._exp_neg(x) for x in a[::50]])
+    est = np.array([scalars.exp_neg(x) for x in a[::50]])
     exact = np.exp(-a[::50].astype(np.float64))
-    assert np.max(np.abs(est / exact - 1.0)) < K.REVIEW_MARGIN / 10
+    assert np.max(np.abs(est / exact - 1.0)) < update.REVIEW_MARGIN / 10
 
 
 def test_chunk_bounds_cover_population():
@@ -97,26 +97,45 @@ def test_chunk_bounds_cover_population():
         assert b[0] == 0 and b[-1] == n and np.all(np.diff(b) > 0)
 
 
-#: Every public compiled function of the kernel modules and its plain twin (numbagg's pattern):
-#: the tests above and tests/test_rng.py compare each pair.
+#: Every compiled function of the engine and its plain twin (numbagg's pattern), or the public kernel
+#: whose comparison with the reference covers it: the tests above and tests/engine/test_rng.py compare each.
 TWINS = {
     "sim.engine.kernels.customer_step": ref.customer_step,
     "sim.engine.kernels.assign_orphans": ref.assign_orphans,
-    "sim.engine.kernels.record_rows": ref.record_rows,
+    "sim.engine.tally.record_rows": ref.record_rows,
+    "sim.engine.choice.choose": ref.choose,
     "sim.engine.rng.stream_keys": rng.stream_key,
     "sim.engine.rng.uniforms": rng.uniform,
     "sim.engine.rng.uniform_at": rng.uniform,
     "sim.engine.rng.threshold": None,  # an exact integer bound: tested against every draw in test_rng.py
+    "sim.engine.scalars.exp_neg": np.exp,  # an estimate: test_review_bound_estimate_is_well_inside_its_margin
+    "sim.engine.scalars.gate": ref.gate,
 }
+#: Pieces of the customer step: covered by the kernel-against-reference comparisons of customer_step.
+PIECES = {"sim.engine.table.digital_seen", "sim.engine.table.firm_table", "sim.engine.scalars.clip01_f32",
+          "sim.engine.scalars.state_bits", "sim.engine.scalars.f32_at_least", "sim.engine.update.score_of",
+          "sim.engine.update.update_pass", "sim.engine.update.review_pass", "sim.engine.passes.draw_pass",
+          "sim.engine.passes.gather_pass", "sim.engine.passes.firm_draw_pass", "sim.engine.passes.store_pass",
+          "sim.engine.passes.derived", "sim.engine.passes.chunk", "sim.engine.tally.tally_firm",
+          "sim.engine.tally.tally_pass", "sim.engine.tally.finish_tally", "sim.engine.launch.launch_work",
+          "sim.engine.launch.launch_orphans"}
 
 
 def test_every_kernel_has_a_reference():
-    """A compiled function added without a twin (or a reason) fails here."""
-    compiled = {f"{mod.__name__}.{name}" for mod in (K, rng) for name in dir(mod)
-                if hasattr(getattr(mod, name), "py_func") and not name.startswith("_")
-                and getattr(mod, name).py_func.__module__ == mod.__name__}
+    """A compiled function added to the engine without a twin (or the kernel that covers it) fails here."""
+    import importlib
+    import pkgutil
+
+    import sim.engine
+
+    compiled = set()
+    for info in pkgutil.iter_modules(sim.engine.__path__):
+        mod = importlib.import_module(f"sim.engine.{info.name}")
+        compiled |= {f"{mod.__name__}.{name}" for name in dir(mod)
+                     if hasattr(getattr(mod, name), "py_func") and not name.startswith("_")
+                     and getattr(mod, name).py_func.__module__ == mod.__name__}
     compiled |= {f"{K.__name__}.{name}" for name in K.ENTRY_POINTS}  # Python, running compiled kernels
-    assert compiled == set(TWINS), f"kernels without a twin: {compiled - set(TWINS)}"
+    assert compiled == set(TWINS) | PIECES, f"kernels without a twin: {compiled - set(TWINS) - PIECES}"
 
 
 # ------------------------------------------------------------- logit choice (hand-made edge cases)
@@ -135,8 +154,8 @@ def _choose(cols, alpha, r, current=NO_FIRM, outside=-1e9):
     par[P.EXPECTATION] = 0.5
     par[P.EXCLUSION_QUALITY] = 1.0
     par[P.OUTSIDE_UTILITY] = outside
-    ft = K._firm_table(par, cols, np.zeros((cols.shape[0], 0)))
-    return K._choose(cols, ft, current, 0, 1, 0.5, 0.5, alpha, par, r, np.empty(cols.shape[0]))
+    ft = table.firm_table(par, cols, np.zeros((cols.shape[0], 0)))
+    return choice.choose(cols, ft, current, 0, 1, 0.5, 0.5, alpha, par, r, np.empty(cols.shape[0]))
 
 
 def test_logit_choice_is_max_subtracted():
@@ -169,7 +188,7 @@ def test_outside_option_takes_its_logit_share_and_is_chosen_when_no_firm_is_aliv
     cols = _firm_cols(prices)
     alpha = 2.0
     u_firm = 0.5 * 0.5 * 0.5 * 0.0 - alpha * 1.0  # the other utility terms are zero in this market
-    ft = K._firm_table(np.zeros(len(P)), cols, np.zeros((2, 0)))
+    ft = table.firm_table(np.zeros(len(P)), cols, np.zeros((2, 0)))
     rs = (np.arange(20000) + 0.5) / 20000
     picks = np.array([_choose(cols, alpha, r, outside=-1.0) for r in rs])
     v = np.array([ref.utility(cols, m, NO_FIRM, 0, 1, 0.5, 0.5, alpha, _par(-1.0)) for m in (0, 1)])
@@ -191,11 +210,9 @@ def _par(outside):
 def test_threads_are_numbas_thread_count_at_most_one_per_chunk():
     import numba
 
-    from sim.engine.kernels import _threads, chunk_bounds
-
     n = numba.get_num_threads()
-    assert _threads(chunk_bounds(100)) == 1
-    assert _threads(chunk_bounds(8192 * 64)) == n
+    assert launch.threads_for(K.chunk_bounds(100)) == 1
+    assert launch.threads_for(K.chunk_bounds(8192 * 64)) == n
 
 
 def test_c_caller_calls_a_compiled_function_through_its_address_and_checks_the_types():

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
-from sim.engine.llvm import add_row8, always_inline, i32, prefer_512, stack_array, take_next
+from sim.engine.llvm import add_column, always_inline, i32, prefer_512, stack_array, stack_matrix, take_next
 
 
 @njit
@@ -48,30 +48,50 @@ def test_i32_wraps_unsigned_constants():
 
 
 @njit
-def _add_rows(acc, rows, vals):
+def _add_columns(acc, rows, vals):
+    """Each item's values as column ``t`` of a stack matrix, added at its row by ``add_column``."""
+    m = stack_matrix(9, 64, np.float32)
     for t in range(rows.shape[0]):
-        v = vals[t]
-        add_row8(acc, np.uint64(rows[t]), v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7])
+        for r in range(9):
+            m[r, t] = vals[t, r]
+        add_column(acc, np.uint64(rows[t]), m, t, 9)
 
 
 _F32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.lists(_F32, min_size=8, max_size=8)), min_size=1, max_size=40),
+@given(st.lists(st.tuples(st.integers(0, 3), st.lists(_F32, min_size=9, max_size=9)), min_size=1, max_size=40),
        st.lists(st.floats(-1e6, 1e6), min_size=40, max_size=40))
-def test_add_row8_adds_each_entry_as_scalar_additions_would(items, start):
-    """Eight float32 values added to eight contiguous float64 entries at any offset (not aligned)
-    give, entry by entry, exactly what eight scalar additions in the same order give."""
+def test_add_column_adds_each_entry_as_scalar_additions_would(items, start):
+    """A column of nine float32 values (the width of a layout table with nine states: any width
+    works) added to nine contiguous float64 entries at any offset (not aligned) gives, entry by
+    entry, exactly what nine scalar additions in the same order give."""
     rows = np.array([3 + 9 * r for r, _ in items], np.int64)  # a row of 9 from 3 on: unaligned
-    vals = np.array([v for _, v in items], np.float32).reshape(-1, 8)
+    vals = np.array([v for _, v in items], np.float32).reshape(-1, 9)
     acc = np.array(start, np.float64)
     expected = acc.copy()
     for r, v in zip(rows, vals, strict=True):
-        for i in range(8):
+        for i in range(9):
             expected[r + i] += np.float64(v[i])
-    _add_rows(acc, rows, vals)
+    _add_columns(acc, rows, vals)
     assert acc.tobytes() == expected.tobytes()
+
+
+@njit
+def _matrix_roundtrip(x):
+    m = stack_matrix(3, 5, np.float32)
+    for r in range(3):
+        for c in range(5):
+            m[r, c] = x[r, c]
+    return m.copy()
+
+
+def test_stack_matrix_is_a_c_contiguous_matrix():
+    x = np.arange(15, dtype=np.float32).reshape(3, 5)
+    y = _matrix_roundtrip(x)
+    assert y.shape == (3, 5) and y.flags.c_contiguous
+    np.testing.assert_array_equal(x, y)
 
 
 @njit

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layout import NO_FIRM, F, P, R, S, Sm, St, Steer, T, Tr
+from ..layout import N_ST, NO_FIRM, S_STATE0, SEG_STATES, T_STATE0, F, P, R, S, Sm, St, Steer, T, Tr
 from ..reference import digital_gate, digital_seen, escalation, freedom_target, hazard_scale, human_gate, price_weight
 from ..rng import draw
 
@@ -248,17 +248,15 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     ok = k != NO_FIRM
     kk = k[ok]
     tally[:, T.CUSTOMERS] = by(kk)
-    for col, values in ((T.TRUST, state[St.TRUST]), (T.ENGAGEMENT, eng32),
-                        (T.SATISFACTION, state[St.SATISFACTION]), (T.FREEDOM, state[St.FREEDOM]),
-                        (T.INFLUENCE, state[St.INFLUENCE]), (T.FAIRNESS, state[St.FAIRNESS]),
-                        (T.ALPHA, state[St.ALPHA]), (T.REF_PRICE, state[St.REF_PRICE]), (T.TENURE, tenure),
-                        (T.SHARED, shared),
-                        (T.ADOPTED, adopted), (T.DISENGAGED, diseng),
+    for k in range(N_ST):  # every state row of the layout, summed at the provider
+        tally[:, T_STATE0 + k] = by(kk, state[k].astype(np.float64)[ok])
+    for col, values in ((T.TENURE, tenure), (T.SHARED, shared), (T.ADOPTED, adopted), (T.DISENGAGED, diseng),
                         (T.PROMOTERS, score >= 9), (T.DETRACTORS, score <= 6)):
         tally[:, col] = by(kk, np.asarray(values, np.float64)[ok])
     seg = small[Sm.SEGMENT].astype(np.int64)
     seg_tally[:, S.COUNT] = by(seg, size=n_segments)
-    for col, values in ((S.ENGAGEMENT, eng32), (S.TRUST, state[St.TRUST]), (S.DISENGAGED, diseng),
-                        (S.ADOPTED, adopted), (S.SATISFACTION, state[St.SATISFACTION])):
+    for k, row in enumerate(SEG_STATES):  # the state rows summed per segment
+        seg_tally[:, S_STATE0 + k] = by(seg, state[row].astype(np.float64), n_segments)
+    for col, values in ((S.DISENGAGED, diseng), (S.ADOPTED, adopted)):
         seg_tally[:, col] = by(seg, np.asarray(values, np.float64), n_segments)
     return tally, seg_tally
