@@ -12,6 +12,17 @@ from sim.engine.yardsticks import all_mechanisms  # noqa: E402
 from sim.model import CustomerModel  # noqa: E402
 from sim.settings.compose import compose_config  # noqa: E402
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``timing`` assert a wall-clock bound: skipped under ``CI=true``, where a shared,
+    busy machine would fail them for reasons that are not the code's (speed is measured in benchmarks/)."""
+    if os.environ.get("CI", "").lower() not in ("1", "true", "yes"):
+        return
+    skip = pytest.mark.skip(reason="a wall-clock bound; skipped under CI=true (see benchmarks/ for speed)")
+    for item in items:
+        if "timing" in item.keywords:
+            item.add_marker(skip)
+
+
 #: Every customer mechanism on, with a shock in steps 2 and 3 (one list for tests and benchmarks).
 ALL_MECHANISMS = all_mechanisms(shock_start=2, shock_end=4)
 

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from .choice import choose
-from .layout import FT, NO_FIRM, B, D, P, R, Sm, St, Tr
+from .layout import FT, N_ST, NO_FIRM, B, D, P, R, Sm, St, Tr
 from .rng import uniform_at
 from .scalars import _F0, _F1, _F10, _FHALF, _FUNIT, clip01_f32, exp_neg, state_bits
 
@@ -76,6 +76,8 @@ def update_pass(nb, ub, p, dv, traits, state, small, tenure, prov0, g, dbits, m_
     ki = p[P.INFLUENCE_ENGAGEMENT]
     for t in range(nb):
         ix = ub + np.uint64(t)
+        for row in range(N_ST):  # a state row no rule below writes is carried over unchanged
+            o_st[row, t] = state[row, ix]
         db = dbits[t]
         has = prov0[t] != NO_FIRM
         w = w_[ix]

@@ -241,6 +241,7 @@ def test_compose_many_reports_the_same_one_line_errors(sweep, expected):
     assert str(fast.value) == str(slow.value)
 
 
+@pytest.mark.timing
 def test_checking_a_500_job_sweep_takes_seconds_not_minutes(tmp_path):
     from sim.runner import cli
 
