@@ -16,7 +16,7 @@ from .engine.layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_
 from .engine.rng import mix64, step_key
 from .engine.state import Population, draw_population
 from .firms.agents import Firm, intervention_pulls, quadrant
-from .firms.demand import similarity
+from .firms.demand import Classes
 from .results.memory import check_memory
 from .results.output import FIRM_ATTRS, Recorder, make_datacollector
 from .settings.schema import FORMS, ConfigError, SimConfig, validate
@@ -102,9 +102,11 @@ class CustomerModel(mesa.Model):
         self.adopted = int(np.count_nonzero(self.pop.small[Sm.ADOPTED]))
         self.adoption = self.adopted / self.n
         self.expectation = m.expectation_init
+        self.frontier = m.expectation_init  # the external digital frontier E follows besides the market
+        self.digital_used = m.expectation_init  # the digital level adopters use (set each step)
         self.human_expectation = m.human_expectation
-        self.commodity = 0.0
         self.mean_price = 0.0
+        self._segment_traits()
         self.shock_active = False
         self.firm_list = [Firm(self, name, i, fc) for i, (name, fc) in enumerate(cfg.firms.items())]
         self.firms = mesa.agent.AgentSet(self.firm_list, random=self.random)
@@ -122,7 +124,6 @@ class CustomerModel(mesa.Model):
         self._prev_customers = np.zeros(n_firms)
         self._lost_at_exit = np.zeros(n_firms)
         # initial assignment: every customer chooses among the firms present at step 0 (or stays out)
-        self._set_similarity()
         self._fill_kernel_inputs()
         self._assign(step_key(cfg.seed, -1), NO_FIRM)
         counts = np.bincount(self.pop.provider[self.pop.provider >= 0], minlength=n_firms)
@@ -130,7 +131,11 @@ class CustomerModel(mesa.Model):
             f.customers = int(counts[f.index])
             f.share = f.customers / self.n
         self._prev_customers = counts.astype(float)
+        self._adopters_at = np.zeros(n_firms)  # last step's adopters and human contacts per firm (E and H)
+        self._human_at = np.zeros(n_firms)
         self._burn_in(m.burn_in)
+        for f in self.alive_firms():  # reserves: reserve_months of each firm's costs with its first customers
+            f.fund_reserves(f.customers)
         self.datacollector = make_datacollector(self)
         self.datacollector.collect(self)
 
@@ -161,10 +166,46 @@ class CustomerModel(mesa.Model):
             if c > 0:
                 f.reputation = (tal[f.index, T.PROMOTERS] - tal[f.index, T.DETRACTORS]) / c
                 f.human_per_customer = tal[f.index, T.HUMAN] / c
+        self._adopters_at = tal[:, T.ADOPTED].copy()
+        self._human_at = tal[:, T.HUMAN].copy()
 
     # ---------------------------------------------------------------- helpers
     def alive_firms(self) -> list[Firm]:
         return [f for f in self.firm_list if f.alive]
+
+    def _segment_traits(self) -> None:
+        """The static per-segment trait means of the firms' customer classes (:class:`Classes`): the mean
+        human preference of the segment's digitally able customers (the adopters are among them) and the
+        mean affinity; then the classes as the population stands now."""
+        traits, seg = self.pop.traits, self.pop.small[Sm.SEGMENT]
+        n_seg = len(self.segment_names)
+        able = traits[Tr.LITERACY] >= np.float32(self.cfg.market.adoption.literacy_threshold)
+        counts = np.bincount(seg, minlength=n_seg).astype(float)
+        n_able = np.bincount(seg[able], minlength=n_seg).astype(float)
+        phi_all = np.bincount(seg, traits[Tr.HUMAN_PREF].astype(np.float64), n_seg)
+        phi_able = np.bincount(seg[able], traits[Tr.HUMAN_PREF][able].astype(np.float64), n_seg)
+        self._seg_phi = np.where(n_able > 0, phi_able / np.maximum(n_able, 1.0), phi_all / np.maximum(counts, 1.0))
+        self._seg_w = np.bincount(seg, traits[Tr.AFFINITY].astype(np.float64), n_seg) / np.maximum(counts, 1.0)
+        adopted = np.bincount(seg, self.pop.small[Sm.ADOPTED].astype(np.float64), n_seg)
+        alpha = np.bincount(seg, traits[Tr.ALPHA0].astype(np.float64), n_seg) / np.maximum(counts, 1.0)
+        self._set_classes(counts, adopted, alpha)
+
+    def _set_classes(self, counts: np.ndarray, adopted: np.ndarray, alpha: np.ndarray) -> None:
+        """The customer classes firms forecast with: each segment's adopters and non-adopters; with an
+        adaptive firm alive, also each firm's customers in each class (one pass over the customers)."""
+        ones = np.ones_like(counts)
+        by_firm = None
+        if any(f.alive and f.cfg.strategy != "static" for f in getattr(self, "firm_list", ())):
+            n_seg, n_firms = len(counts), len(self.firm_list)
+            # class index: adopters of segment s are class s, non-adopters class n_seg + s
+            cls = self.pop.small[Sm.SEGMENT].astype(np.int64) + n_seg * (1 - self.pop.small[Sm.ADOPTED])
+            key = (self.pop.provider.astype(np.int64) + 1) * 2 * n_seg + cls
+            by_firm = np.bincount(key, minlength=(n_firms + 1) * 2 * n_seg).reshape(n_firms + 1, 2 * n_seg)[1:]
+        self.classes = Classes(weight=np.concatenate([adopted, counts - adopted]),
+                               phi=np.concatenate([self._seg_phi, self._seg_phi]),
+                               w=np.concatenate([self._seg_w, self._seg_w]),
+                               alpha=np.concatenate([alpha, alpha]),
+                               adopted=np.concatenate([ones, 0.0 * ones]), by_firm=by_firm)
 
     def _fill_kernel_inputs(self) -> None:
         """Write the market parameters and this step's market state into ``par``, the firms'
@@ -183,33 +224,29 @@ class CustomerModel(mesa.Model):
                                             self.n, m.intervention_half)
 
     def _update_market(self, t: int) -> None:
-        """Digital and human expectations and the shock window of step ``t``."""
+        """Digital and human expectations and the shock window of step ``t``.
+
+        The external frontier (the best digital experiences anywhere) drifts toward 1 (toward 0 with a
+        negative drift); E moves toward a mix of the frontier and the digital level adopters use on
+        this market (each firm's d weighted by its adopters of the last step). H moves toward the human
+        level customers are served with (each firm's h weighted by its human contacts of the last step).
+        """
         m = self.cfg.market
-        alive = self.alive_firms()
-        if alive:
-            # expectations ratchet: they rise toward the best level seen on the market, never
-            # fall back when firms cut service (only a negative drift lowers E)
-            best = max(f.digital for f in alive)
-            rise = m.expectation_rate * max(0.0, best - self.expectation)
-            drift = m.expectation_drift * ((1.0 - self.expectation) if m.expectation_drift > 0 else self.expectation)
-            self.expectation = min(max(self.expectation + rise + drift, 0.0), 1.0)
-            best_h = max(f.human for f in alive)
-            self.human_expectation += m.human_expectation_rate * max(0.0, best_h - self.human_expectation)
+        drift = m.expectation_drift
+        self.frontier = min(max(self.frontier + drift * ((1.0 - self.frontier) if drift > 0 else self.frontier),
+                                0.0), 1.0)
+        digital = np.array([f.digital for f in self.firm_list])
+        used = self._adopters_at.sum()
+        self.digital_used = float(self._adopters_at @ digital / used) if used > 0 else self.frontier
+        target = m.frontier_weight * self.frontier + (1.0 - m.frontier_weight) * self.digital_used
+        self.expectation = min(max(self.expectation + m.expectation_rate * (target - self.expectation), 0.0), 1.0)
+        served = self._human_at.sum()
+        if served > 0:
+            human = np.array([f.human for f in self.firm_list])
+            self.human_expectation += m.human_expectation_rate * (float(self._human_at @ human / served)
+                                                                  - self.human_expectation)
         s = m.shock
         self.shock_active = s.start >= 0 and s.start <= t < s.end
-
-    def _set_similarity(self) -> None:
-        """Each alive firm's likeness to its nearest alive rival on the (digital, human) map,
-        exp(-dist^2 / (2 scale^2)) in [0, 1] (0 without a rival); ``commodity`` is its share-weighted mean."""
-        alive = self.alive_firms()
-        scale = self.cfg.market.similarity_scale
-        at = [(f.digital, f.human) for f in alive]
-        for f in self.firm_list:
-            f.similarity = 0.0
-        for k, f in enumerate(alive):
-            f.similarity = similarity(f.digital, f.human, at[:k] + at[k + 1:], scale)
-        weight = sum(f.share for f in alive)
-        self.commodity = (sum(f.similarity * f.share for f in alive) / weight) if weight > 0 else 0.0
 
     def _assign(self, key: int, lost: int) -> None:
         """Customers whose provider is ``lost`` (``NO_FIRM``: everyone without one) choose among the
@@ -238,9 +275,14 @@ class CustomerModel(mesa.Model):
         After it, ``par``, ``firm_cols`` and ``interv`` hold exactly what the customer
         kernel of step ``t`` reads (tests hand them to the reference and the yardsticks).
         """
-        for f in self.firm_list:
-            if not f.alive and f.exited_at is None and f.cfg.enter_step == t:
-                f.alive = True
+        entrants = [f for f in self.firm_list if not f.alive and f.exited_at is None and f.cfg.enter_step == t]
+        for f in entrants:  # known through word of mouth as well as the average firm; reserves funded
+            incumbents = self.alive_firms()
+            weight = sum(g.share for g in incumbents)
+            f.reputation = sum(g.reputation * g.share for g in incumbents) / weight if weight > 0 else 0.0
+            f.alive = True
+            f.entered_at = t
+            f.fund_reserves(self.n / len(self.alive_firms()))
         self._lost_at_exit[:] = 0.0
         exits = [f for f in self.alive_firms() if f.cash < f.cfg.bankruptcy]
         for f in exits:
@@ -256,9 +298,7 @@ class CustomerModel(mesa.Model):
             counts = np.bincount(self.pop.provider[self.pop.provider >= 0], minlength=len(self.firm_list))
             self._prev_customers = counts + self._lost_at_exit
         self._update_market(t)
-        self._set_similarity()
         self.firms.do("decide")
-        self._set_similarity()  # positions may have moved
         self._set_mean_price()
         self._fill_kernel_inputs()
         return step_key(self.cfg.seed, t)
@@ -308,16 +348,24 @@ class CustomerModel(mesa.Model):
             f.customers = int(customers[f.index])
             f.share = f.customers / assigned if assigned else 0.0
             f.settle(customers[f.index], tal[f.index, T.HUMAN], self.n)
+            if f.alive:
+                f.observe_demand(tal[f.index, T.CHOICE_SHARE], tal[f.index, T.CHOICE_SLOPE])
             if f.alive and f.customers:
                 nps = (tal[f.index, T.PROMOTERS] - tal[f.index, T.DETRACTORS]) / f.customers
                 f.reputation += m.reputation_memory * (nps - f.reputation)
+        self._adopters_at = tal[:, T.ADOPTED].copy()
+        self._human_at = tal[:, T.HUMAN].copy()
+        counts = seg[:, S.COUNT]
+        self._set_classes(counts, seg[:, S.ADOPTED], np.where(counts > 0, seg[:, S.ALPHA] / np.maximum(counts, 1.0),
+                                                              self.classes.alpha[: len(counts)]))
         # the recorded firm variables that are not tallies, one row each (output.FIRM_ROWS)
         firm_rows = np.array([(*_firm_attrs(f), f.unit_cost(), quadrant(f.digital, f.human)) for f in self.firm_list],
                              float).T
         market = {"digital_expectation": self.expectation, "human_expectation": self.human_expectation,
                   "mean_price": self.mean_price,
                   "price_sensitivity": self.mean_alpha, "adoption_total": self.adoption,
-                  "commoditisation": self.commodity, "shock": float(self.shock_active),
+                  "digital_frontier": self.frontier, "digital_used": self.digital_used,
+                  "shock": float(self.shock_active),
                   "unassigned": self.n - assigned}
         self.recorder.record(t, tal, seg, firm_rows, market, tal[:, T.CHURN] + self._lost_at_exit,
                              self._prev_customers)

@@ -77,13 +77,15 @@ STATES = (
         mean=("trust", "mean trust of the firm's customers", "1"), per_segment=True),
     Row("engagement", "1", "e: emotional engagement with the provider",
         mean=("engagement", "mean engagement of the firm's customers", "1"), per_segment=True),
-    Row("satisfaction", "1", "moving average of contact quality",
+    Row("satisfaction", "1", "met expectations: moving average of the satisfaction of contacts (a saturating "
+        "function of quality minus the channel's expectation)",
         mean=("satisfaction", "mean satisfaction of the firm's customers", "1"), per_segment=True),
     Row("freedom", "1", "perceived freedom of choice", mean=("freedom", "mean perceived freedom of choice", "1")),
     Row("influence", "1", "feels heard", mean=("influence", "mean feeling of being heard", "1")),
     Row("fairness", "1", "price and treatment feel fair", mean=("fairness", "mean perceived fairness", "1")),
     Row("alpha", "1/money", "current price sensitivity",
-        mean=("price_sensitivity_firm", "mean price sensitivity alpha of the firm's customers", "1/money")),
+        mean=("price_sensitivity_firm", "mean price sensitivity alpha of the firm's customers", "1/money"),
+        per_segment=True),
     Row("ref_price", "money/customer/step", "remembered reference price: what the customer is used to paying",
         mean=("reference_price", "mean remembered reference price of the firm's customers", "money/customer/step")),
 )
@@ -125,7 +127,8 @@ PARAMS = (
     Param("literacy_threshold", "market.adoption.literacy_threshold", float32=True),
     Param("exclusion_quality", "market.adoption.exclusion_quality"),
     Param("contact_rate", "market.contact_rate"),
-    Param("human_expectation", doc="human expectation H of this step (ratchets toward the best human level)"),
+    Param("human_expectation", doc="human expectation H of this step (follows the human level customers are "
+          "served with)"),
     Param("gate_center", "market.gate_center"),
     Param("gate_slope", "market.gate_slope"),
     Param("notice_soft", "market.notice_soft"),
@@ -149,6 +152,7 @@ PARAMS = (
     Param("fairness_trust_loss", "market.fairness_trust_loss"),
     Param("reference_price_rate", "market.reference_price_rate"),
     Param("satisfaction_memory", "market.satisfaction_memory"),
+    Param("satisfaction_slope", "market.satisfaction_slope"),
     Param("engagement_rate", "market.engagement_rate"),
     Param("engagement_decay", "market.engagement_decay"),
     Param("disengage_rate", "market.disengage_rate"),
@@ -161,12 +165,14 @@ PARAMS = (
     Param("hazard_engagement", "market.hazard_engagement"),
     Param("beta_digital", "market.beta_digital"),
     Param("digital_gain", "market.digital_gain"),
+    Param("digital_scale", "market.digital_scale"),
     Param("beta_human", "market.beta_human"),
+    Param("human_scale", "market.human_scale"),
+    Param("emotion_scale", "market.emotion_scale"),
     Param("beta_emotion", "market.beta_emotion"),
     Param("beta_reputation", "market.beta_reputation"),
     Param("inertia", "market.inertia"),
     Param("outside_utility", "market.outside_utility"),
-    Param("alpha_commodity", "market.alpha_commodity"),
     Param("rec_satisfaction", "market.rec_satisfaction"),
     Param("rec_trust", "market.rec_trust"),
     Param("rec_engagement", "market.rec_engagement"),
@@ -188,7 +194,6 @@ FIRM_COLUMNS = (
     Row("availability", "1", "share of human-contact demand served (capacity, less a shock's cut)",
         "availability"),
     Row("reputation", "1", "word of mouth: moving average of NPS/100", "reputation"),
-    Row("similarity", "1", "likeness to the nearest rival on the (digital, human) map (1: identical)", "similarity"),
     Row("alive", "0/1", "customers can choose the firm", "alive"),
 )
 F = _enum("F", FIRM_COLUMNS)
@@ -229,6 +234,10 @@ FIRM_TALLIES = (
         mean=("adopted_share", "share of the firm's customers using digital channels", "1")),
     Row("disengaged", "customers", "customers with engagement below `disengaged_below`",
         mean=("disengaged", "share of the firm's customers with engagement below the threshold", "1")),
+    Row("choice_share", "customers", "sum over the step's choosing customers of the firm's logit choice probability "
+        "s_ij: the firm's demand among them"),
+    Row("choice_slope", "customers x 1/money", "sum over the step's choosing customers of alpha_i s_ij (1 - s_ij): "
+        "minus the derivative of that demand with respect to the firm's own price"),
 )
 T = _enum("T", FIRM_TALLIES)
 #: Per-segment tallies ``seg_tally : float64[S, len(SEGMENT_TALLIES)]`` (all customers, with a provider
@@ -268,8 +277,10 @@ def _offsets(name: str, widths: tuple[tuple[str, int], ...]) -> type[IntEnum]:
 
 #: Columns of the kernel's per-step firm table (row 0: no firm, row m + 1: firm m) and their widths.
 #: DX, GATE, ESC, UD and FREE hold one entry per s = 2 * shared + adopted; IV, one per form and "none" last.
-FIRM_TABLE = (("dx", 4), ("gate", 4), ("esc", 4), ("ud", 4), ("free", 4), ("gate_avail", 1), ("h", 1), ("price", 1),
-              ("price_weight", 1), ("steer", 1), ("notice", 1), ("avail", 1), ("iv", 0))
+#: UD: the digital value beta_d V_d(d_seen - E) (0 for a non-adopter); VH: the human value V_h(h - H);
+#: HV: the emotional weight of the human level, e(h).
+FIRM_TABLE = (("dx", 4), ("gate", 4), ("esc", 4), ("ud", 4), ("free", 4), ("gate_avail", 1), ("h", 1), ("hv", 1),
+              ("vh", 1), ("price", 1), ("steer", 1), ("notice", 1), ("avail", 1), ("iv", 0))
 FT = _offsets("FT", FIRM_TABLE)
 
 #: Per-contact flag bits the kernel counts by pattern at the serving firm, with their tallies.
@@ -286,8 +297,9 @@ DRAWS = ("contact", "want_human", "steer", "notice", "avail")
 D = IntEnum("D", [(name.upper(), 1 << i) for i, name in enumerate(DRAWS)])
 #: Bits of the per-customer state pattern (:data:`STATE_BITS` order).
 SB = IntEnum("SB", [(name.upper(), 1 << i) for i, (name, _) in enumerate(STATE_BITS)])
-#: Float accumulators per firm row and segment row: the state rows, then effort.
-A = IntEnum("A", [(name.upper(), i) for i, name in enumerate((*STATE_FIELDS, "effort"))])
+#: Float accumulators per firm row and segment row: the state rows, effort, the choosers' demand and its slope.
+A = IntEnum("A", [(name.upper(), i) for i, name in enumerate((*STATE_FIELDS, "effort", "choice_share",
+                                                               "choice_slope"))])
 #: Derived from the tables for the kernel's loops over them: the number of state rows, the
 #: firm-tally column of the first state (the state rows are contiguous in :data:`FIRM_TALLIES`,
 #: as in :data:`A`), the state rows summed per segment and their first segment-tally column.

@@ -83,6 +83,7 @@ def gather_pass(nb, ub, nt, ftf, fti, provider, small, o_sm, prov0, g):
         g.free[t] = ftf[rsa + np.uint64(FT.FREE)]
         g.gate_avail[t] = ftf[row + np.uint64(FT.GATE_AVAIL)]
         g.h[t] = ftf[row + np.uint64(FT.H)]
+        g.hv[t] = ftf[row + np.uint64(FT.HV)]
         g.price[t] = ftf[row + np.uint64(FT.PRICE)]
         g.steer[t] = fti[row + np.uint64(FT.STEER)]
         g.notice[t] = fti[row + np.uint64(FT.NOTICE)]
@@ -143,8 +144,8 @@ def chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, t
     prefer_512()
     g = Gathered(stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32),
                  stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32),
-                 stack_array(BLOCK, np.int32), stack_array(BLOCK, np.int32), stack_array(BLOCK, np.int32),
-                 stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32))
+                 stack_array(BLOCK, np.float32), stack_array(BLOCK, np.int32), stack_array(BLOCK, np.int32),
+                 stack_array(BLOCK, np.int32), stack_array(BLOCK, np.float32), stack_array(BLOCK, np.float32))
     o_st = stack_matrix(N_ST, BLOCK, np.float32)
     o_sm = stack_matrix(_N_SM, BLOCK, np.int8)
     tenure_o = stack_array(BLOCK, np.int32)
@@ -174,6 +175,6 @@ def chunk(ks, lo, hi, par, ft, ftf, fti, firm, traits, state, small, provider, t
         update_pass(nb, ub, p, dv, traits, state, small, tenure, prov0, g, dbits, m_review, noise_m, o_st, o_sm,
                     tenure_o, effort, flags, sbits)
         review_pass(nb, ub, ks, p, dv, par, firm, ft, traits, provider, prov0, flags, pend, noise_m, o_st, o_sm,
-                    tenure_o, sbits, util, n1, cnt, churn0)
+                    tenure_o, sbits, util, n1, cnt, churn0, acc)
         store_pass(nb, ub, o_st, o_sm, tenure_o, state, small, tenure)
         tally_pass(nb, ub, n1, seg_, prov0, provider, flags, effort, sbits, o_st, o_sm, tenure_o, acc, cnt)

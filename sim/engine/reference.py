@@ -99,49 +99,87 @@ def hazard_scale(par) -> float:
     return float(par[P.REVIEW_HAZARD]) * math.exp(float(par[P.HAZARD_FREEDOM]))
 
 
-def price_weight(firm, m, par) -> float:
-    """Price as customers weigh it: p (1 + alpha_commodity * similarity): a look-alike of a rival
-    faces price competition, a differentiated firm does not."""
-    return float(firm[m, F.PRICE]) * (1.0 + par[P.ALPHA_COMMODITY] * float(firm[m, F.SIMILARITY]))
+def digital_value(x: float, gain: float, scale: float) -> float:
+    """V_d(x): the value of a digital level ``x`` above (x > 0) or below the expectation E. A shortfall
+    costs x^2; a lead earns ``gain scale (1 - exp(-x / scale))``, which saturates at ``gain scale``: once
+    the basics are met, more digital hardly sets a firm apart (commoditisation). Linear (``gain x``) as
+    ``scale`` grows."""
+    return -x * x if x < 0.0 else gain * scale * (1.0 - math.exp(-x / scale))
+
+
+def human_value(y: float, scale: float) -> float:
+    """V_h(y): the value of a human level ``y`` above (y > 0) or below the human expectation H: ``y`` below
+    H, ``scale (1 - exp(-y / scale))`` above it: better people than customers expect add less and less
+    (diminishing, saturating at ``scale``). Linear (``y``) everywhere as ``scale`` grows."""
+    return y if y < 0.0 else scale * (1.0 - math.exp(-y / scale))
+
+
+def emotion_weight(h: float, scale: float) -> float:
+    """e(h) in [0, 1]: the emotional weight of human level ``h``, ``(1 - exp(-h / scale)) / (1 -
+    exp(-1 / scale))``: diminishing returns to better people (linear, ``h``, as ``scale`` grows)."""
+    return (1.0 - math.exp(-h / scale)) / (1.0 - math.exp(-1.0 / scale))
+
+
+def satisfaction_target(delta, slope, tol):
+    """The satisfaction of a contact ``delta`` above its channel's expectation (float32 in, float32 out):
+    0.5 + 0.5 z / (1 + |z|), z = slope (delta + tol)."""
+    f = np.float32
+    z = slope * (delta + tol)
+    return f(0.5) + f(0.5) * z / (f(1.0) + abs(z))
 
 
 def utility(firm, m, current, shared, adopted, phi, w, alpha, par) -> float:
-    """Utility of firm ``m`` for one customer (see docs/ODD.md, submodel 'choice')."""
+    """Utility of firm ``m`` for one customer (see docs/ODD.md, submodel 'choice'): the digital value
+    weighed by the customer's digital reliance (an adopter's 1 - phi), the human value weighed by
+    phi (1 for a non-adopter), the emotional value (affinity x the human level's weight x the
+    gate of the basics), price, reputation, and inertia toward the current provider."""
     sh = shared if m == current else 0
     x = digital_seen(firm, m, sh, adopted, par) - par[P.EXPECTATION]
     ud = 0.0
     if adopted:
-        ud = par[P.BETA_DIGITAL] * (-x * x if x < 0 else par[P.DIGITAL_GAIN] * x)
+        ud = par[P.BETA_DIGITAL] * digital_value(x, par[P.DIGITAL_GAIN], par[P.DIGITAL_SCALE])
     h = float(firm[m, F.HUMAN])
+    vh = human_value(h - par[P.HUMAN_EXPECTATION], par[P.HUMAN_SCALE])
+    hv = emotion_weight(h, par[P.EMOTION_SCALE])
     om = reliance(adopted, phi)
     eg = om * digital_gate(firm, m, sh, adopted, par) + (1.0 - om) * human_gate(firm, m, par)
     if not adopted:
         phi = 1.0
-    u = (ud + par[P.BETA_HUMAN] * phi * h + par[P.BETA_EMOTION] * w * h * eg
-         - alpha * price_weight(firm, m, par) + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
+    u = (om * ud + par[P.BETA_HUMAN] * phi * vh + par[P.BETA_EMOTION] * w * hv * eg
+         - alpha * float(firm[m, F.PRICE]) + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
     if m == current:
         u += par[P.INERTIA]
     return float(u)
 
 
-def choose(firm, current, shared, adopted, phi, w, alpha, par, r) -> int:
-    """Logit choice among the alive firms and the outside option (utility ``outside_utility``) with one
-    uniform ``r`` (inverse CDF: firms in order, the outside option last). ``NO_FIRM``: outside."""
+def choice_weights(firm, current, shared, adopted, phi, w, alpha, par) -> tuple[list[int], list[float], float]:
+    """The options of a choice (the alive firms in order, then the outside option ``NO_FIRM``), their
+    logit weights ``exp(u - u_max)`` and the weights' sum: ``weights[k] / total`` is option k's probability."""
     alive = [m for m in range(firm.shape[0]) if firm[m, F.ALIVE] > 0]
     utils = [utility(firm, m, current, shared, adopted, phi, w, alpha, par) for m in alive]
     utils.append(float(par[P.OUTSIDE_UTILITY]))
-    options = [*alive, NO_FIRM]
     top = max(utils)
     weights = [math.exp(u - top) for u in utils]
     total = 0.0
     for wgt in weights:
         total += wgt
+    return [*alive, NO_FIRM], weights, total
+
+
+def pick(options: list[int], weights: list[float], total: float, r: float) -> int:
+    """The option of uniform ``r`` by inverse CDF over the options in order."""
     target, acc = r * total, 0.0
     for m, wgt in zip(options, weights, strict=True):
         acc += wgt
         if target < acc:
             return m
     return NO_FIRM
+
+
+def choose(firm, current, shared, adopted, phi, w, alpha, par, r) -> int:
+    """Logit choice among the alive firms and the outside option (utility ``outside_utility``) with one
+    uniform ``r`` (inverse CDF: firms in order, the outside option last). ``NO_FIRM``: outside."""
+    return pick(*choice_weights(firm, current, shared, adopted, phi, w, alpha, par), r)
 
 
 def clip01(x: float) -> float:
@@ -225,9 +263,10 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
     if j != NO_FIRM:
         dx = f(digital_seen(firm, j, shared, adopted, pv))
         h = f(firm[j, F.HUMAN])
-        # the emotion gate reads the basics of the channels this customer uses
+        # emotional value: the human level's weight, gated by the basics of the channels this customer uses
+        hv = f(emotion_weight(float(firm[j, F.HUMAN]), pv[P.EMOTION_SCALE]))
         om = f(reliance(adopted, f(phi)))
-        emo = h * (om * f(digital_gate(firm, j, shared, adopted, pv)) + (f(1.0) - om) * f(human_gate(firm, j, pv)))
+        emo = hv * (om * f(digital_gate(firm, j, shared, adopted, pv)) + (f(1.0) - om) * f(human_gate(firm, j, pv)))
         p_want = f(phi) * f(escalation(firm, j, shared, adopted, pv))
         fstar = f(freedom_target(firm, j, shared, adopted, pv))
         damp = f(1.0) - pv32[P.FREEDOM_QUALITY] * (f(1.0) - free)  # low freedom spoils the experience
@@ -246,15 +285,19 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
                     human = False
             pushed = wants and not human
             if human:
-                q, delta, heard = h * damp, h - pv[P.HUMAN_EXPECTATION] + pv[P.TRUST_HUMAN_BONUS], h
+                expected = pv[P.HUMAN_EXPECTATION]
+                q, delta, heard = h * damp, h - expected + pv[P.TRUST_HUMAN_BONUS], h
             else:
-                q, delta, heard = dx * damp, dx - pv[P.EXPECTATION], dx * pv[P.INFLUENCE_DIGITAL]
+                expected = pv[P.EXPECTATION]
+                q, delta, heard = dx * damp, dx - expected, dx * pv[P.INFLUENCE_DIGITAL]
             effort = 1.0 - q
             if delta >= -pv[P.TOLERANCE]:  # met (within tolerance) or beaten: gain, plus confirmation
                 tau += (pv[P.TRUST_GAIN] * min(max(delta, f(0.0)), 1.0) + pv[P.CONFIRMATION]) * (1.0 - tau)
             else:  # below the zone of tolerance: lose with the shortfall beyond it
                 tau += pv[P.TRUST_LOSS] * max(delta + pv[P.TOLERANCE], -1.0) * tau
-            sat += pv[P.SATISFACTION_MEMORY] * (q - sat)
+            # satisfaction: met expectations, saturating above them
+            sat += pv[P.SATISFACTION_MEMORY] * (satisfaction_target(q - expected, pv[P.SATISFACTION_SLOPE],
+                                                                    pv[P.TOLERANCE]) - sat)
             infl += pv[P.INFLUENCE_RATE] * (heard - infl)
             eng += pv[P.ENGAGEMENT_RATE] * (w * ((emo + pv[P.INFLUENCE_ENGAGEMENT] * infl) * inv_ki) - eng)
             if pushed and not adopted:
@@ -287,7 +330,12 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
                                                   * float(eng) - par[P.HAZARD_FREEDOM] * float(free))
     k = j
     if review:
-        k = choose(firm, j, shared, adopted, phi, float(w), float(alpha), par, u(R.CHOICE))
+        options, weights, total = choice_weights(firm, j, shared, adopted, phi, float(w), float(alpha), par)
+        for m, wgt in zip(options[:-1], weights[:-1], strict=True):  # the choosers' demand and its slope
+            s = wgt / total
+            tally[m, T.CHOICE_SHARE] += s
+            tally[m, T.CHOICE_SLOPE] += float(alpha) * s * (1.0 - s)
+        k = pick(options, weights, total, u(R.CHOICE))
         if k != j:
             if j != NO_FIRM:
                 tally[j, T.CHURN] += 1

@@ -26,6 +26,38 @@ def gate(x, center, slope):
 
 
 @njit(inline="always")
+def digital_value(x, gain, scale):
+    """V_d(x) of a digital level ``x`` above (x > 0) or below the expectation E: a shortfall costs x^2,
+    a lead earns ``gain scale (1 - exp(-x / scale))``, saturating at ``gain scale`` (float64).
+    The twin of :func:`sim.engine.reference.digital_value`."""
+    return -x * x if x < 0.0 else gain * scale * (1.0 - math.exp(-x / scale))
+
+
+@njit(inline="always")
+def human_value(y, scale):
+    """V_h(y) of a human level ``y`` above or below the human expectation H: ``y`` below H, ``scale (1 -
+    exp(-y / scale))`` above it (concave, saturating) (float64). The twin of
+    :func:`sim.engine.reference.human_value`."""
+    return y if y < 0.0 else scale * (1.0 - math.exp(-y / scale))
+
+
+@njit(inline="always")
+def emotion_weight(h, scale):
+    """e(h): the emotional weight of human level ``h`` in [0, 1], ``(1 - exp(-h / scale)) / (1 - exp(-1 / scale))``:
+    0 at h = 0, 1 at h = 1, concave (diminishing returns; linear as ``scale`` grows) (float64)."""
+    return (1.0 - math.exp(-h / scale)) / (1.0 - math.exp(-1.0 / scale))
+
+
+@njit(inline="always")
+def satisfaction_target(delta, slope, tol):
+    """The satisfaction of a contact with quality ``delta`` above its expectation (float32):
+    0.5 + 0.5 z / (1 + |z|), z = slope (delta + tol): 0.5 at the edge of the zone of tolerance,
+    rising toward 1 above expectation with diminishing increments, toward 0 below it."""
+    z = slope * (delta + tol)
+    return _FHALF + _FHALF * z / (_F1 + abs(z))
+
+
+@njit(inline="always")
 def clip01_f32(x):
     return _F0 if x < _F0 else (_F1 if x > _F1 else x)
 

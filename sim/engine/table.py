@@ -1,10 +1,10 @@
 """The per-step firm table: what a customer's step needs of each firm, computed once per step.
 
 Per firm and per (data shared, adopted) combination: the digital quality seen, its
-gate, the escalation to a human, the digital utility term and the freedom of choice
-the channels give; per firm: the human basics' gate, the human level, the price, the
-price as weighed in choice, and the draw thresholds of steering, notice and
-availability. Computed with the same operations as the reference's per-customer
+gate, the escalation to a human, the digital value (saturating above the expectation E)
+and the freedom of choice the channels give; per firm: the human basics' gate, the
+human level, its emotional weight and its value against the human expectation H, the
+price, and the draw thresholds of steering, notice and availability. Computed with the same operations as the reference's per-customer
 formulas (:mod:`sim.engine.reference`), so looking them up gives identical results;
 the gate of the digital gap costs one ``exp`` per firm and combination instead of one
 per customer.
@@ -18,7 +18,7 @@ from numba import njit
 from . import jitcache  # noqa: F401  (the cache locator, before any cached function is defined)
 from .layout import FT, F, P, Steer
 from .rng import threshold
-from .scalars import gate
+from .scalars import digital_value, emotion_weight, gate, human_value
 
 _STEER_NONE, _STEER_HARD = float(Steer.NONE), float(Steer.HARD)  # compared with float64 firm columns
 
@@ -59,7 +59,7 @@ def firm_table(par, firm, interv):
                 row[FT.ESC + s] = eps + (1.0 - eps) * max(short, 0.0)
                 ud = 0.0
                 if ad != 0:
-                    ud = par[P.BETA_DIGITAL] * (-x * x if x < 0.0 else par[P.DIGITAL_GAIN] * x)
+                    ud = par[P.BETA_DIGITAL] * digital_value(x, par[P.DIGITAL_GAIN], par[P.DIGITAL_SCALE])
                 row[FT.UD + s] = ud
                 a = firm[m, F.HUMAN] * firm[m, F.AVAILABILITY]
                 if firm[m, F.STEERING] == _STEER_HARD:
@@ -68,8 +68,9 @@ def firm_table(par, firm, interv):
                 row[FT.FREE + s] = 1.0 - (1.0 - a) * (1.0 - d)
         row[FT.GATE_AVAIL] = gate(firm[m, F.AVAILABILITY] - 1.0, par[P.GATE_CENTER], par[P.GATE_SLOPE])
         row[FT.H] = h
+        row[FT.HV] = emotion_weight(h, par[P.EMOTION_SCALE])
+        row[FT.VH] = human_value(h - par[P.HUMAN_EXPECTATION], par[P.HUMAN_SCALE])
         row[FT.PRICE] = firm[m, F.PRICE]
-        row[FT.PRICE_WEIGHT] = firm[m, F.PRICE] * (1.0 + par[P.ALPHA_COMMODITY] * firm[m, F.SIMILARITY])
         # "mode != none and u < p" is "u < p" with p = 0 without steering (u >= 0)
         row[FT.STEER] = threshold(firm[m, F.STEERING_STRENGTH] if firm[m, F.STEERING] != _STEER_NONE else 0.0)
         # a hard-steered customer always notices: u < 1 holds for every draw u

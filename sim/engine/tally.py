@@ -131,6 +131,8 @@ def finish_tally(acc, cnt, tal, stal):
         tal[m, T.CHURN] = cnt[C.CHURN * n1 + r]
         tal[m, T.TENURE] = cnt[C.TENURE * n1 + r]
         tal[m, T.EFFORT] = acc[r * _N_ACC + A.EFFORT]
+        tal[m, T.CHOICE_SHARE] = acc[r * _N_ACC + A.CHOICE_SHARE]
+        tal[m, T.CHOICE_SLOPE] = acc[r * _N_ACC + A.CHOICE_SLOPE]
         for k in range(N_ST):
             tal[m, T_STATE0 + k] = acc[r * _N_ACC + k]
     for sg in range(stal.shape[0]):

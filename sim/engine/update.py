@@ -19,11 +19,12 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .choice import choose
-from .layout import FT, N_ST, NO_FIRM, B, D, P, R, Sm, St, Tr
+from .choice import choice_weights, pick, tally_demand
+from .layout import FT, N_ST, NO_FIRM, A, B, D, P, R, Sm, St, Tr
 from .rng import uniform_at
-from .scalars import _F0, _F1, _F10, _FHALF, _FUNIT, clip01_f32, exp_neg, state_bits
+from .scalars import _F0, _F1, _F10, _FHALF, _FUNIT, clip01_f32, exp_neg, satisfaction_target, state_bits
 
+_N_ACC = len(A)
 #: Relative margin of the review bound (see ``exp_neg``), far above its error (~1e-3).
 REVIEW_MARGIN = 0.03
 
@@ -34,8 +35,8 @@ REVIEW_MARGIN = 0.03
 Derived = namedtuple("Derived", ("literacy32", "t_adopt", "t_contact", "t_hz", "hzf", "hz32", "inv_ki", "below32",
                                  "n_forms"))
 #: The block's gathered firm-table entries of each customer's provider (one buffer each).
-Gathered = namedtuple("Gathered", ("dx", "gate", "esc", "gate_avail", "h", "price", "steer", "notice", "avail", "iv",
-                                   "free"))
+Gathered = namedtuple("Gathered", ("dx", "gate", "esc", "gate_avail", "h", "hv", "price", "steer", "notice", "avail",
+                                   "iv", "free"))
 
 
 @njit(inline="always")
@@ -92,9 +93,9 @@ def update_pass(nb, ub, p, dv, traits, state, small, tenure, prov0, g, dbits, m_
         adopted = o_sm[Sm.ADOPTED, t] != 0
         dx = g.dx[t]
         h = g.h[t]
-        # the emotion gate reads the basics of the channels this customer uses
+        # emotional value: the human level's weight, gated by the basics of the channels this customer uses
         om = (_F1 - phi_[ix]) if adopted else _F0
-        emo = h * (om * g.gate[t] + (_F1 - om) * g.gate_avail[t])
+        emo = g.hv[t] * (om * g.gate[t] + (_F1 - om) * g.gate_avail[t])
         # contact and channel
         contacted = has & ((db & D.CONTACT) != 0)
         wants = contacted & ((not adopted) | ((db & D.WANT_HUMAN) != 0))
@@ -104,14 +105,16 @@ def update_pass(nb, ub, p, dv, traits, state, small, tenure, prov0, g, dbits, m_
         pushed = wants & (not human)
         # experience (spoilt by low freedom of choice) and disconfirmation
         q = (h if human else dx) * (_F1 - p[P.FREEDOM_QUALITY] * (_F1 - free))
-        delta = (h - p[P.HUMAN_EXPECTATION] + p[P.TRUST_HUMAN_BONUS]) if human else (dx - e)
+        expected = p[P.HUMAN_EXPECTATION] if human else e
+        delta = (h - expected + p[P.TRUST_HUMAN_BONUS]) if human else (dx - expected)
         heard = h if human else dx * p[P.INFLUENCE_DIGITAL]
         # trust (asymmetric, confirmation when met), satisfaction, influence, engagement
         tol = p[P.TOLERANCE]
         up = tau + (p[P.TRUST_GAIN] * min(max(delta, _F0), _F1) + p[P.CONFIRMATION]) * (_F1 - tau)
         down = tau + p[P.TRUST_LOSS] * max(delta + tol, -_F1) * tau
         tau_c = up if delta >= -tol else down
-        sat_c = sat + p[P.SATISFACTION_MEMORY] * (q - sat)
+        # satisfaction: met expectations, saturating above them
+        sat_c = sat + p[P.SATISFACTION_MEMORY] * (satisfaction_target(q - expected, p[P.SATISFACTION_SLOPE], tol) - sat)
         infl_c = infl + p[P.INFLUENCE_RATE] * (heard - infl)
         eng_c = eng + p[P.ENGAGEMENT_RATE] * (w * ((emo + ki * infl_c) * dv.inv_ki) - eng)
         if pushed & (not adopted):
@@ -177,9 +180,10 @@ def update_pass(nb, ub, p, dv, traits, state, small, tenure, prov0, g, dbits, m_
 
 @njit(inline="always")
 def review_pass(nb, ub, ks, p, dv, par, firm, ft, traits, provider, prov0, flags, pend, noise_m, o_st, o_sm,
-                tenure_o, sbits, util, n1, cnt, churn0):
+                tenure_o, sbits, util, n1, cnt, churn0, acc):
     """Pending customers only (a few percent, listed first by a branch-free compaction): the exact
-    review, the logit choice, and the reset of those who switch (churn counted at ``churn0``)."""
+    review, the logit choice with its demand tallies, and the reset of those who switch (churn counted
+    at ``churn0``)."""
     phi_ = traits[Tr.HUMAN_PREF]
     w_ = traits[Tr.AFFINITY]
     k_review = ks[R.REVIEW]
@@ -201,9 +205,11 @@ def review_pass(nb, ub, ks, p, dv, par, firm, ft, traits, provider, prov0, flags
                 -par[P.HAZARD_TRUST] * np.float64(tau) - par[P.HAZARD_ENGAGEMENT] * np.float64(eng)
                 - par[P.HAZARD_FREEDOM] * np.float64(o_st[St.FREEDOM, t]))
         if review:
-            k = choose(firm, ft, j, np.int64(o_sm[Sm.SHARED, t]), np.int64(o_sm[Sm.ADOPTED, t]),
-                       np.float64(phi_[ix]), np.float64(w_[ix]), np.float64(o_st[St.ALPHA, t]), par,
-                       uniform_at(i32, k_choice), util)
+            alpha = np.float64(o_st[St.ALPHA, t])
+            total = choice_weights(firm, ft, j, np.int64(o_sm[Sm.SHARED, t]), np.int64(o_sm[Sm.ADOPTED, t]),
+                                   np.float64(phi_[ix]), np.float64(w_[ix]), alpha, par, util)
+            tally_demand(firm, util, total, alpha, acc, _N_ACC)
+            k = pick(firm, util, total, uniform_at(i32, k_choice))
             if k != j:
                 cnt[churn0 + np.uint64(j + 1)] += 1
                 tau = p[P.TRUST_INIT]

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..engine.layout import STEERING_MODES
 from ..settings.schema import FirmConfig, SimConfig
+from .demand import Classes
 from .pricing import PRICING
 from .strategies import STRATEGIES
 
@@ -28,12 +29,16 @@ class Market(Protocol):
     import the model that holds them."""
 
     cfg: SimConfig
+    n: int  # customers in the market
+    steps: int  # Mesa's clock
     expectation: float  # digital expectation E
+    human_expectation: float  # human expectation H
     adoption: float  # share of customers using digital channels
     mean_human_pref: float
     mean_affinity: float
     mean_alpha: float  # mean price sensitivity
     shock_active: bool
+    classes: Classes  # the customer classes firms forecast demand with
 
     def alive_firms(self) -> list[Firm]: ...
 
@@ -65,9 +70,12 @@ class Firm(mesa.Agent):
     index : int             row of this firm in the kernels' firm arrays
     digital, human : float  levels in [0, 1]
     price : float           money per own customer per step
-    cash : float            money per market customer
+    cash : float            reserves, money per market customer (set at the start: ``reserve_months`` of costs)
     alive : bool            taking part (entered and not exited)
     reputation : float      word of mouth, moving average of NPS / 100, in [-1, 1]
+    demand_share, demand_slope : float
+        the firm's moving estimates of the choosers' demand sum_i s_ij and of minus its price
+        derivative sum_i alpha_i s_ij (1 - s_ij) (customers; customers/money), from the kernel's tallies
 
     The properties ``personalisation``, ``steering_code``, ``steering_strength`` and
     ``availability`` are the remaining firm columns the kernel reads
@@ -82,11 +90,12 @@ class Firm(mesa.Agent):
         self.digital = cfg.digital
         self.human = cfg.human
         self.price = cfg.price
-        self.cash = cfg.cash
+        self.cash = 0.0  # the model funds the reserves once the firm's first customers are known
         self.alive = cfg.enter_step == 0
+        self.entered_at: int | None = 0 if self.alive else None
         self.exited_at: int | None = None
         self.reputation = 0.0
-        self.similarity = 0.0
+        self.demand_share = self.demand_slope = 0.0
         self.share = 0.0
         self.customers = 0
         # until the first step's tallies: contacts x chance a contact asks for a human
@@ -119,10 +128,13 @@ class Firm(mesa.Agent):
     # ------------------------------------------------------------------ economics
     def variable_cost(self, human: float, customers: float, human_contacts: float) -> float:
         """Variable cost of serving ``customers`` with ``human_contacts`` at human level ``human``:
-        (c0 + extra) customers + c_h h contacts (``extra`` is the firm's own ``unit_cost_extra``)."""
+        (factor c0 + extra) customers + h^gamma (c_s customers + c_h contacts): a base cost per customer,
+        people on hand for the customers, and the handling of each human contact, both dearer for
+        better people (``factor`` and ``extra`` are the firm's ``unit_cost_factor`` and ``unit_cost_extra``)."""
         m = self.model.cfg.market
-        per_contact = m.human_contact_cost * human**m.human_contact_exponent
-        return (m.base_unit_cost + self.cfg.unit_cost_extra) * customers + per_contact * human_contacts
+        quality = human**m.human_contact_exponent
+        base = m.base_unit_cost * self.cfg.unit_cost_factor + self.cfg.unit_cost_extra
+        return base * customers + quality * (m.human_staff_cost * customers + m.human_contact_cost * human_contacts)
 
     def unit_cost(self, human: float | None = None) -> float:
         """Variable cost per own customer per step at human level ``human`` (default: the firm's),
@@ -136,15 +148,54 @@ class Firm(mesa.Agent):
         h = self.human if human is None else human
         return self.cfg.fixed_cost + self.cfg.digital_cost * d**2 + self.cfg.human_cost * h**2
 
+    def step_cost(self, customers: float) -> float:
+        """Cost of a step with ``customers`` own customers (money per market customer): the fixed costs,
+        the interventions and the variable cost at the human contacts per customer of the last step."""
+        n = self.model.n
+        return (self.fixed_cost() + sum(self.cfg.intervention)
+                + self.variable_cost(self.human, customers, customers * self.human_per_customer) / n)
+
+    @property
+    def margin(self) -> float:
+        """The Lerner index (price - unit cost) / price."""
+        return (self.price - self.unit_cost()) / self.price
+
+    @property
+    def price_elasticity(self) -> float:
+        """Own-price elasticity of the demand the firm sees (its estimates): p D / S; NaN before any."""
+        return self.price * self.demand_slope / self.demand_share if self.demand_share > 0.0 else float("nan")
+
+    @property
+    def reserves(self) -> float:
+        """Cash in steps of the firm's current costs (NaN once it has left)."""
+        cost = self.step_cost(self.customers)
+        return self.cash / cost if self.alive and cost > 0.0 else float("nan")
+
+    def fund_reserves(self, customers: float) -> None:
+        """Start cash: ``reserve_months`` steps of the cost of serving ``customers``."""
+        self.cash = self.cfg.reserve_months * self.step_cost(customers)
+
     # ------------------------------------------------------------------- decisions
     def decide(self) -> None:
-        """Set this step's position (the strategy) and price (the pricing rule)."""
+        """Set this step's position (the strategy) and price (the pricing rule; an entrant's penetration
+        discount while it lasts)."""
         if not self.alive:
             return
         self.invest_spend = 0.0
         STRATEGIES[self.cfg.strategy](self)
-        target = PRICING[self.cfg.pricing](self, self.unit_cost(), self.share)
+        target = PRICING[self.cfg.pricing](self, self.unit_cost())
+        if self.entered_at is not None and self.model.steps - self.entered_at < self.cfg.penetration_steps:
+            target *= 1.0 - self.cfg.penetration_discount
         self.price = max(1e-6, self.price + self.cfg.price_adjust * (target - self.price))
+
+    def observe_demand(self, share: float, slope: float) -> None:
+        """Update the estimates of the choosers' demand and its price slope with a step's tallies
+        (a moving average with weight ``demand_memory`` on the latest step)."""
+        mu = self.cfg.demand_memory
+        if self.demand_slope <= 0.0:  # the first observation
+            mu = 1.0
+        self.demand_share += mu * (share - self.demand_share)
+        self.demand_slope += mu * (slope - self.demand_slope)
 
     # --------------------------------------------------------------------- accounts
     def settle(self, customers: float, human_contacts: float, n_market: int) -> None:

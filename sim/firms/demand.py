@@ -1,115 +1,144 @@
-"""Demand as a firm foresees it: the logit share of the average customer at a position and price.
+"""Demand as a firm forecasts it: a latent-class logit of its market (firm-level reasoning).
 
-Firm-level reasoning shared by the pricing rules (:mod:`sim.firms.pricing`) and the
-position strategies (:mod:`sim.firms.strategies`): the utility the representative
-customer would have for a firm (:func:`representative_utility`), how alike two
-positions are (:func:`similarity`), and the share curve against the firm's own price
-(:class:`ShareCurve`).
+Customers differ in what they value (:mod:`sim.engine.choice`); a firm cannot see each
+one, but it knows its market's groups: each customer segment split into digital
+adopters and non-adopters, with their sizes, mean human preference, affinity and
+current price sensitivity (:class:`Classes`, filled by the model from the kernel's
+segment tallies each step). A class's utility for a firm is the customers' own utility
+(:func:`sim.engine.reference.utility`) at the class's mean traits, without data
+sharing and inertia, plus the retention a position buys (a firm's long-run share grows
+with attraction times relationship duration, and engagement lengthens relationships).
+Summed over classes this is a latent-class logit, the discrete form of the
+random-coefficients demand the customers really have.
+
+:class:`Forecast` gives a firm's predicted share at any price and position against its
+rivals as they stand, and the Bertrand-Nash price that goes with it; the adaptive
+strategy (:mod:`sim.firms.strategies`) values positions with it, and the Nash pricing
+rule falls back on it before the firm has seen any demand of its own
+(:mod:`sim.firms.pricing`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.reference import emotion_weight, gate, human_value
 
 
-def representative_utility(m, expectation: float, digital: float, human: float, price: float,
-                           reputation: float, phi: float, w: float, alpha: float, adopted: float,
-                           availability: float = 1.0, similarity: float = 0.0) -> float:
-    """Long-run attraction of a firm for the average customer (firm-level reasoning).
+@dataclass
+class Classes:
+    """The market's customer classes (segment x adopted), float64 arrays of one entry per class.
 
-    The logit utility of the customers' choice (:func:`sim.engine.reference.utility`) for a
-    customer with the population's mean traits, where ``adopted`` is the adopted
-    share (0 or 1 give exactly the utility of a non-adopter or an adopter without
-    shared data; ``tests/test_strategies.py`` holds them equal), plus the retention a
-    position earns: in a steady state a firm's share grows with attraction / exit
-    hazard, and the hazard falls by ``exp(-hazard_engagement * e)`` with the
-    engagement target e = w h gate.
+    weight : customers in the class; phi, w : mean human preference and affinity (an adopter's
+    phi is the mean over the segment's digitally able customers); alpha : mean current price
+    sensitivity (1/money); adopted : 1.0 for adopters, 0.0 for the others.
     """
-    de = digital * (adopted + (1.0 - adopted) * m.adoption.exclusion_quality)
-    x = de - expectation
-    ud = adopted * m.beta_digital * (-x * x if x < 0 else m.digital_gain * x)
-    om = adopted * (1.0 - phi)  # reliance on digital channels
-    eg = om * _gate(x, m) + (1.0 - om) * _gate(availability - 1.0, m)
-    phi = adopted * phi + (1.0 - adopted)  # non-adopters always want a human
-    engagement = w * human * eg
-    weighed = price * (1.0 + m.alpha_commodity * similarity)
-    return (ud + m.beta_human * phi * human + m.beta_emotion * engagement
-            - alpha * weighed + m.beta_reputation * reputation + retention(m, engagement))
+
+    weight: np.ndarray
+    phi: np.ndarray
+    w: np.ndarray
+    alpha: np.ndarray
+    adopted: np.ndarray
+    #: customers of each firm in each class, float64[F, classes] (None: not counted this step)
+    by_firm: np.ndarray | None = None
+
+    @property
+    def n(self) -> float:
+        return float(self.weight.sum())
 
 
-def _gate(x: float, m) -> float:
-    return 1.0 / (1.0 + math.exp(-m.gate_slope * (x - m.gate_center)))
+def class_utilities(m, expectation: float, human_expectation: float, classes: Classes, digital: float,
+                    human: float, price: float, reputation: float, availability: float = 1.0) -> np.ndarray:
+    """Each class's utility for a firm at a position and price, plus the log of the relationship
+    duration the position's engagement buys (``hazard_engagement`` x the engagement target)."""
+    ad = classes.adopted
+    d_seen = digital * (ad + (1.0 - ad) * m.adoption.exclusion_quality)
+    x = d_seen - expectation
+    # the customers' value functions (sim.engine.reference), over the classes
+    lead = m.digital_gain * m.digital_scale * (1.0 - np.exp(-np.maximum(x, 0.0) / m.digital_scale))
+    vd = m.beta_digital * np.where(x < 0.0, -x * x, lead) * ad
+    om = ad * (1.0 - classes.phi)  # reliance on digital channels: the digital taste
+    g_avail = gate(availability - 1.0, m.gate_center, m.gate_slope)
+    eg = om / (1.0 + np.exp(-m.gate_slope * (x - m.gate_center))) + (1.0 - om) * g_avail
+    phi = ad * classes.phi + (1.0 - ad)  # a non-adopter wants a human for every contact
+    engagement = classes.w * emotion_weight(human, m.emotion_scale) * eg
+    return (om * vd + m.beta_human * phi * human_value(human - human_expectation, m.human_scale)
+            + m.beta_emotion * engagement - classes.alpha * price + m.beta_reputation * reputation
+            + m.hazard_engagement * engagement)
 
 
-def retention(m, engagement: float) -> float:
-    """The log of the relationship duration an engagement level buys: ``hazard_engagement * e``."""
-    return m.hazard_engagement * engagement
+class Forecast:
+    """A firm's forecast of its demand at one position, against its rivals as they stand.
+
+    ``rivals`` are (digital, human, price, reputation, availability) of the other alive firms.
+    With ``own`` (the firm's customers in each class), each class is two groups: the firm's own
+    customers, who weigh the firm with the inertia bonus when they choose, and the others, who
+    choose afresh; so a firm's forecast leans toward what its own customers value. Utility is linear
+    in the firm's own price, so everything but the price is computed once.
+    """
+
+    def __init__(self, m, expectation: float, human_expectation: float, classes: Classes, digital: float,
+                 human: float, reputation: float, availability: float, rivals: list[tuple[float, ...]],
+                 own: np.ndarray | None = None):
+        base = class_utilities(m, expectation, human_expectation, classes, digital, human, 0.0, reputation,
+                               availability)
+        others = [class_utilities(m, expectation, human_expectation, classes, d, h, p, r, a)
+                  for d, h, p, r, a in rivals]
+        stack = np.vstack([np.full_like(base, m.outside_utility), *others])
+        top = stack.max(axis=0)
+        rest = np.exp(stack - top).sum(axis=0)
+        if own is None:
+            self.base, self.weight, self.alpha = base, classes.weight, classes.alpha
+            self._top, self._rest = top, rest
+        else:
+            own = np.minimum(own, classes.weight)
+            self.base = np.concatenate([base + m.inertia, base])
+            self.weight = np.concatenate([own, classes.weight - own])
+            self.alpha = np.concatenate([classes.alpha, classes.alpha])
+            self._top, self._rest = np.concatenate([top, top]), np.concatenate([rest, rest])
+        self.n = classes.n
+
+    def shares(self, price: float) -> np.ndarray:
+        """Each group's probability of choosing the firm at ``price``."""
+        x = self.base - self.alpha * price - self._top
+        return 1.0 / (1.0 + self._rest * np.exp(-x))
+
+    def share(self, price: float) -> float:
+        """The firm's predicted share of the market at ``price``, in [0, 1)."""
+        return float(self.weight @ self.shares(price)) / self.n
+
+    def slope(self, price: float) -> float:
+        """Minus the derivative of the share in the firm's own price: sum_c n_c alpha_c s_c (1 - s_c) / N."""
+        s = self.shares(price)
+        return float(self.weight @ (self.alpha * s * (1.0 - s))) / self.n
+
+    def nash_price(self, unit_cost: float) -> float:
+        """The price solving the firm's first-order condition p = c + share(p) / slope(p) (its best
+        response to the rivals' prices), found by Brent's method: the excess p - c - share/slope rises
+        with p, and is negative at p = c."""
+        from scipy.optimize import brentq
+
+        def excess(p: float) -> float:
+            sl = self.slope(p)
+            return p - unit_cost - (self.share(p) / sl if sl > 0.0 else math.inf)
+
+        lo = unit_cost
+        hi = unit_cost + 1.0 / max(float(self.alpha.min()), 1e-9) + 1e-9
+        while excess(hi) < 0.0 and hi < unit_cost + 1e6:
+            hi = unit_cost + 2.0 * (hi - unit_cost)
+        return brentq(excess, lo, hi, xtol=1e-10, rtol=1e-10)
 
 
-def similarity(digital: float, human: float, rivals, scale: float) -> float:
-    """Likeness of a position to the nearest of ``rivals`` ((digital, human) pairs) on the map:
-    exp(-dist^2 / (2 scale^2)) in [0, 1], 0 without a rival (``market.similarity_scale``)."""
-    scale2 = 2.0 * scale**2
-    return max((math.exp(-((digital - d) ** 2 + (human - h) ** 2) / scale2) for d, h in rivals), default=0.0)
-
-
-def similarity_at(firm, digital: float, human: float) -> float:
-    """The similarity ``firm`` would have at (digital, human) against the alive rivals as they stand."""
-    rivals = [(g.digital, g.human) for g in firm.model.alive_firms() if g is not firm]
-    return similarity(digital, human, rivals, firm.model.cfg.market.similarity_scale)
-
-
-def _utility_of(firm, digital: float, human: float, price: float, similar: float) -> float:
-    """``firm``'s representative utility at a position, price and similarity, as the market sees it now."""
+def forecast(firm, digital: float | None = None, human: float | None = None) -> Forecast:
+    """``firm``'s :class:`Forecast` at a position (default: where it stands), as its market stands now."""
     model = firm.model
-    return representative_utility(model.cfg.market, model.expectation, digital, human, price, firm.reputation,
-                                  model.mean_human_pref, model.mean_affinity, model.mean_alpha, model.adoption,
-                                  firm.availability, similar)
-
-
-class ShareCurve:
-    """The logit share of the average customer a firm would have against the price it sets, at one
-    position, against the alive rivals as they stand and the outside option (``outside_utility``).
-
-    At a position other than its own, the firm foresees the commoditisation it would meet there:
-    its own similarity, and each rival's, are those with the firm at the new position. Utility is
-    linear in the firm's own price, ``V(p) = V(0) - slope p`` with ``slope`` the average customer's
-    price weight ``alpha_bar (1 + alpha_commodity similarity)``, so everything but the price is
-    computed once per position.
-    """
-
-    def __init__(self, firm, digital: float | None = None, human: float | None = None):
-        d = firm.digital if digital is None else digital
-        h = firm.human if human is None else human
-        moved = d != firm.digital or h != firm.human
-        model = firm.model
-        m = model.cfg.market
-        alive = model.alive_firms()
-        others = []
-        for f in alive:
-            if f is firm:
-                continue
-            sim_f = f.similarity
-            if moved:
-                rivals = [(g.digital, g.human) if g is not firm else (d, h) for g in alive if g is not f]
-                sim_f = similarity(f.digital, f.human, rivals, m.similarity_scale)
-            others.append(_utility_of(f, f.digital, f.human, f.price, sim_f))
-        self.similarity = similarity_at(firm, d, h) if moved else firm.similarity
-        self.base = _utility_of(firm, d, h, 0.0, self.similarity)
-        self.slope = model.mean_alpha * (1.0 + m.alpha_commodity * self.similarity)
-        self._top = max([m.outside_utility, *others])
-        self._rest = math.exp(m.outside_utility - self._top) + sum(math.exp(u - self._top) for u in others)
-
-    def __call__(self, price: float) -> float:
-        """The share at ``price`` (money per customer per step), in [0, 1)."""
-        x = self.base - self.slope * price - self._top
-        if x > 0.0:  # mine is the largest: divide through by it
-            return 1.0 / (1.0 + self._rest * math.exp(-x))
-        e = math.exp(x)
-        return e / (self._rest + e)
-
-
-def predicted_share(firm, price: float, digital: float | None = None, human: float | None = None) -> float:
-    """The logit share of the average customer ``firm`` would have at ``price`` (and a position):
-    :class:`ShareCurve` at one price."""
-    return ShareCurve(firm, digital, human)(price)
+    rivals = [(g.digital, g.human, g.price, g.reputation, g.availability) for g in model.alive_firms()
+              if g is not firm]
+    classes = model.classes
+    own = classes.by_firm[firm.index] if classes.by_firm is not None else None
+    return Forecast(model.cfg.market, model.expectation, model.human_expectation, classes,
+                    firm.digital if digital is None else digital, firm.human if human is None else human,
+                    firm.reputation, firm.availability, rivals, own)

@@ -1,9 +1,21 @@
 """Pricing rules: how a firm sets its price each step. A registry of functions.
 
-Each rule maps ``(firm, unit_cost, share)`` to the price the firm aims at (money per
-own customer per step); the firm moves ``price_adjust`` of the way toward it each
-step (:meth:`sim.firms.agents.Firm.decide`). The config's allowed ``firms.<firm>.pricing``
-values are this registry's keys; adding a rule is one function and one entry.
+Each rule maps ``(firm, unit_cost)`` to the price the firm aims at (money per own
+customer per step), at the firm's position or at a candidate one (``digital``,
+``human``: the adaptive strategy asks what price it would set there); the firm moves
+``price_adjust`` of the way toward it each step (:meth:`sim.firms.agents.Firm.decide`).
+The config's allowed ``firms.<firm>.pricing`` values are this registry's keys
+(``sim.settings.schema.PRICING_RULES``); adding a rule is one function and one entry.
+
+``nash`` is the default: Bertrand-Nash pricing against the demand the firm sees. Its
+first-order condition is s_j + (p_j - c_j) ds_j/dp_j = 0; with logit choice the
+population's derivative is ds_j/dp_j = -mean_i[alpha_i s_ij (1 - s_ij)], which the
+customer kernel tallies over the customers who choose each step (``T.CHOICE_SHARE``,
+``T.CHOICE_SLOPE``). The firm keeps a moving estimate of both sums
+(:meth:`sim.firms.agents.Firm.observe_demand`) and aims at p = c + S / D, the
+Morrow-Skerlos fixed point of single-product Bertrand-Nash pricing; moving
+``price_adjust`` of the way each step damps it so that it converges from any start.
+With one price sensitivity alpha for everybody this is p = c + 1 / (alpha (1 - s)).
 """
 
 from __future__ import annotations
@@ -11,47 +23,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .demand import ShareCurve
+from .demand import forecast
 
-#: A pricing rule: (firm, unit cost, share, position) -> target price.
+#: A pricing rule: (firm, unit cost, position) -> target price.
 Rule = Callable[..., float]
 
 
-def fixed(firm, unit_cost: float, share: float, **position: Any) -> float:
-    """Keep the price (the config's ``price``)."""
+def fixed(firm, unit_cost: float, **position: Any) -> float:
+    """Keep the price (the config's ``price``): for teaching, and for scenarios that fix prices."""
     return firm.price
 
 
-def markup(firm, unit_cost: float, share: float, **position: Any) -> float:
+def markup(firm, unit_cost: float, **position: Any) -> float:
     """Unit cost times (1 + ``markup``)."""
     return unit_cost * (1.0 + firm.cfg.markup)
 
 
-def best_response(firm, unit_cost: float, share: float, digital: float | None = None,
-                  human: float | None = None) -> float:
-    """The best response to logit demand with an outside option: the price p solving
-    p = c + 1 / (a (1 - s(p))), a = alpha_bar (1 + alpha_commodity * similarity) the price weight of
-    the average customer, s(p) the share predicted *at p* against the rivals' current prices and the
-    outside option (:class:`sim.firms.demand.ShareCurve`); ``share`` (last step's) is not used.
-
-    The left side minus the right grows with p (s falls), so Brent's method (scipy's ``brentq``) finds the one root,
-    bracketed by c and c + 1 / (a (1 - s(c))); a
-    monopolist's price stays finite because the outside option keeps s(p) < 1. The target does not
-    depend on the firm's own current price, so moving any share ``price_adjust`` in (0, 1] toward
-    it converges without a cobweb.
-    """
-    from scipy.optimize import brentq
+def nash(firm, unit_cost: float, digital: float | None = None, human: float | None = None) -> float:
+    """Bertrand-Nash: p = c + S / D, S and D the firm's estimates of the choosers' demand and of minus its
+    price derivative (see the module docstring). At a candidate position, or before the firm has seen
+    any demand (a new entrant, the first step), the first-order condition of its forecast demand
+    (:meth:`sim.firms.demand.Forecast.nash_price`) instead."""
+    moved = (digital is not None and digital != firm.digital) or (human is not None and human != firm.human)
+    if not moved and firm.demand_slope > 0.0:
+        return unit_cost + firm.demand_share / firm.demand_slope
+    return forecast(firm, digital, human).nash_price(unit_cost)
 
 
-    curve = ShareCurve(firm, digital, human)
-    a = max(curve.slope, 1e-9)
-
-    def excess(p: float) -> float:
-        return p - unit_cost - 1.0 / (a * max(1.0 - curve(p), 1e-12))
-
-    lo = unit_cost
-    hi = unit_cost + 1.0 / (a * max(1.0 - curve(lo), 1e-12)) + 1e-9
-    return brentq(excess, lo, hi, xtol=1e-12, rtol=1e-12)
-
-
-PRICING: dict[str, Rule] = {"fixed": fixed, "markup": markup, "best_response": best_response}
+PRICING: dict[str, Rule] = {"fixed": fixed, "markup": markup, "nash": nash}

@@ -5,9 +5,10 @@ A strategy is called once per step, before the firm's pricing rule, with the fir
 book ``firm.invest_spend``. The config's allowed ``firms.<firm>.strategy`` values are
 this registry's keys.
 
-The adaptive strategy reasons at firm level: it values a position by the logit share
-of the *average* customer (:mod:`sim.firms.demand`), at the price its own pricing rule
-would set there (:func:`expected_profit`).
+The adaptive strategy reasons at firm level: it values a position by its forecast
+demand there (the latent-class logit of :mod:`sim.firms.demand`), at the price its
+pricing rule would set there, less the human-service cost and the fixed costs of the
+position (:func:`expected_profit`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .demand import predicted_share
+from .demand import forecast
 from .pricing import PRICING
 
 #: Steps over which an adaptive move must pay back its investment cost.
@@ -25,13 +26,17 @@ PAYBACK_STEPS = 24.0
 
 
 def expected_profit(firm, digital: float, human: float) -> float:
-    """Profit per step at (digital, human): the predicted share at the price the firm's pricing
-    rule would set there, less the fixed costs of the position."""
+    """Profit per step (money per market customer) at (digital, human): the forecast share at the price
+    the firm's pricing rule would set there (for ``nash``, the first-order condition of the forecast
+    demand), times the margin over the unit cost at that human level, less the position's fixed costs.
+    Every position, the current one included, is valued with the same forecast."""
+    fc = forecast(firm, digital, human)
     unit = firm.unit_cost(human)
-    rule = PRICING[firm.cfg.pricing]
-    price = rule(firm, unit, firm.share, digital=digital, human=human)
-    share = predicted_share(firm, price, digital, human)
-    return (price - unit) * share - firm.fixed_cost(digital, human)
+    if firm.cfg.pricing == "nash":
+        price = fc.nash_price(unit)
+    else:
+        price = PRICING[firm.cfg.pricing](firm, unit, digital=digital, human=human)
+    return (price - unit) * fc.share(price) - firm.fixed_cost(digital, human)
 
 
 def static(firm) -> None:

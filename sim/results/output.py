@@ -48,7 +48,10 @@ FIRM_VARS: dict[str, tuple[str, str]] = {
     "churn": ("share of the firm's customers at the start of the step who left", "1/step"),
     "steering_noticed": ("share of the step's contacts with noticed steering", "1"),
     "human_contacts": ("share of the step's contacts served by a human", "1"),
-    "similarity": ("likeness to the nearest rival on the (digital, human) map, 1 = identical", "1"),
+    "margin": ("price-cost margin (price - unit cost) / price: the Lerner index", "1"),
+    "price_elasticity": ("own-price elasticity of the demand the firm sees: price x its estimated demand slope / "
+                         "its estimated demand (the choosers' logit demand, a moving estimate)", "1"),
+    "reserves": ("cash in steps of the firm's current costs", "steps"),
 }
 #: (step, segment) variables
 SEGMENT_VARS: dict[str, tuple[str, str]] = {
@@ -67,7 +70,8 @@ MARKET_VARS: dict[str, tuple[str, str]] = {
     "price_sensitivity": ("mean price sensitivity alpha", "1/money"),
     "adoption_total": ("share of all customers using digital channels", "1"),
     "human_expectation": ("human expectation H", "1"),
-    "commoditisation": ("share-weighted mean similarity of the firms to their nearest rival", "1"),
+    "digital_frontier": ("the external digital frontier E follows besides the market", "1"),
+    "digital_used": ("the digital level adopters use: the firms' d weighted by their adopters", "1"),
     "shock": ("shock window active", "1"),
     "unassigned": ("customers outside the market (no provider: the outside option, or no firm alive)",
                    "customers"),
@@ -77,7 +81,8 @@ FIRM_MEANS: dict[str, tuple[int, str, str]] = {row.mean[0]: (T[row.name.upper()]
                                                for row in FIRM_TALLIES if row.mean}
 FIRM_VARS.update({name: (long_name, units) for name, (_, long_name, units) in FIRM_MEANS.items()})
 #: Firm attributes recorded as they are at the end of a step.
-FIRM_ATTRS = ("price", "digital", "human", "revenue", "cost", "profit", "cash", "alive", "similarity")
+FIRM_ATTRS = ("price", "digital", "human", "revenue", "cost", "profit", "cash", "alive", "margin", "price_elasticity",
+              "reserves")
 INT_VARS = {"customers", "contacts", "quadrant", "alive", "segment_customers", "shock", "unassigned"}
 
 
@@ -250,7 +255,8 @@ AGENT_NAMES = {"customers": "n_customers"}
 #: Market variables reported by the DataCollector: name -> model attribute (equal to the recorded value).
 MODEL_REPORTERS = {"digital_expectation": "expectation", "hhi": "hhi", "mean_price": "mean_price",
                    "price_sensitivity": "mean_alpha", "adoption_total": "adoption",
-                   "commoditisation": "commodity", "shock": "shock_active", "unassigned": "unassigned"}
+                   "human_expectation": "human_expectation", "digital_frontier": "frontier",
+                   "digital_used": "digital_used", "shock": "shock_active", "unassigned": "unassigned"}
 
 
 class _Recorded:

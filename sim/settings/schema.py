@@ -25,7 +25,7 @@ INF = math.inf
 #: Allowed ``pricing`` and ``strategy`` values: the keys of the registries ``sim.firms.pricing.PRICING``
 #: and ``sim.firms.strategies.STRATEGIES`` (the firms import this schema, so the names are listed here;
 #: tests/firms/test_pricing.py and test_strategies.py hold them equal to the registries).
-PRICING_RULES = ("fixed", "markup", "best_response")
+PRICING_RULES = ("fixed", "markup", "nash")
 STRATEGIES = ("static", "adaptive")
 __all__ = ["FORMS", "STEERING_MODES"]  # re-exported: the config's option lists in one place
 
@@ -77,15 +77,18 @@ class ShockConfig:
 class MarketConfig:
     """Market-wide rules: expectations, utility weights, customer dynamics."""
 
-    # digital expectation and commoditisation
-    expectation_init: float = param(0.9, 0, 1, "digital level", "E(0)")
-    expectation_rate: float = param(0.05, 0, 1, "1/step", "rho: pull of E toward the best digital level")
+    # digital expectation and the external frontier
+    expectation_init: float = param(0.9, 0, 1, "digital level", "E(0), and the external frontier's start")
+    expectation_rate: float = param(0.05, 0, 1, "1/step",
+                                    "rho: pull of E toward what customers see: the digital level adopters use "
+                                    "(their providers' d, weighted by adopters) mixed with the external frontier")
     expectation_drift: float = param(0.002, -0.1, 0.1, "1/step",
-                                     "drift of E toward 1 (share of the distance per step; negative: toward 0): "
-                                     "digital keeps improving elsewhere, so 'tomorrow' arrives without a disruptor")
-    similarity_scale: float = param(0.15, 1e-3, 1, "level",
-                                    "distance on the (digital, human) map at which two firms are half as alike "
-                                    "as identical ones: price competition is strongest between look-alikes")
+                                     "drift of the external frontier (the best digital experiences anywhere) toward "
+                                     "1, as a share of the distance per step (negative: toward 0): 'tomorrow' "
+                                     "arrives without a disruptor")
+    frontier_weight: float = param(0.5, 0, 1, "share",
+                                   "weight of the external frontier in what E follows (the rest: the digital level "
+                                   "adopters use on this market)")
     burn_in: int = param(24, 0, 10_000, "steps",
                          "steps customers spend with their first provider before step 1 (no switching, "
                          "no adoption, no accounts), so a run starts near the customers' steady state",
@@ -94,7 +97,8 @@ class MarketConfig:
     contact_rate: float = param(0.4, 0, 1, "probability/step", "chance of a service contact")
     human_expectation: float = param(0.5, 0, 1, "quality", "H(0): quality expected from a human contact")
     human_expectation_rate: float = param(0.02, 0, 1, "1/step",
-                                          "pull of H toward the best human level on the market (ratchet)")
+                                          "pull of H toward the human level customers are served with (each "
+                                          "firm's h weighted by its human contacts)")
     gate_center: float = param(-0.2, -1, 1, "level", "basics gap r at which the emotion gate is half open")
     gate_slope: float = param(8.0, 0, 100, "1/digital level", "steepness of the emotion gate")
     notice_soft: float = param(0.3, 0, 1, "probability", "chance a soft-steered contact is noticed")
@@ -128,6 +132,10 @@ class MarketConfig:
     fairness_trust_loss: float = param(0.1, 0, 1, "1/step", "share of trust lost per step per unit of unfairness "
                                        "(1 - fairness)")
     satisfaction_memory: float = param(0.3, 0, 1, "weight", "weight of a new contact in satisfaction (EMA)")
+    satisfaction_slope: float = param(20.0, 0, 1000, "1/quality",
+                                      "k_s: steepness of a contact's satisfaction in quality minus expectation, "
+                                      "0.5 + 0.5 z / (1 + |z|), z = k_s (delta + tolerance): met expectations "
+                                      "satisfy, beating them adds less and less")
     # engagement
     engagement_rate: float = param(0.15, 0, 1, "1/step", "pull of engagement toward its target on contact")
     engagement_decay: float = param(0.01, 0, 1, "1/step", "decay of engagement without contact")
@@ -135,18 +143,29 @@ class MarketConfig:
     disengaged_below: float = param(0.05, 0, 1, "engagement", "threshold for counting a customer as disengaged")
     carry_engagement: float = param(0.5, 0, 1, "share", "engagement kept when switching provider")
     # price sensitivity
-    alpha_commodity: float = param(1.0, 0, 10, "multiplier",
-                                   "rise of price sensitivity toward a firm with an identical rival (similarity 1)")
     alpha_engagement: float = param(0.5, 0, 0.95, "share", "cut of price sensitivity at full engagement")
     alpha_trust: float = param(0.3, 0, 0.95, "share", "cut of price sensitivity at full trust")
     # switching and choice
     review_hazard: float = param(0.06, 0, 1, "probability/step", "h0: review chance at zero trust and engagement")
     hazard_trust: float = param(1.5, 0, 20, "1/score", "k_tau: trust lengthens relationships")
     hazard_engagement: float = param(3.0, 0, 20, "1/score", "k_e: engagement lengthens relationships")
-    beta_digital: float = param(4.0, 0, 100, "utility/digital level", "weight of digital quality above/below E")
-    digital_gain: float = param(0.5, 0, 1, "multiplier", "weight of digital above E relative to below E")
-    beta_human: float = param(3.0, 0, 100, "utility/human level", "weight of human service times human preference")
-    beta_emotion: float = param(2.0, 0, 100, "utility", "weight of gated emotional value times affinity")
+    beta_digital: float = param(6.0, 0, 100, "utility/digital level",
+                                "beta_d: weight of the digital value V_d(d - E), times an adopter's digital reliance "
+                                "1 - phi (a non-adopter does not value digital)")
+    digital_gain: float = param(0.5, 0, 1, "multiplier", "slope of V_d just above E, relative to 1")
+    digital_scale: float = param(0.1, 1e-3, 1000, "digital level",
+                                 "sigma_d: V_d above E is gain sigma_d (1 - exp(-x / sigma_d)): a lead over E "
+                                 "saturates (commoditisation); large sigma_d: linear")
+    beta_human: float = param(3.0, 0, 100, "utility/human level",
+                              "beta_h: weight of the human value V_h(h - H) times human preference phi")
+    human_scale: float = param(0.3, 1e-3, 1000, "human level",
+                               "sigma_h: V_h(y) = sigma_h (1 - exp(-y / sigma_h)) above H (saturating: human "
+                               "service above expectation adds less and less), y below H; large sigma_h: linear")
+    beta_emotion: float = param(2.0, 0, 100, "utility",
+                                "weight of the emotional value: affinity x e(h) x the gate of the basics")
+    emotion_scale: float = param(0.5, 1e-3, 1000, "human level",
+                                 "sigma_e: emotional weight of a human level, e(h) = (1 - exp(-h / sigma_e)) / "
+                                 "(1 - exp(-1 / sigma_e)) (diminishing returns); large sigma_e: e(h) = h")
     beta_reputation: float = param(0.5, 0, 100, "utility", "weight of a firm's NPS/100 (word of mouth)")
     outside_utility: float = param(-4.5, -100, 100, "utility",
                                    "V0: utility of leaving the market (no provider); demand bounds prices")
@@ -164,10 +183,14 @@ class MarketConfig:
     rec_noise: float = param(3.5, 0, 10, "score points", "half-width of the triangular noise on the score")
     # firm economics shared by all firms
     base_unit_cost: float = param(0.4, 0, 100, "money/customer/step", "c0")
-    human_contact_cost: float = param(1.25, 0, 100, "money/human contact", "c_h: cost of a human contact at h=1")
+    human_contact_cost: float = param(0.6, 0, 100, "money/human contact",
+                                      "c_h: handling cost of a human contact at h = 1 (times h^gamma)")
+    human_staff_cost: float = param(0.3, 0, 100, "money/customer/step",
+                                    "c_s: cost per own customer per step of having people there at h = 1 (times "
+                                    "h^gamma): staff capacity scales with the customers served, not only with calls")
     human_contact_exponent: float = param(2.0, 1, 10, "",
-                                          "gamma: a human contact at level h costs c_h h^gamma (better staff cost "
-                                          "more than in proportion: people do not scale)")
+                                          "gamma: human service at level h costs h^gamma times c_h per contact "
+                                          "and c_s per customer (better people cost more than in proportion)")
     intervention_half: float = param(0.02, 1e-9, 100, "money/customer/step",
                                      "spend per customer of the firm at which an intervention has half its effect")
     adoption: AdoptionConfig = field(default_factory=AdoptionConfig)
@@ -215,11 +238,17 @@ class FirmConfig:
     human: float = param(0.5, 0, 1, "level", "h: human service level")
     price: float = param(1.0, 1e-6, 1000, "money/customer/step", "initial price")
     enter_step: int = param(0, 0, 100_000, "step", "step at which the firm enters", True)
-    cash: float = param(0.3, -1000, 1000, "money/market customer", "initial cash")
-    bankruptcy: float = param(0.0, -1000, 1000, "money/market customer", "exit when cash falls below")
+    reserve_months: float = param(12.0, 0, 10_000, "steps of costs",
+                                  "start cash: this many steps of the firm's costs at its start (an incumbent's "
+                                  "with its first customers, an entrant's with an equal share of the market)")
+    bankruptcy: float = param(0.0, -1000, 1000, "money/market customer",
+                              "exit when cash falls below (0: when the reserves are exhausted)")
+    unit_cost_factor: float = param(1.0, 0, 100, "multiplier",
+                                    "the firm's base cost per own customer is this times the market's c0 "
+                                    "(below 1: a leaner operation, e.g. a digital entrant)")
     unit_cost_extra: float = param(0.0, 0, 100, "money/customer/step",
-                                   "firm-specific variable cost per own customer, added to the market's "
-                                   "c0 + c_h h (human contacts per customer): asymmetric costs")
+                                   "firm-specific variable cost per own customer, added to its base cost and "
+                                   "human-service cost: asymmetric costs")
     fixed_cost: float = param(0.04, 0, 100, "money/market customer/step", "f0")
     digital_cost: float = param(0.03, 0, 100, "money/market customer/step", "f_d: fixed cost at d = 1 (times d^2)")
     human_cost: float = param(0.05, 0, 100, "money/market customer/step",
@@ -232,9 +261,17 @@ class FirmConfig:
         "doc": "spend on community, webinar, video (money/market customer/step)",
         "allowed": "a list of 3 numbers in [0, 100] (community, webinar, video spend)"})
     intervention_effect: float = param(0.1, 0, 1, "1/step", "max pull of engagement toward 1 from a matching form")
-    pricing: str = choice("fixed", PRICING_RULES, "pricing rule")
+    pricing: str = choice("nash", PRICING_RULES, "pricing rule: nash (Bertrand-Nash against the demand the "
+                          "firm sees), markup, fixed (for teaching)")
     markup: float = param(0.5, 0, 100, "share", "markup over unit cost for the markup rule")
     price_adjust: float = param(0.3, 0, 1, "share/step", "how far a price moves toward its target per step")
+    demand_memory: float = param(0.3, 1e-3, 1, "weight",
+                                 "weight of the latest step in the firm's estimate of its demand and its slope "
+                                 "(nash pricing; 1: the latest step only)")
+    penetration_steps: int = param(0, 0, 100_000, "steps",
+                                   "an entrant's penetration pricing: for this many steps after entry its price "
+                                   "target is cut by penetration_discount", True)
+    penetration_discount: float = param(0.0, 0, 0.95, "share", "cut of the price target while penetrating")
     strategy: str = choice("static", STRATEGIES, "position strategy")
     invest_step: float = param(0.02, 0, 1, "level/step", "largest move of d or h per step (adaptive)")
     invest_cost: float = param(0.5, 0, 1000, "money/market customer/level", "cost of moving d or h by 1")

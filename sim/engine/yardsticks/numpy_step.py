@@ -19,7 +19,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..layout import N_ST, NO_FIRM, S_STATE0, SEG_STATES, T_STATE0, F, P, R, S, Sm, St, Steer, T, Tr
-from ..reference import digital_gate, digital_seen, escalation, freedom_target, hazard_scale, human_gate, price_weight
+from ..reference import (
+    digital_gate,
+    digital_seen,
+    digital_value,
+    emotion_weight,
+    escalation,
+    freedom_target,
+    hazard_scale,
+    human_gate,
+    human_value,
+    satisfaction_target,
+)
 from ..rng import draw
 
 
@@ -36,8 +47,8 @@ def firm_table(par: np.ndarray, firm: np.ndarray, interv: np.ndarray) -> dict[st
     """
     n_firms, n_forms = firm.shape[0], interv.shape[1]
     t = {name: np.zeros((n_firms + 1, 4)) for name in ("dx", "gate", "esc", "ud", "free")}
-    t.update({name: np.zeros(n_firms + 1) for name in ("gate_avail", "h", "price", "price_weight", "steer",
-                                                       "hard", "avail")})
+    t.update({name: np.zeros(n_firms + 1) for name in ("gate_avail", "h", "hv", "vh", "price", "steer", "hard",
+                                                       "avail")})
     t["iv"] = np.zeros((n_firms + 1, n_forms + 1))
     for m in range(n_firms):
         r = m + 1
@@ -51,11 +62,12 @@ def firm_table(par: np.ndarray, firm: np.ndarray, interv: np.ndarray) -> dict[st
                 t["esc"][r, s] = escalation(firm, m, sh, ad, par)
                 t["free"][r, s] = freedom_target(firm, m, sh, ad, par)
                 if ad:
-                    t["ud"][r, s] = par[P.BETA_DIGITAL] * (-x * x if x < 0 else par[P.DIGITAL_GAIN] * x)
+                    t["ud"][r, s] = par[P.BETA_DIGITAL] * digital_value(x, par[P.DIGITAL_GAIN], par[P.DIGITAL_SCALE])
         t["gate_avail"][r] = human_gate(firm, m, par)
         t["h"][r] = firm[m, F.HUMAN]
+        t["hv"][r] = emotion_weight(firm[m, F.HUMAN], par[P.EMOTION_SCALE])
+        t["vh"][r] = human_value(firm[m, F.HUMAN] - par[P.HUMAN_EXPECTATION], par[P.HUMAN_SCALE])
         t["price"][r] = firm[m, F.PRICE]
-        t["price_weight"][r] = price_weight(firm, m, par)
         mode = firm[m, F.STEERING]
         t["steer"][r] = firm[m, F.STEERING_STRENGTH] if mode != Steer.NONE else 0.0
         t["hard"][r] = mode == Steer.HARD
@@ -64,9 +76,10 @@ def firm_table(par: np.ndarray, firm: np.ndarray, interv: np.ndarray) -> dict[st
     return t
 
 
-def _choose(t, firm, par, current, shared, adopted, phi, w, alpha, r) -> np.ndarray:
+def _choose(t, firm, par, current, shared, adopted, phi, w, alpha, r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Logit choice of customers (arrays) among the alive firms and the outside option (last), one
-    uniform each; ``NO_FIRM`` for the outside option."""
+    uniform each; ``NO_FIRM`` for the outside option. Also the choosers' demand and its slope per firm:
+    the sums of ``s_ij`` and ``alpha_i s_ij (1 - s_ij)`` (float64[F] each)."""
     n_firms = firm.shape[0]
     alive = [m for m in range(n_firms) if firm[m, F.ALIVE] > 0]
     om = np.where(adopted == 0, 0.0, 1.0 - phi)
@@ -75,10 +88,10 @@ def _choose(t, firm, par, current, shared, adopted, phi, w, alpha, r) -> np.ndar
     for a, m in enumerate(alive):
         mine = current == m
         s = adopted + np.where(mine, 2 * shared, 0)
-        h = firm[m, F.HUMAN]
         eg = om * t["gate"][m + 1, s] + (1.0 - om) * t["gate_avail"][m + 1]
-        u = (t["ud"][m + 1, s] + par[P.BETA_HUMAN] * phi * h + par[P.BETA_EMOTION] * w * h * eg
-             - alpha * t["price_weight"][m + 1] + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
+        u = (om * t["ud"][m + 1, s] + par[P.BETA_HUMAN] * phi * t["vh"][m + 1]
+             + par[P.BETA_EMOTION] * w * t["hv"][m + 1] * eg
+             - alpha * t["price"][m + 1] + par[P.BETA_REPUTATION] * firm[m, F.REPUTATION])
         util[a] = np.where(mine, u + par[P.INERTIA], u)
     util[-1] = par[P.OUTSIDE_UTILITY]
     weight = np.exp(util - util.max(axis=0))
@@ -89,12 +102,16 @@ def _choose(t, firm, par, current, shared, adopted, phi, w, alpha, r) -> np.ndar
     choice = np.full(current.shape, NO_FIRM, np.int64)
     acc = np.zeros(current.shape[0])
     undecided = np.ones(current.shape, bool)
+    demand, slope = np.zeros(n_firms), np.zeros(n_firms)
     for a, m in enumerate(alive):
         acc += weight[a]
         hit = undecided & (target < acc)
         choice[hit] = m
         undecided &= ~hit
-    return choice
+        s = weight[a] / total
+        demand[m] = s.sum()
+        slope[m] = (alpha * s * (1.0 - s)).sum()
+    return choice, demand, slope
 
 
 def customer_step(key, par, firm, interv, traits, state, small, provider, tenure, n_segments
@@ -132,8 +149,9 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     s = 2 * shared + adopted
     dx = t["dx"][row, s].astype(np.float32)
     h = t["h"][row].astype(np.float32)
+    hv = t["hv"][row].astype(np.float32)
     om = np.where(adopted == 1, f1 - phi, np.float32(0.0))
-    emo = h * (om * t["gate"][row, s].astype(np.float32) + (f1 - om) * t["gate_avail"][row].astype(np.float32))
+    emo = hv * (om * t["gate"][row, s].astype(np.float32) + (f1 - om) * t["gate_avail"][row].astype(np.float32))
     p_want = phi * t["esc"][row, s].astype(np.float32)
     # 2. contact and channel
     contacted = has & (draw(key, idx, R.CONTACT) < pv[P.CONTACT_RATE])
@@ -144,7 +162,8 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     pushed = wants & ~human
     # 3. experience (spoilt by low freedom of choice) and disconfirmation
     q = np.where(human, h, dx) * (f1 - qv[P.FREEDOM_QUALITY] * (f1 - free))
-    delta = np.where(human, h - qv[P.HUMAN_EXPECTATION] + qv[P.TRUST_HUMAN_BONUS], dx - qv[P.EXPECTATION])
+    expected = np.where(human, qv[P.HUMAN_EXPECTATION], qv[P.EXPECTATION])
+    delta = np.where(human, h - expected + qv[P.TRUST_HUMAN_BONUS], dx - expected)
     heard = np.where(human, h, dx * qv[P.INFLUENCE_DIGITAL])
     # 4. trust (asymmetric, confirmation when met), satisfaction, influence
     tol = qv[P.TOLERANCE]
@@ -152,7 +171,7 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
                      tau + (qv[P.TRUST_GAIN] * np.minimum(np.maximum(delta, np.float32(0.0)), f1)
                             + qv[P.CONFIRMATION]) * (f1 - tau),
                      tau + qv[P.TRUST_LOSS] * np.maximum(delta + tol, -f1) * tau)
-    sat_c = sat + qv[P.SATISFACTION_MEMORY] * (q - sat)
+    sat_c = sat + qv[P.SATISFACTION_MEMORY] * (satisfaction_target(q - expected, qv[P.SATISFACTION_SLOPE], tol) - sat)
     infl_c = infl + qv[P.INFLUENCE_RATE] * (heard - infl)
     # 5. engagement, steering noticed, decay without contact, freedom
     inv_ki = np.float32(1.0 / (1.0 + pv[P.INFLUENCE_ENGAGEMENT]))
@@ -199,8 +218,8 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
                                                           - pv[P.HAZARD_FREEDOM] * free[maybe].astype(np.float64))
     rv = np.flatnonzero(review)
     k = j.copy()
-    k[rv] = _choose(t, firm, par, j[rv], shared[rv], adopted[rv], phi[rv], w[rv], alpha[rv],
-                    draw(key, idx[rv], R.CHOICE))
+    k[rv], demand, slope = _choose(t, firm, par, j[rv], shared[rv], adopted[rv], phi[rv], w[rv],
+                                   alpha[rv].astype(np.float64), draw(key, idx[rv], R.CHOICE))
     switch = k != j
     churned = np.bincount(j[switch & has], minlength=n_firms).astype(np.float64)
     new_tenure = np.where(switch, 0, tenure) + 1
@@ -243,6 +262,8 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     tally[:, T.NOTICED] = by(j[noticed])
     tally[:, T.PUSHED] = by(j[pushed])
     tally[:, T.CHURN] = churned
+    tally[:, T.CHOICE_SHARE] = demand
+    tally[:, T.CHOICE_SLOPE] = slope
     eng32 = state[St.ENGAGEMENT].astype(np.float64)
     diseng = eng32 < pv[P.DISENGAGED_BELOW]
     ok = k != NO_FIRM
