@@ -12,7 +12,20 @@ import mesa
 import numpy as np
 
 from .engine import kernels as K
-from .engine.layout import FIRM_COLUMNS, FIRM_TALLIES, NO_FIRM, PARAMS, SEGMENT_TALLIES, P, S, Sm, T, Tr, config_params
+from .engine.layout import (
+    FIRM_COLUMNS,
+    FIRM_TALLIES,
+    NO_FIRM,
+    PARAMS,
+    SEGMENT_TALLIES,
+    P,
+    S,
+    Sm,
+    St,
+    T,
+    Tr,
+    config_params,
+)
 from .engine.rng import mix64, step_key
 from .engine.state import Population, draw_population
 from .firms.agents import Firm, intervention_pulls, quadrant
@@ -21,6 +34,8 @@ from .results.memory import check_memory
 from .results.output import FIRM_ATTRS, Recorder, make_datacollector
 from .settings.schema import FORMS, ConfigError, SimConfig, validate
 
+#: Taste groups per segment in the firms' customer classes: the segment split at the quantiles of human preference.
+TASTE_BINS = 4
 #: The kernel's firm columns (``layout.FIRM_COLUMNS``) of a Firm, in column order.
 _firm_columns = operator.attrgetter(*(column.source for column in FIRM_COLUMNS))
 #: The recorded firm attributes (``output.FIRM_ATTRS``) of a Firm.
@@ -106,7 +121,7 @@ class CustomerModel(mesa.Model):
         self.digital_used = m.expectation_init  # the digital level adopters use (set each step)
         self.human_expectation = m.human_expectation
         self.mean_price = 0.0
-        self._segment_traits()
+        self._taste_groups()
         self.shock_active = False
         self.firm_list = [Firm(self, name, i, fc) for i, (name, fc) in enumerate(cfg.firms.items())]
         self.firms = mesa.agent.AgentSet(self.firm_list, random=self.random)
@@ -173,39 +188,48 @@ class CustomerModel(mesa.Model):
     def alive_firms(self) -> list[Firm]:
         return [f for f in self.firm_list if f.alive]
 
-    def _segment_traits(self) -> None:
-        """The static per-segment trait means of the firms' customer classes (:class:`Classes`): the mean
-        human preference of the segment's digitally able customers (the adopters are among them) and the
-        mean affinity; then the classes as the population stands now."""
-        traits, seg = self.pop.traits, self.pop.small[Sm.SEGMENT]
-        n_seg = len(self.segment_names)
-        able = traits[Tr.LITERACY] >= np.float32(self.cfg.market.adoption.literacy_threshold)
-        counts = np.bincount(seg, minlength=n_seg).astype(float)
-        n_able = np.bincount(seg[able], minlength=n_seg).astype(float)
-        phi_all = np.bincount(seg, traits[Tr.HUMAN_PREF].astype(np.float64), n_seg)
-        phi_able = np.bincount(seg[able], traits[Tr.HUMAN_PREF][able].astype(np.float64), n_seg)
-        self._seg_phi = np.where(n_able > 0, phi_able / np.maximum(n_able, 1.0), phi_all / np.maximum(counts, 1.0))
-        self._seg_w = np.bincount(seg, traits[Tr.AFFINITY].astype(np.float64), n_seg) / np.maximum(counts, 1.0)
-        adopted = np.bincount(seg, self.pop.small[Sm.ADOPTED].astype(np.float64), n_seg)
-        alpha = np.bincount(seg, traits[Tr.ALPHA0].astype(np.float64), n_seg) / np.maximum(counts, 1.0)
-        self._set_classes(counts, adopted, alpha)
+    def _taste_groups(self) -> None:
+        """The static taste groups of the firms' customer classes (:class:`Classes`): each segment split
+        at the quartiles of its customers' human preference (:data:`TASTE_BINS` groups per segment), with
+        each group's mean human preference and affinity."""
+        traits, seg = self.pop.traits, self.pop.small[Sm.SEGMENT].astype(np.int64)
+        phi = traits[Tr.HUMAN_PREF]
+        n_groups = len(self.segment_names) * TASTE_BINS
+        group = seg * TASTE_BINS
+        for s in range(len(self.segment_names)):
+            mine = seg == s
+            if mine.any():
+                cuts = np.quantile(phi[mine], np.linspace(0.0, 1.0, TASTE_BINS + 1)[1:-1])
+                group[mine] += np.searchsorted(cuts, phi[mine], side="right")
+        counts = np.maximum(np.bincount(group, minlength=n_groups), 1)
+        self._group = group
+        self._group_phi = np.bincount(group, phi.astype(np.float64), n_groups) / counts
+        self._group_w = np.bincount(group, traits[Tr.AFFINITY].astype(np.float64), n_groups) / counts
+        self._classes: tuple[int, Classes] | None = None
 
-    def _set_classes(self, counts: np.ndarray, adopted: np.ndarray, alpha: np.ndarray) -> None:
-        """The customer classes firms forecast with: each segment's adopters and non-adopters; with an
-        adaptive firm alive, also each firm's customers in each class (one pass over the customers)."""
-        ones = np.ones_like(counts)
-        by_firm = None
-        if any(f.alive and f.cfg.strategy != "static" for f in getattr(self, "firm_list", ())):
-            n_seg, n_firms = len(counts), len(self.firm_list)
-            # class index: adopters of segment s are class s, non-adopters class n_seg + s
-            cls = self.pop.small[Sm.SEGMENT].astype(np.int64) + n_seg * (1 - self.pop.small[Sm.ADOPTED])
-            key = (self.pop.provider.astype(np.int64) + 1) * 2 * n_seg + cls
-            by_firm = np.bincount(key, minlength=(n_firms + 1) * 2 * n_seg).reshape(n_firms + 1, 2 * n_seg)[1:]
-        self.classes = Classes(weight=np.concatenate([adopted, counts - adopted]),
-                               phi=np.concatenate([self._seg_phi, self._seg_phi]),
-                               w=np.concatenate([self._seg_w, self._seg_w]),
-                               alpha=np.concatenate([alpha, alpha]),
-                               adopted=np.concatenate([ones, 0.0 * ones]), by_firm=by_firm)
+    @property
+    def classes(self) -> Classes:
+        """The customer classes firms forecast with (:mod:`sim.firms.demand`), as the population stands:
+        each taste group's adopters and non-adopters, their sizes and mean price sensitivity, and each
+        firm's customers in each class. Counted when first asked for in a step (a few passes over the
+        customers: the adaptive strategy asks every step, Nash pricing only before a firm has seen demand)."""
+        if self._classes is not None and self._classes[0] == self.steps:
+            return self._classes[1]
+        n_groups = self._group_phi.shape[0]
+        cls = self._group + n_groups * (1 - self.pop.small[Sm.ADOPTED].astype(np.int64))
+        weight = np.bincount(cls, minlength=2 * n_groups).astype(float)
+        alpha = np.bincount(cls, self.pop.state[St.ALPHA].astype(np.float64), 2 * n_groups) / np.maximum(weight, 1.0)
+        key = (self.pop.provider.astype(np.int64) + 1) * 2 * n_groups + cls
+        n_firms = len(self.firm_list)
+        by_firm = np.bincount(key, minlength=(n_firms + 1) * 2 * n_groups).reshape(n_firms + 1, -1)[1:]
+        ones = np.ones(n_groups)
+        keep = weight > 0  # empty classes (a group nobody adopted in, say) are left out
+        classes = Classes(weight=weight[keep], phi=np.concatenate([self._group_phi, self._group_phi])[keep],
+                          w=np.concatenate([self._group_w, self._group_w])[keep], alpha=alpha[keep],
+                          adopted=np.concatenate([ones, 0.0 * ones])[keep],
+                          by_firm=by_firm[:, keep].astype(float))
+        self._classes = (self.steps, classes)
+        return classes
 
     def _fill_kernel_inputs(self) -> None:
         """Write the market parameters and this step's market state into ``par``, the firms'
@@ -355,9 +379,7 @@ class CustomerModel(mesa.Model):
                 f.reputation += m.reputation_memory * (nps - f.reputation)
         self._adopters_at = tal[:, T.ADOPTED].copy()
         self._human_at = tal[:, T.HUMAN].copy()
-        counts = seg[:, S.COUNT]
-        self._set_classes(counts, seg[:, S.ADOPTED], np.where(counts > 0, seg[:, S.ALPHA] / np.maximum(counts, 1.0),
-                                                              self.classes.alpha[: len(counts)]))
+
         # the recorded firm variables that are not tallies, one row each (output.FIRM_ROWS)
         firm_rows = np.array([(*_firm_attrs(f), f.unit_cost(), quadrant(f.digital, f.human)) for f in self.firm_list],
                              float).T

@@ -38,7 +38,7 @@ class Market(Protocol):
     mean_affinity: float
     mean_alpha: float  # mean price sensitivity
     shock_active: bool
-    classes: Classes  # the customer classes firms forecast demand with
+    classes: Classes  # the customer classes firms forecast demand with (sim.firms.demand)
 
     def alive_firms(self) -> list[Firm]: ...
 

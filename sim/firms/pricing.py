@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .demand import forecast
+import numpy as np
+
+from .demand import market_view
 
 #: A pricing rule: (firm, unit cost, position) -> target price.
 Rule = Callable[..., float]
@@ -42,12 +44,13 @@ def markup(firm, unit_cost: float, **position: Any) -> float:
 def nash(firm, unit_cost: float, digital: float | None = None, human: float | None = None) -> float:
     """Bertrand-Nash: p = c + S / D, S and D the firm's estimates of the choosers' demand and of minus its
     price derivative (see the module docstring). At a candidate position, or before the firm has seen
-    any demand (a new entrant, the first step), the first-order condition of its forecast demand
-    (:meth:`sim.firms.demand.Forecast.nash_price`) instead."""
+    any demand (a new entrant, the first step), the best response of its forecast demand to the rivals'
+    prices (:meth:`sim.firms.demand.MarketView.best_response`) instead."""
     moved = (digital is not None and digital != firm.digital) or (human is not None and human != firm.human)
     if not moved and firm.demand_slope > 0.0:
         return unit_cost + firm.demand_share / firm.demand_slope
-    return forecast(firm, digital, human).nash_price(unit_cost)
+    view, me = market_view(firm, digital, human)
+    return view.best_response(me, np.array([o.price for o in view.offers]))
 
 
 PRICING: dict[str, Rule] = {"fixed": fixed, "markup": markup, "nash": nash}

@@ -6,9 +6,9 @@ book ``firm.invest_spend``. The config's allowed ``firms.<firm>.strategy`` value
 this registry's keys.
 
 The adaptive strategy reasons at firm level: it values a position by its forecast
-demand there (the latent-class logit of :mod:`sim.firms.demand`), at the price its
-pricing rule would set there, less the human-service cost and the fixed costs of the
-position (:func:`expected_profit`).
+demand there (the latent-class logit of :mod:`sim.firms.demand`) at the prices the
+market would settle at, less the human-service cost and the fixed costs of the
+position (:func:`expected_profit`): it foresees the price war next to a look-alike.
 """
 
 from __future__ import annotations
@@ -18,25 +18,22 @@ from typing import Any
 
 import numpy as np
 
-from .demand import forecast
-from .pricing import PRICING
+from .demand import market_view
 
 #: Steps over which an adaptive move must pay back its investment cost.
 PAYBACK_STEPS = 24.0
 
 
 def expected_profit(firm, digital: float, human: float) -> float:
-    """Profit per step (money per market customer) at (digital, human): the forecast share at the price
-    the firm's pricing rule would set there (for ``nash``, the first-order condition of the forecast
-    demand), times the margin over the unit cost at that human level, less the position's fixed costs.
-    Every position, the current one included, is valued with the same forecast."""
-    fc = forecast(firm, digital, human)
-    unit = firm.unit_cost(human)
-    if firm.cfg.pricing == "nash":
-        price = fc.nash_price(unit)
-    else:
-        price = PRICING[firm.cfg.pricing](firm, unit, digital=digital, human=human)
-    return (price - unit) * fc.share(price) - firm.fixed_cost(digital, human)
+    """Profit per step (money per market customer) at (digital, human): the forecast share at the prices
+    the market would settle at with the firm there (every Nash-pricing firm, this one included,
+    re-pricing: :meth:`sim.firms.demand.MarketView.equilibrium`), times the margin over the unit cost at
+    that human level, less the position's fixed costs. Every position, the current one included, is
+    valued with the same forecast."""
+    view, me = market_view(firm, digital, human)
+    prices = view.equilibrium()
+    share, _ = view.demand(prices)
+    return (prices[me] - view.offers[me].unit_cost) * share[me] - firm.fixed_cost(digital, human)
 
 
 def static(firm) -> None:

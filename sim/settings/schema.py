@@ -82,7 +82,7 @@ class MarketConfig:
     expectation_rate: float = param(0.05, 0, 1, "1/step",
                                     "rho: pull of E toward what customers see: the digital level adopters use "
                                     "(their providers' d, weighted by adopters) mixed with the external frontier")
-    expectation_drift: float = param(0.002, -0.1, 0.1, "1/step",
+    expectation_drift: float = param(0.005, -0.1, 0.1, "1/step",
                                      "drift of the external frontier (the best digital experiences anywhere) toward "
                                      "1, as a share of the distance per step (negative: toward 0): 'tomorrow' "
                                      "arrives without a disruptor")
@@ -146,7 +146,7 @@ class MarketConfig:
     alpha_engagement: float = param(0.5, 0, 0.95, "share", "cut of price sensitivity at full engagement")
     alpha_trust: float = param(0.3, 0, 0.95, "share", "cut of price sensitivity at full trust")
     # switching and choice
-    review_hazard: float = param(0.06, 0, 1, "probability/step", "h0: review chance at zero trust and engagement")
+    review_hazard: float = param(0.12, 0, 1, "probability/step", "h0: review chance at zero trust and engagement")
     hazard_trust: float = param(1.5, 0, 20, "1/score", "k_tau: trust lengthens relationships")
     hazard_engagement: float = param(3.0, 0, 20, "1/score", "k_e: engagement lengthens relationships")
     beta_digital: float = param(6.0, 0, 100, "utility/digital level",
@@ -183,9 +183,9 @@ class MarketConfig:
     rec_noise: float = param(3.5, 0, 10, "score points", "half-width of the triangular noise on the score")
     # firm economics shared by all firms
     base_unit_cost: float = param(0.4, 0, 100, "money/customer/step", "c0")
-    human_contact_cost: float = param(0.6, 0, 100, "money/human contact",
+    human_contact_cost: float = param(1.0, 0, 100, "money/human contact",
                                       "c_h: handling cost of a human contact at h = 1 (times h^gamma)")
-    human_staff_cost: float = param(0.3, 0, 100, "money/customer/step",
+    human_staff_cost: float = param(0.6, 0, 100, "money/customer/step",
                                     "c_s: cost per own customer per step of having people there at h = 1 (times "
                                     "h^gamma): staff capacity scales with the customers served, not only with calls")
     human_contact_exponent: float = param(2.0, 1, 10, "",
