@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 
 import sim
 from sim.engine import choice, launch, rng, scalars, table, update
@@ -110,6 +111,12 @@ TWINS = {
     "sim.engine.rng.threshold": None,  # an exact integer bound: tested against every draw in test_rng.py
     "sim.engine.scalars.exp_neg": np.exp,  # an estimate: test_review_bound_estimate_is_well_inside_its_margin
     "sim.engine.scalars.gate": ref.gate,
+    "sim.engine.scalars.digital_value": ref.digital_value,
+    "sim.engine.scalars.human_value": ref.human_value,
+    "sim.engine.scalars.emotion_weight": ref.emotion_weight,
+    "sim.engine.scalars.satisfaction_target": ref.satisfaction_target,
+    "sim.engine.choice.choice_weights": ref.choice_weights,
+    "sim.engine.choice.pick": ref.pick,
 }
 #: Pieces of the customer step: covered by the kernel-against-reference comparisons of customer_step.
 PIECES = {"sim.engine.table.digital_seen", "sim.engine.table.firm_table", "sim.engine.scalars.clip01_f32",
@@ -117,6 +124,7 @@ PIECES = {"sim.engine.table.digital_seen", "sim.engine.table.firm_table", "sim.e
           "sim.engine.update.update_pass", "sim.engine.update.review_pass", "sim.engine.passes.draw_pass",
           "sim.engine.passes.gather_pass", "sim.engine.passes.firm_draw_pass", "sim.engine.passes.store_pass",
           "sim.engine.passes.derived", "sim.engine.passes.chunk", "sim.engine.tally.tally_firm",
+          "sim.engine.choice.tally_demand",
           "sim.engine.tally.tally_pass", "sim.engine.tally.finish_tally", "sim.engine.launch.launch_work",
           "sim.engine.launch.launch_orphans"}
 
@@ -138,6 +146,40 @@ def test_every_kernel_has_a_reference():
     assert compiled == set(TWINS) | PIECES, f"kernels without a twin: {compiled - set(TWINS) - PIECES}"
 
 
+_FINITE = st.floats(-2.0, 2.0, allow_nan=False)
+_SCALE = st.floats(1e-3, 1e3, allow_nan=False)
+
+
+@njit
+def _values(x, gain, scale, slope, tol):
+    return (scalars.digital_value(x, gain, scale), scalars.human_value(x, scale),
+            scalars.emotion_weight(abs(x) / 2.0, scale),
+            scalars.satisfaction_target(np.float32(x), np.float32(slope), np.float32(tol)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_FINITE, st.floats(0.0, 1.0), _SCALE, st.floats(0.0, 100.0), st.floats(0.0, 1.0))
+def test_value_functions_equal_their_reference_twins(x, gain, scale, slope, tol):
+    """The compiled value functions give the reference's numbers, bit for bit, over their whole ranges:
+    V_d and V_h are increasing and concave, e(h) maps [0, 1] onto [0, 1], the satisfaction target is in (0, 1)."""
+    vd, vh, ew, sat = _values(x, gain, scale, slope, tol)
+    f = np.float32
+    assert vd == ref.digital_value(x, gain, scale) and vh == ref.human_value(x, scale)
+    assert ew == ref.emotion_weight(abs(x) / 2.0, scale)
+    assert sat == ref.satisfaction_target(f(x), f(slope), f(tol)) and 0.0 <= sat <= 1.0
+    assert ref.digital_value(x + 1e-3, gain, scale) >= vd and ref.human_value(x + 1e-3, scale) >= vh
+    assert 0.0 <= ew <= 1.0 + 1e-12
+
+
+def test_value_functions_saturate_above_expectation_and_are_linear_in_the_limit():
+    """Above the expectation the digital and human values level off at gain x scale and scale (the lead
+    stops differentiating); with a large scale they are the linear values of a model without saturation."""
+    assert abs(ref.digital_value(10.0, 0.5, 0.1) - 0.05) < 1e-12 and abs(ref.human_value(10.0, 0.3) - 0.3) < 1e-12
+    assert ref.digital_value(-0.3, 0.5, 0.1) == -0.09 and ref.human_value(-0.3, 0.3) == -0.3
+    assert abs(ref.digital_value(0.2, 0.5, 1e6) - 0.1) < 1e-6 and abs(ref.human_value(0.2, 1e6) - 0.2) < 1e-6
+    assert abs(ref.emotion_weight(0.4, 1e6) - 0.4) < 1e-5 and ref.emotion_weight(1.0, 0.5) == 1.0
+
+
 # ------------------------------------------------------------- logit choice (hand-made edge cases)
 def _firm_cols(prices: list[float], alive: list[bool] | None = None) -> np.ndarray:
     cols = np.zeros((len(prices), len(F)))
@@ -150,10 +192,7 @@ def _firm_cols(prices: list[float], alive: list[bool] | None = None) -> np.ndarr
 
 
 def _choose(cols, alpha, r, current=NO_FIRM, outside=-1e9):
-    par = np.zeros(len(P))
-    par[P.EXPECTATION] = 0.5
-    par[P.EXCLUSION_QUALITY] = 1.0
-    par[P.OUTSIDE_UTILITY] = outside
+    par = _par(outside)
     ft = table.firm_table(par, cols, np.zeros((cols.shape[0], 0)))
     return choice.choose(cols, ft, current, 0, 1, 0.5, 0.5, alpha, par, r, np.empty(cols.shape[0]))
 
@@ -188,7 +227,7 @@ def test_outside_option_takes_its_logit_share_and_is_chosen_when_no_firm_is_aliv
     cols = _firm_cols(prices)
     alpha = 2.0
     u_firm = 0.5 * 0.5 * 0.5 * 0.0 - alpha * 1.0  # the other utility terms are zero in this market
-    ft = table.firm_table(np.zeros(len(P)), cols, np.zeros((2, 0)))
+    ft = table.firm_table(_par(-1.0), cols, np.zeros((2, 0)))
     rs = (np.arange(20000) + 0.5) / 20000
     picks = np.array([_choose(cols, alpha, r, outside=-1.0) for r in rs])
     v = np.array([ref.utility(cols, m, NO_FIRM, 0, 1, 0.5, 0.5, alpha, _par(-1.0)) for m in (0, 1)])
@@ -204,6 +243,7 @@ def _par(outside):
     par[P.EXPECTATION] = 0.5
     par[P.EXCLUSION_QUALITY] = 1.0
     par[P.OUTSIDE_UTILITY] = outside
+    par[P.DIGITAL_SCALE], par[P.HUMAN_SCALE], par[P.EMOTION_SCALE] = 0.1, 0.3, 0.5
     return par
 
 

@@ -14,6 +14,8 @@ def _market(**values):
     par = np.zeros(len(PARAMS))
     par[P.EXPECTATION] = 0.7
     par[P.EXCLUSION_QUALITY] = 0.5
+    par[P.DIGITAL_SCALE], par[P.HUMAN_SCALE], par[P.EMOTION_SCALE] = 0.1, 0.3, 0.5
+    par[P.SATISFACTION_SLOPE] = 20.0
     par[P.OUTSIDE_UTILITY] = -50.0
     par[P.FAIRNESS_SLOPE] = 2.0
     par[P.FAIRNESS_RATE] = 1.0

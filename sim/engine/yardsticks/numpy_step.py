@@ -82,6 +82,7 @@ def _choose(t, firm, par, current, shared, adopted, phi, w, alpha, r) -> tuple[n
     the sums of ``s_ij`` and ``alpha_i s_ij (1 - s_ij)`` (float64[F] each)."""
     n_firms = firm.shape[0]
     alive = [m for m in range(n_firms) if firm[m, F.ALIVE] > 0]
+    phi = np.asarray(phi, np.float64)  # as the kernel: the choice is float64 arithmetic
     om = np.where(adopted == 0, 0.0, 1.0 - phi)
     phi = np.where(adopted == 0, 1.0, phi)
     util = np.empty((len(alive) + 1, current.shape[0]))
