@@ -173,6 +173,7 @@ PARAMS = (
     Param("beta_reputation", "market.beta_reputation"),
     Param("inertia", "market.inertia"),
     Param("outside_utility", "market.outside_utility"),
+    Param("panel_rate", "market.panel_rate"),
     Param("rec_satisfaction", "market.rec_satisfaction"),
     Param("rec_trust", "market.rec_trust"),
     Param("rec_engagement", "market.rec_engagement"),
@@ -262,6 +263,7 @@ STREAMS = (
     Row("choice", "", "the logit choice on review"),
     Row("score", "", "recommendation noise, first half"),
     Row("score2", "", "recommendation noise, second half"),
+    Row("panel", "", "the customer is in this step's demand panel"),
 )
 R = _enum("R", STREAMS)
 
@@ -290,10 +292,10 @@ CONTACT_BITS = (("contacted", T.CONTACTS), ("wants", T.WANTED_HUMAN), ("human", 
 STATE_BITS = (("shared", T.SHARED), ("adopted", T.ADOPTED), ("disengaged", T.DISENGAGED),
               ("promoter", T.PROMOTERS), ("detractor", T.DETRACTORS))
 #: Flags the kernel's passes hand on, per customer: the contact bits, then two of the review.
-FLAGS = (*(name for name, _ in CONTACT_BITS), "pending", "reviews")
+FLAGS = (*(name for name, _ in CONTACT_BITS), "pending", "reviews", "panel")
 B = IntEnum("B", [(name.upper(), 1 << i) for i, name in enumerate(FLAGS)])
 #: Draws compared with a threshold, handed from the draw passes to the update as one bit each.
-DRAWS = ("contact", "want_human", "steer", "notice", "avail")
+DRAWS = ("contact", "want_human", "steer", "notice", "avail", "panel")
 D = IntEnum("D", [(name.upper(), 1 << i) for i, name in enumerate(DRAWS)])
 #: Bits of the per-customer state pattern (:data:`STATE_BITS` order).
 SB = IntEnum("SB", [(name.upper(), 1 << i) for i, (name, _) in enumerate(STATE_BITS)])

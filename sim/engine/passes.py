@@ -45,8 +45,8 @@ _N_SM = len(Sm)
 
 @njit(inline="always")
 def draw_pass(nb, ub, ks, dv, traits, small, o_sm, m_review, dbits, noise_m):
-    """The draws that do not depend on the firm: adoption (written to ``o_sm``), contact, the review
-    draw and the score noise (``u1 + u2 - 1`` of the score noise is ``(m1 + m2 - 2**24) 2**-24``, exactly)."""
+    """The draws that do not depend on the firm: adoption (written to ``o_sm``), contact, the demand
+    panel, the review draw and the score noise (``u1 + u2 - 1`` of the score noise is ``(m1 + m2 - 2**24) 2**-24``, exactly)."""
     lit_ = traits[Tr.LITERACY]
     adopted_ = small[Sm.ADOPTED]
     k_adopt = ks[R.ADOPT]
@@ -54,6 +54,7 @@ def draw_pass(nb, ub, ks, dv, traits, small, o_sm, m_review, dbits, noise_m):
     k_review = ks[R.REVIEW]
     k_score = ks[R.SCORE]
     k_score2 = ks[R.SCORE2]
+    k_panel = ks[R.PANEL]
     for t in range(nb):
         ix = ub + np.uint64(t)
         i32 = np.uint32(ix)
@@ -61,7 +62,8 @@ def draw_pass(nb, ub, ks, dv, traits, small, o_sm, m_review, dbits, noise_m):
                                                      & (draw_int(np.uint32(i32 + k_adopt)) < dv.t_adopt))
         d_contact = draw_int(np.uint32(i32 + k_contact)) < dv.t_contact
         m_review[t] = draw_int(np.uint32(i32 + k_review))
-        dbits[t] = np.uint8(d_contact) * np.uint8(D.CONTACT)
+        d_panel = draw_int(np.uint32(i32 + k_panel)) < dv.t_panel
+        dbits[t] = (np.uint8(d_contact) * np.uint8(D.CONTACT)) | (np.uint8(d_panel) * np.uint8(D.PANEL))
         noise_m[t] = (draw_int(np.uint32(i32 + k_score)) + draw_int(np.uint32(i32 + k_score2))
                       - np.int32(1 << UNIT_BITS))
 
@@ -133,7 +135,8 @@ def derived(par, n_forms):
     """The :data:`Derived` values of a step's ``par``."""
     hzf = par[P.REVIEW_HAZARD] * math.exp(par[P.HAZARD_FREEDOM])
     return Derived(f32_at_least(par[P.LITERACY_THRESHOLD]), np.int32(threshold(par[P.ADOPT_PROB])),
-                   np.int32(threshold(par[P.CONTACT_RATE])), np.int32(threshold(par[P.REVIEW_HAZARD])), hzf,
+                   np.int32(threshold(par[P.CONTACT_RATE])), np.int32(threshold(par[P.REVIEW_HAZARD])),
+                   np.int32(threshold(par[P.PANEL_RATE])), hzf,
                    np.float32(hzf), np.float32(1.0 / (1.0 + par[P.INFLUENCE_ENGAGEMENT])),
                    f32_at_least(par[P.DISENGAGED_BELOW]), np.int64(n_forms))
 

@@ -329,12 +329,14 @@ def advance(c, u, par, firm, interv, tally, seg_tally, par32=None) -> None:
         review = r < hazard_scale(par) * math.exp(-par[P.HAZARD_TRUST] * float(tau) - par[P.HAZARD_ENGAGEMENT]
                                                   * float(eng) - par[P.HAZARD_FREEDOM] * float(free))
     k = j
-    if review:
+    panel = u(R.PANEL) < par[P.PANEL_RATE]
+    if review or panel:
         options, weights, total = choice_weights(firm, j, shared, adopted, phi, float(w), float(alpha), par)
-        for m, wgt in zip(options[:-1], weights[:-1], strict=True):  # the choosers' demand and its slope
+        for m, wgt in zip(options[:-1], weights[:-1], strict=True):  # the firms' demand and its slope
             s = wgt / total
             tally[m, T.CHOICE_SHARE] += s
             tally[m, T.CHOICE_SLOPE] += float(alpha) * s * (1.0 - s)
+    if review:
         k = pick(options, weights, total, u(R.CHOICE))
         if k != j:
             if j != NO_FIRM:

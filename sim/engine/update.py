@@ -32,8 +32,8 @@ REVIEW_MARGIN = 0.03
 #: combined as the reference rounds or combines them): draw thresholds, the literacy and
 #: disengagement thresholds as float32, the hazard at zero trust, engagement and freedom
 #: (float64 and float32), 1 / (1 + influence_engagement), and the number of intervention forms.
-Derived = namedtuple("Derived", ("literacy32", "t_adopt", "t_contact", "t_hz", "hzf", "hz32", "inv_ki", "below32",
-                                 "n_forms"))
+Derived = namedtuple("Derived", ("literacy32", "t_adopt", "t_contact", "t_hz", "t_panel", "hzf", "hz32", "inv_ki",
+                                 "below32", "n_forms"))
 #: The block's gathered firm-table entries of each customer's provider (one buffer each).
 Gathered = namedtuple("Gathered", ("dx", "gate", "esc", "gate_avail", "h", "hv", "price", "steer", "notice", "avail",
                                    "iv", "free"))
@@ -157,7 +157,8 @@ def update_pass(nb, ub, p, dv, traits, state, small, tenure, prov0, g, dbits, m_
         hb = dv.hz32 * exp_neg(p[P.HAZARD_TRUST] * tau + p[P.HAZARD_ENGAGEMENT] * eng + p[P.HAZARD_FREEDOM] * free)
         outside_looks = m_review[t] < dv.t_hz
         reviews = (has & (u_rev < hb * lo_margin)) | ((not has) & outside_looks)
-        pending = (has & (u_rev < hb * hi_margin)) | ((not has) & outside_looks)
+        panel = (db & D.PANEL) != 0
+        pending = (has & (u_rev < hb * hi_margin)) | ((not has) & outside_looks) | panel
         score = score_of(p, p[P.REC_NOISE], sat, tau, eng, free, infl, noise_m[t])
         o_st[St.TRUST, t] = tau
         o_st[St.ENGAGEMENT, t] = eng
@@ -175,7 +176,7 @@ def update_pass(nb, ub, p, dv, traits, state, small, tenure, prov0, g, dbits, m_
         flags[t] = ((B.CONTACTED if contacted else 0) | (B.WANTS if wants else 0)
                     | (B.HUMAN if human else 0) | (B.NOTICED if noticed else 0)
                     | (B.PUSHED if pushed else 0) | (B.PENDING if pending else 0)
-                    | (B.REVIEWS if reviews else 0))
+                    | (B.REVIEWS if reviews else 0) | (B.PANEL if panel else 0))
 
 
 @njit(inline="always")
@@ -200,15 +201,18 @@ def review_pass(nb, ub, ks, p, dv, par, firm, ft, traits, provider, prov0, flags
         tau = o_st[St.TRUST, t]
         eng = o_st[St.ENGAGEMENT, t]
         review = (flags[t] & B.REVIEWS) != 0
-        if not review:
+        if not review and j != NO_FIRM:  # outside the market: only the exact integer compare above
             review = uniform_at(i32, k_review) < dv.hzf * math.exp(
                 -par[P.HAZARD_TRUST] * np.float64(tau) - par[P.HAZARD_ENGAGEMENT] * np.float64(eng)
                 - par[P.HAZARD_FREEDOM] * np.float64(o_st[St.FREEDOM, t]))
+        if not (review or (flags[t] & B.PANEL) != 0):
+            continue
+        # a choosing customer, or one of the step's demand panel: the firms' demand tallies
+        alpha = np.float64(o_st[St.ALPHA, t])
+        total = choice_weights(firm, ft, j, np.int64(o_sm[Sm.SHARED, t]), np.int64(o_sm[Sm.ADOPTED, t]),
+                               np.float64(phi_[ix]), np.float64(w_[ix]), alpha, par, util)
+        tally_demand(firm, util, total, alpha, acc, _N_ACC)
         if review:
-            alpha = np.float64(o_st[St.ALPHA, t])
-            total = choice_weights(firm, ft, j, np.int64(o_sm[Sm.SHARED, t]), np.int64(o_sm[Sm.ADOPTED, t]),
-                                   np.float64(phi_[ix]), np.float64(w_[ix]), alpha, par, util)
-            tally_demand(firm, util, total, alpha, acc, _N_ACC)
             k = pick(firm, util, total, uniform_at(i32, k_choice))
             if k != j:
                 cnt[churn0 + np.uint64(j + 1)] += 1

@@ -169,6 +169,10 @@ class MarketConfig:
     beta_reputation: float = param(0.5, 0, 100, "utility", "weight of a firm's NPS/100 (word of mouth)")
     outside_utility: float = param(-4.5, -100, 100, "utility",
                                    "V0: utility of leaving the market (no provider); demand bounds prices")
+    panel_rate: float = param(0.05, 0, 1, "probability/step",
+                              "share of customers in each step's demand panel: their logit choice probabilities "
+                              "(as if they reviewed) enter the firms' demand estimates beside those of the customers "
+                              "who choose; nobody switches because of it (0: the choosers only)")
     inertia: float = param(1.0, -100, 100, "utility",
                            "bonus of the current provider on review; negative = a penalty "
                            "(at -100 a reviewing customer practically always leaves)")
@@ -265,7 +269,7 @@ class FirmConfig:
                           "firm sees), markup, fixed (for teaching)")
     markup: float = param(0.5, 0, 100, "share", "markup over unit cost for the markup rule")
     price_adjust: float = param(0.3, 0, 1, "share/step", "how far a price moves toward its target per step")
-    demand_memory: float = param(0.3, 1e-3, 1, "weight",
+    demand_memory: float = param(0.1, 1e-3, 1, "weight",
                                  "weight of the latest step in the firm's estimate of its demand and its slope "
                                  "(nash pricing; 1: the latest step only)")
     penetration_steps: int = param(0, 0, 100_000, "steps",

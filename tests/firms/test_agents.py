@@ -23,25 +23,51 @@ def test_quadrants(d, h, q):
 
 
 def test_unit_cost_is_the_variable_cost_of_one_customer():
-    model = make_model(["firms.both.unit_cost_extra=0.1"], n=300)
+    """Base cost (the market's c0 times the firm's factor, plus its extra), then people on hand for each
+    customer and the handling of each human contact, both times h^gamma."""
+    model = make_model(["firms.both.unit_cost_extra=0.1", "firms.both.unit_cost_factor=0.5"], n=300)
     both = model.firm_list[3]
     both.human_per_customer = 0.3
     m = model.cfg.market
-    per_contact = m.human_contact_cost * both.human**m.human_contact_exponent
-    assert both.unit_cost() == pytest.approx(m.base_unit_cost + 0.1 + per_contact * 0.3)
+    quality = both.human**m.human_contact_exponent
+    assert both.unit_cost() == pytest.approx(0.5 * m.base_unit_cost + 0.1
+                                             + quality * (m.human_staff_cost + m.human_contact_cost * 0.3))
     assert both.variable_cost(both.human, 200.0, 60.0) == pytest.approx(200 * both.unit_cost())
-    assert both.unit_cost(human=0.0) == pytest.approx(m.base_unit_cost + 0.1)
+    assert both.unit_cost(human=0.0) == pytest.approx(0.5 * m.base_unit_cost + 0.1)
 
 
-def test_human_contacts_cost_more_than_in_proportion_to_their_level():
-    """People do not scale: with the default exponent, doubling the human level more than doubles
-    the human part of the unit cost; with exponent 1 it exactly doubles."""
+def test_human_service_costs_more_than_in_proportion_to_its_level():
+    """People do not scale: with the default exponent, doubling the human level quadruples the human
+    part of the unit cost; with exponent 1 it exactly doubles."""
     for exponent, ratio in ((2.0, 4.0), (1.0, 2.0)):
         model = make_model([f"market.human_contact_exponent={exponent}"], n=300)
         both = model.firm_list[3]
         both.human_per_customer = 0.3
         human_part = [both.unit_cost(human=h) - both.unit_cost(human=0.0) for h in (0.4, 0.8)]
         assert human_part[1] / human_part[0] == pytest.approx(ratio)
+
+
+def test_reserves_are_months_of_the_firms_costs_at_the_start():
+    model = make_model(["firms.both.reserve_months=6", "firms.human_only.reserve_months=24"], n=2000)
+    both, human_only = model.firm_list[3], model.firm_list[2]
+    assert both.cash == pytest.approx(6 * both.step_cost(both.customers), rel=1e-12)
+    assert human_only.cash == pytest.approx(24 * human_only.step_cost(human_only.customers), rel=1e-12)
+    assert both.reserves == pytest.approx(6.0)
+
+
+def test_an_entrant_is_funded_at_entry_and_known_as_well_as_the_average_firm():
+    model = make_model(["scenario=disruptor", "firms.disruptor.enter_step=3", "firms.disruptor.reserve_months=36"],
+                       n=3000, steps=6)
+    entrant = model.firm_list[4]
+    assert entrant.cash == 0.0 and not entrant.alive
+    for _ in range(2):
+        model.step()
+    incumbents = model.alive_firms()
+    mean_rep = sum(f.reputation * f.share for f in incumbents) / sum(f.share for f in incumbents)
+    model.prepare_step(3)
+    assert entrant.alive and entrant.entered_at == 3
+    assert entrant.reputation == pytest.approx(mean_rep)
+    assert entrant.cash == pytest.approx(36 * entrant.step_cost(model.n / len(model.alive_firms())))
 
 
 def test_settle_books_revenue_costs_and_cash():

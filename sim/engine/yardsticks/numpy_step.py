@@ -217,10 +217,12 @@ def customer_step(key, par, firm, interv, traits, state, small, provider, tenure
     review[maybe] = r[maybe] < hazard_scale(par) * np.exp(-pv[P.HAZARD_TRUST] * tau[maybe].astype(np.float64)
                                                           - pv[P.HAZARD_ENGAGEMENT] * eng[maybe].astype(np.float64)
                                                           - pv[P.HAZARD_FREEDOM] * free[maybe].astype(np.float64))
-    rv = np.flatnonzero(review)
+    panel = draw(key, idx, R.PANEL) < pv[P.PANEL_RATE]  # the step's demand panel: tallied, never switching
+    rv = np.flatnonzero(review | panel)
     k = j.copy()
-    k[rv], demand, slope = _choose(t, firm, par, j[rv], shared[rv], adopted[rv], phi[rv], w[rv],
-                                   alpha[rv].astype(np.float64), draw(key, idx[rv], R.CHOICE))
+    chosen, demand, slope = _choose(t, firm, par, j[rv], shared[rv], adopted[rv], phi[rv], w[rv],
+                                    alpha[rv].astype(np.float64), draw(key, idx[rv], R.CHOICE))
+    k[rv] = np.where(review[rv], chosen, j[rv])
     switch = k != j
     churned = np.bincount(j[switch & has], minlength=n_firms).astype(np.float64)
     new_tenure = np.where(switch, 0, tenure) + 1
