@@ -16,7 +16,7 @@ import numpy as np
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
 from sim.api import dataset  # noqa: E402
-from sim.engine.layout import Sm, St
+from sim.engine.layout import Sm, St, Tr
 from sim.model import CustomerModel  # noqa: E402
 from sim.settings.compose import compose_config  # noqa: E402
 from sim.settings.schema import SimConfig  # noqa: E402
@@ -74,21 +74,28 @@ class PriceRun:
     price: np.ndarray      #: (steps, F) prices set at each step
     unit_cost: np.ndarray  #: (steps, F) the model's output unit_cost
     share: np.ndarray      #: (steps, F)
+    alphas: np.ndarray     #: the customers' price sensitivities (the model's own draws)
+    mu: float              #: the firms' demand_memory
 
 
 def run_prices(alpha: float, extras, lam: float, n: int = 50_000, steps: int = 40, p0: float = 1.0,
-               base_cost: float = 0.4, seed: int = 0) -> PriceRun:
+               base_cost: float = 0.4, seed: int = 0, cv: float = 0.0) -> PriceRun:
+    """The price_equilibrium scenario with ``len(extras)`` firms of unit costs ``base_cost + extras``,
+    customers' price sensitivity Gamma-distributed with mean ``alpha`` and coefficient of variation ``cv``."""
     cfg = scenario("price_equilibrium", [f"customers.n={n}", f"steps={steps}", f"seed={seed}",
                                          f"customers.segments.all.alpha0={alpha}",
+                                         f"customers.segments.all.alpha0_cv={cv}",
                                          f"market.base_unit_cost={base_cost}"])
     k = len(extras)
     with_firms(cfg, unit_cost_extra=list(extras), price_adjust=[lam] * k, price=[p0] * k)
     model = CustomerModel(cfg)
     shares0 = np.array([f.share for f in model.firm_list])
+    alphas = model.pop.traits[Tr.ALPHA0].astype(float)
     model.run()
     ds = dataset(model)
     return PriceRun(alpha, base_cost + np.asarray(extras, float), lam, n, np.full(k, p0), shares0,
-                    ds.price.values, ds.unit_cost.values, ds.share.values)
+                    ds.price.values, ds.unit_cost.values, ds.share.values, alphas,
+                    next(iter(cfg.firms.values())).demand_memory)
 
 
 # ---------------------------------------------------------------------------- 3. Bass

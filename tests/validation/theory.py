@@ -131,21 +131,84 @@ def best_response(alpha: float, costs, prices, j: int) -> float:
     return 0.5 * (lo + hi)
 
 
-def adjustment_path(alpha: float, costs, p0, lam: float, steps: int) -> np.ndarray:
-    """Price path of the best-response rule; row t = prices set at step t + 1.
+def nash_rule_path(alpha: float, costs, p0, lam: float, mu: float, steps: int) -> np.ndarray:
+    """Price path of the ``nash`` pricing rule in a logit market where every customer chooses every step
+    (one price sensitivity, no outside option, no inertia); row t = prices set at step t + 1.
 
-    Each step the firms decide in order (a later firm sees an earlier one's new price) and move
-    ``lam`` of the way toward their best response to the others' current prices. The rule reads
-    no realised share, so the path has no sampling noise.
+    Step 1: before any demand is seen, each firm in turn (a later firm sees an earlier one's new price)
+    moves ``lam`` of the way toward its best response. Every step's choices give each firm its demand
+    s_j and slope alpha s_j (1 - s_j) at that step's prices (per customer: the rule uses their ratio);
+    the firm's estimates are moving averages of them with weight ``mu`` on the latest step (the
+    first taken whole), and from step 2 every firm moves ``lam`` of the way toward
+    c_j + estimate_s / estimate_slope.
     """
     c = np.asarray(costs, float)
     p = np.full(len(c), float(p0)) if np.ndim(p0) == 0 else np.asarray(p0, float).copy()
     out = np.empty((steps, len(c)))
+    est_s = est_d = None
     for t in range(steps):
-        for j in range(len(c)):
-            p[j] = p[j] + lam * (best_response(alpha, c, p, j) - p[j])
+        if est_s is None:
+            for j in range(len(c)):
+                p[j] = p[j] + lam * (best_response(alpha, c, p, j) - p[j])
+        else:
+            p = p + lam * (c + est_s / est_d - p)
         out[t] = p
+        s = logit_shares(alpha, p)
+        d = alpha * s * (1.0 - s)
+        if est_s is None:
+            est_s, est_d = s, d
+        else:
+            est_s, est_d = est_s + mu * (s - est_s), est_d + mu * (d - est_d)
     return out
+
+
+def gamma_sample(mean: float, cv: float, n: int, seed: int) -> np.ndarray:
+    """``n`` price sensitivities from the Gamma distribution with this mean and coefficient of variation
+    (shape 1 / cv^2, scale mean cv^2), as the model draws ``alpha0``."""
+    shape = 1.0 / cv**2
+    return np.random.default_rng(seed).gamma(shape, mean / shape, n)
+
+
+def rc_logit_nash(alphas, costs, tol: float = 1e-12, max_iter: int = 100_000) -> np.ndarray:
+    """Bertrand-Nash prices of single-product firms whose customers choose by logit with individual
+    price sensitivities ``alphas`` (a sample: the random-coefficients logit), no outside option and
+    equal qualities: the first-order conditions p_j = c_j + mean_i s_ij / mean_i[alpha_i s_ij (1 - s_ij)],
+    solved by damped fixed-point iteration over the sample."""
+    a = np.asarray(alphas, float)[:, None]
+    c = np.asarray(costs, float)
+    p = c + 1.0 / a.mean()
+    for _ in range(max_iter):
+        u = -a * p[None, :]
+        e = np.exp(u - u.max(axis=1, keepdims=True))
+        s = e / e.sum(axis=1, keepdims=True)
+        target = c + s.mean(axis=0) / (a * s * (1.0 - s)).mean(axis=0)
+        new = p + 0.5 * (target - p)
+        if np.max(np.abs(new - p)) < tol:
+            return new
+        p = new
+    raise RuntimeError("the first-order conditions did not converge")
+
+
+def rc_logit_nash_pyblp(alphas, costs) -> np.ndarray:
+    """The same equilibrium computed by pyblp (the standard BLP library): utility beta0 - alpha_i p_j
+    with a random coefficient on price (mean -mean(alpha), the agents' nodes mean - alpha_i), a large
+    constant beta0 so that pyblp's outside good (utility 0) takes no share, and pyblp's equilibrium
+    prices for the given marginal costs (its zeta-markup iteration, Morrow and Skerlos)."""
+    import pyblp
+
+    a = np.asarray(alphas, float)
+    c = np.asarray(costs, float)
+    k = len(c)
+    product_data = {"market_ids": np.zeros(k, int), "firm_ids": np.arange(k), "prices": c + 1.0 / a.mean(),
+                    "shares": np.full(k, 1.0 / (k + 1))}
+    agent_data = {"market_ids": np.zeros(a.size, int), "weights": np.full(a.size, 1.0 / a.size),
+                  "nodes": (a.mean() - a)[:, None]}
+    pyblp.options.verbose = False
+    sim = pyblp.Simulation((pyblp.Formulation("1 + prices"), pyblp.Formulation("0 + prices")), product_data,
+                           beta=[60.0, -a.mean()], sigma=[[1.0]], agent_data=agent_data, xi=np.zeros(k))
+    iteration = pyblp.Iteration("simple", {"atol": 1e-13, "max_evaluations": 100_000})
+    result = sim.replace_endogenous(costs=c, iteration=iteration)
+    return np.asarray(result.product_data.prices, float).ravel()
 
 
 def logit_shares_with_outside(alpha: float, prices, v0_minus_common: float) -> tuple[np.ndarray, float]:
