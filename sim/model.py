@@ -336,7 +336,8 @@ class CustomerModel(mesa.Model):
         2. **Exit**: alive firms with cash below their bankruptcy line leave; their
            customers lose their provider and must choose again in phase 5.
         3. **Market**: digital expectation E moves toward the best alive digital
-           level; commoditisation index from the spread of digital levels; shock window.
+           level customers use and the external frontier; human expectation H toward the human
+           level customers are served with; shock window.
         4. **Firm decisions**: each alive firm moves by its strategy, then sets its price
            by its pricing rule (``firms.do("decide")``); then the share-weighted mean
            price is computed and the kernel's inputs are filled.

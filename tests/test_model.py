@@ -75,7 +75,7 @@ def test_same_seed_same_dataset_and_different_seeds_differ():
 
 
 def test_firm_exits_below_bankruptcy_line_and_customers_choose_again():
-    model = make_model(["firms.neither.cash=-0.001"], n=2000, steps=3)
+    model = make_model(["firms.neither.bankruptcy=100"], n=2000, steps=3)
     victim = model.firm_list[0]
     had = victim.customers
     assert had > 0

@@ -83,7 +83,7 @@ def test_running_turns_false_at_the_horizon_and_stepping_on_extends_the_record()
 
 def test_running_turns_false_when_no_firm_is_alive_or_to_come():
     model = CustomerModel(seed=0, scenario="baseline", customers=500, steps=20,
-                          **{f"firms.{f}.cash": -0.5 for f in ("neither", "human_only", "digital_only", "both")})
+                          **{f"firms.{f}.bankruptcy": 100 for f in ("neither", "human_only", "digital_only", "both")})
     model.step()  # every firm is below its bankruptcy line: all exit in step 1
     assert not any(f.alive for f in model.firm_list)
     assert not model.running
@@ -108,7 +108,7 @@ def test_datacollector_reports_what_the_dataset_records():
     mv = model.datacollector.get_model_vars_dataframe()
     assert len(mv) == 6  # step 0 (construction) and steps 1..5
     for name in ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption_total",
-                 "commoditisation", "unassigned"):
+                 "digital_frontier", "digital_used", "unassigned"):
         np.testing.assert_allclose(mv[name].to_numpy()[1:].astype(float), ds[name].values, rtol=1e-12,
                                    err_msg=name)
     av = model.datacollector.get_agent_vars_dataframe().reset_index()

@@ -11,4 +11,4 @@ def test_help_lists_every_scenario_and_every_parameter():
     for name in scenario_names():
         assert f"\n  {name}\n" in text
     assert "market.contact_rate = 0.4" in text
-    assert "firms.<firm>.pricing = 'fixed'  fixed | markup | best_response" in text
+    assert "firms.<firm>.pricing = 'nash'  fixed | markup | nash" in text
