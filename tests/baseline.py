@@ -20,7 +20,7 @@ BASELINE = Path(__file__).parent / "data" / "baseline_summary.json"
 BASELINE_OVERRIDES = ["customers.n=20000"]
 BASELINE_SEED = 0
 MARKET_SUMMARY = ("digital_expectation", "hhi", "mean_price", "price_sensitivity", "adoption_total",
-                  "commoditisation")
+                  "digital_frontier", "digital_used")
 
 
 def _floats(values) -> list[float | None]:

@@ -101,16 +101,21 @@ def test_entrant_appears_at_its_step_and_wins_customers():
     assert entrant.customers > 0
 
 
-def test_expectations_ratchet_toward_the_best_level_and_drift():
-    ds = sim.run(["scenario=disruptor", "customers.n=1000", "steps=80"], seed=0)
-    e = ds.digital_expectation
-    assert np.all(np.diff(e) >= 0), "E never falls with a positive drift"
-    # before the entrant: E starts at the best incumbent's level (0.9) and only drifts toward 1
-    drift = 0.002
-    np.testing.assert_allclose(float(e.sel(step=35)), 1 - (1 - 0.9) * (1 - drift) ** 35, rtol=1e-9)
-    # the entrant pulls E up toward its 0.97 much faster than the drift alone
-    assert float(e.sel(step=80) - e.sel(step=36)) > 0.03
-    no_drift = sim.run(["scenario=baseline", "customers.n=500", "steps=20", "market.expectation_drift=0"], seed=0)
-    assert np.allclose(no_drift.digital_expectation, 0.9), "without drift E rests at the best level"
+def test_expectations_follow_what_customers_use_and_the_frontier():
+    """The external frontier drifts toward 1; E moves toward a mix of it and the digital level adopters
+    use (their providers' d weighted by adopters), so an entrant moves E only as far as customers take
+    it up; H moves toward the human level customers are served with."""
+    m = sim.build(["scenario=disruptor"]).cfg.market
+    ds = sim.run(["scenario=disruptor", "customers.n=3000", "steps=80"], seed=0)
+    steps = ds.step.values
+    frontier = 1 - (1 - m.expectation_init) * (1 - m.expectation_drift) ** steps
+    np.testing.assert_allclose(ds.digital_frontier.values, frontier, rtol=1e-12)
+    e = np.concatenate([[m.expectation_init], ds.digital_expectation.values])
+    target = m.frontier_weight * ds.digital_frontier.values + (1 - m.frontier_weight) * ds.digital_used.values
+    np.testing.assert_allclose(e[1:], e[:-1] + m.expectation_rate * (target - e[:-1]), rtol=1e-12)
+    base = sim.run(["scenario=baseline", "customers.n=3000", "steps=80"], seed=0)
+    gap = ds.digital_used - base.digital_used
+    assert float(gap.sel(step=35)) == 0.0 and float(gap.sel(step=80)) > 0.005, "the entrant is used, then E rises"
+    assert float((ds.digital_expectation - base.digital_expectation).sel(step=80)) > 0.001
     h = ds.human_expectation
     assert float(h.isel(step=-1)) > float(h.isel(step=0)) and float(h.max()) <= 0.8 + 1e-12

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..engine.layout import STEERING_MODES
 from ..settings.schema import FirmConfig, SimConfig
-from .demand import Classes
+from .demand import MAX_PRICE, Classes
 from .pricing import PRICING
 from .strategies import STRATEGIES
 
@@ -162,8 +162,17 @@ class Firm(mesa.Agent):
 
     @property
     def price_elasticity(self) -> float:
-        """Own-price elasticity of the demand the firm sees (its estimates): p D / S; NaN before any."""
-        return self.price * self.demand_slope / self.demand_share if self.demand_share > 0.0 else float("nan")
+        """Own-price elasticity of the demand the firm sees: p D / S from its estimates, or from its forecast
+        (:mod:`sim.firms.demand`) before it has seen any demand; NaN once it has left."""
+        if not self.alive:
+            return float("nan")
+        if self.demand_share > 0.0:
+            return self.price * self.demand_slope / self.demand_share
+        from .demand import market_view
+
+        view, me = market_view(self)
+        share, slope = view.demand(np.array([o.price for o in view.offers]))
+        return self.price * slope[me] / share[me] if share[me] > 0.0 else float("nan")
 
     @property
     def reserves(self) -> float:
@@ -186,6 +195,9 @@ class Firm(mesa.Agent):
         target = PRICING[self.cfg.pricing](self, self.unit_cost())
         if self.entered_at is not None and self.model.steps - self.entered_at < self.cfg.penetration_steps:
             target *= 1.0 - self.cfg.penetration_discount
+        if not np.isfinite(target):  # a degenerate market (no price sensitivity at all): keep the price
+            target = self.price
+        target = min(max(target, 1e-6), MAX_PRICE)
         self.price = max(1e-6, self.price + self.cfg.price_adjust * (target - self.price))
 
     def observe_demand(self, share: float, slope: float) -> None:

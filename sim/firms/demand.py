@@ -29,6 +29,9 @@ import numpy as np
 
 from ..engine.reference import emotion_weight, gate, human_value
 
+#: The largest price a forecast sets (the schema's upper bound of a firm's price).
+MAX_PRICE = 1000.0
+
 
 @dataclass
 class Classes:
@@ -120,7 +123,10 @@ class MarketView:
 
     def best_response(self, j: int, prices: np.ndarray) -> float:
         """Offer ``j``'s price solving its first-order condition p = c + share(p) / slope(p) against the
-        others' ``prices`` (Brent's method: the excess p - c - share/slope rises with p, negative at c)."""
+        others' ``prices`` (Brent's method: the excess p - c - share/slope rises with p and is negative at
+        p = c). A demand that hardly reacts to price (price sensitivities near 0) has its root beyond any
+        price the schema allows: the answer is then :data:`MAX_PRICE`; a forecast with no demand at any
+        price leaves the price where it is."""
         from scipy.optimize import brentq
 
         cost = self.offers[j].unit_cost
@@ -129,12 +135,23 @@ class MarketView:
         def excess(x: float) -> float:
             p[j] = x
             share, slope = self.demand(p)
-            return x - cost - (share[j] / slope[j] if slope[j] > 0.0 else math.inf)
+            if not (share[j] > 0.0 and slope[j] > 0.0 and np.isfinite(share[j] / slope[j])):
+                return -math.inf if share[j] > 0.0 else math.inf
+            return x - cost - share[j] / slope[j]
 
-        hi = cost + 1.0 / max(float(self.alpha.min()), 1e-9) + 1e-9
-        while excess(hi) < 0.0 and hi < cost + 1e6:
-            hi = cost + 2.0 * (hi - cost)
-        return brentq(excess, cost, hi, xtol=1e-10, rtol=1e-10)
+        if excess(cost) > 0.0:  # nobody would buy at any price the firm could charge
+            return float(prices[j])
+        hi = min(MAX_PRICE, cost + 1.0 / max(float(self.alpha.min()), 1e-9) + 1e-9)
+        while excess(hi) < 0.0 and hi < MAX_PRICE:
+            hi = min(MAX_PRICE, cost + 2.0 * (hi - cost))
+        if excess(hi) < 0.0:
+            return MAX_PRICE
+        lo = cost
+        if not math.isfinite(excess(lo)):  # a finite lower end for Brent's method
+            lo = cost + 1e-12 * max(1.0, cost)
+            while not math.isfinite(excess(lo)) and lo < hi:
+                lo = cost + 2.0 * (lo - cost)
+        return brentq(excess, lo, hi, xtol=1e-10, rtol=1e-10)
 
     def equilibrium(self, iterations: int = 200, tol: float = 1e-7) -> np.ndarray:
         """The prices all offers settle at: ``nash`` offers at the Bertrand-Nash fixed point
@@ -148,7 +165,9 @@ class MarketView:
                 p[k] = o.unit_cost * (1.0 + o.markup)
         for _ in range(iterations):
             share, slope = self.demand(p)
-            target = np.where(nash & (slope > 0.0), cost + share / np.maximum(slope, 1e-300), p)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                markup = np.where(slope > 0.0, share / slope, np.inf)
+            target = np.where(nash, np.minimum(cost + np.nan_to_num(markup, nan=0.0, posinf=MAX_PRICE), MAX_PRICE), p)
             step = 0.5 * (target - p)
             p = p + step
             if np.abs(step).max() < tol:

@@ -19,7 +19,7 @@ def test_summary_names_every_firm_its_quadrant_status_and_the_market():
 
 
 def test_summary_marks_an_exit_and_a_firm_that_never_entered():
-    ds = sim.run(["scenario=disruptor", "customers.n=1500", "steps=12", "firms.neither.cash=-0.5",
+    ds = sim.run(["scenario=disruptor", "customers.n=1500", "steps=12", "firms.neither.bankruptcy=100",
                   "firms.disruptor.enter_step=11"], seed=0).isel(step=slice(0, 10))
     text = summary_table(ds)
     assert "exit@1" in next(line for line in text.splitlines() if line.startswith("neither"))
