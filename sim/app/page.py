@@ -33,6 +33,7 @@ import sys
 from collections.abc import Callable
 
 import ipyvuetify as vy
+import markdown
 import numpy as np
 import reacton.ipyvuetify as v
 import solara
@@ -58,6 +59,8 @@ from .settings import (
 DEFAULT_PORT = 8765
 #: The browser tab's title and the page's heading.
 TITLE = "customer-sim: customer relationships on the digital × human map"
+#: The heading on the page (short: the top bar holds the play controls beside it).
+HEADING = "customer-sim: customer relationships"
 #: Where each figure panel goes in the grid (CSS grid area names, see :data:`CSS`).
 PANEL_AREAS = {"map": "map", "share": "share", "money": "money", "relationship": "rel", "blocks": "blocks"}
 
@@ -71,7 +74,10 @@ CSS = """
            grid-template-areas: "top top top" "status status status" "map share money"
                                 "rel blocks log" "table table table"; }
 .cs-top { grid-area: top; display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
-.cs-top h1 { font-size: 18px; font-weight: 600; margin: 0 12px 0 0; }
+.cs-top h1 { font-size: 17px; font-weight: 600; margin: 0 10px 0 0; }
+.cs-tools { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; padding: 2px 4px; }
+.cs-tools .v-btn { height: 26px !important; }
+.cs-speed .cs-slider { width: 110px; }
 .cs-statusrow { grid-area: status; display: flex; gap: 14px; align-items: baseline; flex-wrap: wrap; }
 .cs-status { font-size: 17px; font-weight: 600; }
 .cs-readout { font-size: 15px; white-space: nowrap; }
@@ -90,6 +96,8 @@ CSS = """
 .cs-building { color: #b26a00; font-weight: 600; }
 .cs-note { color: #b26a00; }
 .cs-lesson p { margin: 4px 0; font-size: 14px; }
+.cs-lesson strong { font-weight: 700; }
+.cs-mode .v-btn { text-transform: none; letter-spacing: 0; font-size: 13px; padding: 0 8px !important; }
 .cs-sliderrow { display: flex; align-items: center; gap: 6px; }
 .cs-sliderrow .cs-value { max-width: 78px; }
 @media (max-width: 1150px), (max-height: 640px) {
@@ -293,7 +301,7 @@ def TopBar(session: Session, tick: int):
     run = session.run
     playable = run.sim is not None or session.building
     with solara.Div(classes=["cs-top"]) as bar:
-        solara.HTML(tag="h1", unsafe_innerHTML=html.escape(TITLE))
+        solara.HTML(tag="h1", unsafe_innerHTML=html.escape(HEADING))
         if session.playing:
             solara.Button("❚❚ Pause", on_click=session.pause, color="primary", classes=["cs-pause"])
         else:
@@ -304,6 +312,14 @@ def TopBar(session: Session, tick: int):
         SpeedControl(session.speed, session.set_speed)
         if session.building:
             solara.HTML(tag="span", unsafe_innerHTML="building…", classes=["cs-building"])
+    return bar
+
+
+@solara.component
+def RunTools(session: Session, tick: int):
+    """Keep this run (drawn faintly beside the next runs), forget it, and the exports."""
+    run = session.run
+    with solara.Div(classes=["cs-tools"]) as bar:
         solara.Button("Keep this run", on_click=session.keep, disabled=run.data() is None, classes=["cs-keep"],
                       outlined=True)
         if session.kept is not None:
@@ -323,8 +339,10 @@ def TopBar(session: Session, tick: int):
 @solara.component
 def SpeedControl(speed: float, on_value: Callable[[float], None]):
     """The play speed in steps per second: a slider and its number."""
-    with solara.Div(classes=["cs-sliderrow", "cs-speed"], style={"width": "260px"}) as row:
-        ValueSlider("speed (steps/s)", speed, *SPEED_RANGE, 1.0, on_value, integer=True)
+    with solara.Div(classes=["cs-sliderrow", "cs-speed"]) as row:
+        solara.Text("speed")
+        ValueSlider("", speed, *SPEED_RANGE, 1.0, on_value, integer=True)
+        solara.Text("steps/s")
     return row
 
 
@@ -363,7 +381,8 @@ def Lesson(scenario: str):
         with solara.Div(classes=["cs-lesson"]):
             parts = [("", ls.description), ("**Show.** ", ls.show), ("**Ask the class.** ", ls.ask),
                      ("", ls.look), ("**Move this control.** ", ls.move)]
-            solara.Markdown("\n\n".join(head + text for head, text in parts if text) or "(no lesson for this scenario)")
+            text = "\n\n".join(head + text for head, text in parts if text) or "(no lesson for this scenario)"
+            solara.HTML(tag="div", unsafe_innerHTML=markdown.markdown(text))
     return box
 
 
@@ -471,10 +490,11 @@ def Page():
 
     session = solara.use_memo(new_session, [])
     solara.use_effect(lambda: session.close, [])  # the tab went away: stop its worker
-    solara.Title(TITLE)
-    solara.Style(CSS)
+    solara.use_effect(session.drawn, None)  # after every drawing: the worker may step on
     scenario = session.settings.scenario or (session.last_cfg.scenario if session.last_cfg else "disruptor")
     with solara.Div(classes=["cs-app"]) as app:
+        solara.Title(TITLE)
+        solara.Style(CSS)
         with solara.Div(classes=["cs-side"]):
             Lesson(scenario)
             Controls(session, tick)
@@ -485,6 +505,7 @@ def Page():
                 FigurePanel(session, name, tick)
             EventLog(session, tick)
             with solara.Div(classes=["cs-cell", "cs-tablebox"]):
+                RunTools(session, tick)
                 if session.run.sim is not None:
                     solara.HTML(tag="div", unsafe_innerHTML=firm_table_html(session))
                 if session.kept is not None:

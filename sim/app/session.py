@@ -22,8 +22,8 @@ asks for is dropped and no control is ever left disabled:
   shows;
 * play runs at ``speed`` steps per second (as fast as the machine allows when it cannot
   keep up) and draws every step: the worker asks the page to redraw after each step
-  and goes on only once that is done; with ``pause_at_events`` it stops at an entry, an
-  exit or a shock.
+  and goes on only once the page says it has drawn it (:meth:`Session.drawn`); with
+  ``pause_at_events`` it stops at an entry, an exit or a shock.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from .settings import FirmSetting, Settings, firm_only_change, make_model
 
 log = logging.getLogger(__name__)
 
+#: Longest wait, seconds, of the worker for the page to draw the step before.
+SHOW_WAIT = 10.0
 #: Seconds the controls must be still before a change rebuilds the model.
 DEBOUNCE = 0.4
 #: Play speed range and default, steps per second.
@@ -273,12 +275,36 @@ class Session:
         self._closed = False
         self._cond = threading.Condition(threading.RLock())
         self._worker: threading.Thread | None = None
+        self._asked = 0  # redraws asked for by the worker
+        self._drawn = 0  # of those, drawn by the page
 
     # ------------------------------------------------------------------ state the page shows
     @property
     def building(self) -> bool:
         """A new model is on its way (a change waits for the controls to be still, or builds)."""
         return self._pending is not None or self._building
+
+    def drawn(self) -> None:
+        """Called by the page after each drawing: what the worker asked for is on screen."""
+        with self._cond:
+            self._drawn = self._asked
+            self._cond.notify_all()
+
+    def _notify_and_wait(self) -> None:
+        """Ask the page to draw, and wait (at most :data:`SHOW_WAIT` s) until it has.
+
+        A redraw asked for while the page is drawing (say, after a click) is done by the
+        thread that is drawing; without this wait the worker would keep that thread
+        drawing step after step, and the click's thread would not return until the play
+        ends (nor could it take the next click)."""
+        if self.on_change is None:
+            return
+        with self._cond:
+            self._asked += 1
+            asked = self._asked
+        self._notify()
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed or self._drawn >= asked, timeout=SHOW_WAIT)
 
     def _notify(self) -> None:
         if self.on_change is not None:
@@ -461,5 +487,5 @@ class Session:
                         self.note = f"paused at step {self.run.step_now}: {'; '.join(now_events)}"
                 self._cond.notify_all()
             if stepped:
-                self._notify()  # the page draws this step before the next one
+                self._notify_and_wait()  # the page draws this step before the next one
             next_at = t0 + 1.0 / self.speed
