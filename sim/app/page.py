@@ -73,13 +73,16 @@ CSS = """
            grid-template-rows: auto auto minmax(0, 1fr) minmax(0, 1fr) auto;
            grid-template-areas: "top top top" "status status status" "map share money"
                                 "rel blocks log" "table table table"; }
-.cs-top { grid-area: top; display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+.cs-top { grid-area: top; display: flex; align-items: center; gap: 8px; height: 40px; overflow: hidden;
+          white-space: nowrap; }
 .cs-top h1 { font-size: 17px; font-weight: 600; margin: 0 10px 0 0; }
 .cs-tools { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; padding: 2px 4px; }
 .cs-tools .v-btn { height: 26px !important; }
 .cs-speed .cs-slider { width: 110px; }
-.cs-statusrow { grid-area: status; display: flex; gap: 14px; align-items: baseline; flex-wrap: wrap; }
-.cs-status { font-size: 17px; font-weight: 600; }
+.cs-statusrow { grid-area: status; height: 50px; overflow: hidden; }
+.cs-status { display: block; font-size: 17px; font-weight: 600; white-space: nowrap; overflow: hidden;
+             text-overflow: ellipsis; }
+.cs-readouts { display: flex; gap: 16px; white-space: nowrap; overflow: hidden; }
 .cs-readout { font-size: 15px; white-space: nowrap; }
 .cs-readout b { font-weight: 600; }
 .cs-kept-value { color: #888; }
@@ -93,7 +96,7 @@ CSS = """
 .cs-numbers tr.cs-kept-row td { color: #888; font-style: italic; }
 .cs-swatch { display: inline-block; width: 22px; height: 4px; vertical-align: middle; margin-right: 6px; }
 .cs-quadrant { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 4px; }
-.cs-building { color: #b26a00; font-weight: 600; }
+.cs-building { color: #b26a00; font-weight: 600; min-width: 80px; }
 .cs-note { color: #b26a00; }
 .cs-lesson p { margin: 4px 0; font-size: 14px; }
 .cs-lesson strong { font-weight: 700; }
@@ -269,11 +272,13 @@ def StatusRow(session: Session, tick: int):
         solara.HTML(tag="span", unsafe_innerHTML=html.escape(run.status()), classes=["cs-status"])
         now = run.readouts()
         kept = session.kept.data if session.kept is not None else None
+        items = []
         for var, (label, spec) in READOUTS.items():
             text = f"{label} <b>{_fmt(now[var], spec)}</b>"
             if kept is not None and var in kept:
                 text += f' <span class="cs-kept-value">(kept {_fmt(float(kept[var].values[-1]), spec)})</span>'
-            solara.HTML(tag="span", unsafe_innerHTML=text, classes=["cs-readout", f"cs-readout-{var}"])
+            items.append(f'<span class="cs-readout cs-readout-{var}">{text}</span>')
+        solara.HTML(tag="div", unsafe_innerHTML="".join(items), classes=["cs-readouts"])
     return row
 
 
@@ -289,6 +294,9 @@ def EventLog(session: Session, tick: int):
         items = [f"step {s}: {html.escape(t)}" for s, t in reversed(session.run.events())]
         solara.HTML(tag="div", unsafe_innerHTML="<br>".join(items) or "nothing yet",
                     classes=["cs-events", "cs-log-list"])
+        solara.HTML(tag="div", unsafe_innerHTML=f"model {session.builds} ({session.builds_started} builds), "
+                                                       f"built in {session.run.build_seconds:.1f} s",
+                    classes=["cs-builds"], style="font-size: 12px; color: #888")
     return box
 
 
@@ -310,8 +318,9 @@ def TopBar(session: Session, tick: int):
         solara.Button("Step", on_click=session.step, disabled=not playable or session.playing, classes=["cs-step"])
         solara.Button("Reset", on_click=session.reset, classes=["cs-reset"])
         SpeedControl(session.speed, session.set_speed)
-        if session.building:
-            solara.HTML(tag="span", unsafe_innerHTML="building…", classes=["cs-building"])
+        # always there (empty when idle): the sign must not move the panels, which would redraw them
+        solara.HTML(tag="span", unsafe_innerHTML="building…" if session.building else "",
+                    classes=["cs-building"] if session.building else ["cs-idle"], style="min-width: 80px")
     return bar
 
 
@@ -357,12 +366,29 @@ def ValueSlider(label: str, value: float, vmin: float, vmax: float, step: float,
     The slider reports its value when released (or per arrow key; the session waits for
     the controls to be still before it rebuilds); the field on Enter or when it loses focus.
     """
+    # The slider is given the value the browser last sent (its v_model) unless the value changed
+    # elsewhere (the field, a new scenario): giving it an older one would move the knob back
+    # under a finger or a held key while newer moves are on their way, and those would be lost.
+    knob = solara.use_ref(value)  # where the knob is, as far as the server knows
+    known = solara.use_ref(value)  # the value this slider was last rendered with
+    if value != known.current:
+        known.current = value
+        knob.current = value
+
+    def clean(x) -> float:
+        return int(round(x)) if integer else round(float(x), 6)
+
+    def moved(x) -> None:
+        knob.current = clean(x)
+
     def changed(*args) -> None:
-        on_change(int(round(args[-1])) if integer else float(args[-1]))
+        x = clean(args[-1])
+        knob.current = known.current = x
+        on_change(x)
 
     with solara.Div(classes=["cs-sliderrow"]) as row:
-        slider = v.Slider(v_model=value, label=label, min=vmin, max=vmax, step=step, hide_details=True,
-                          disabled=disabled, class_="cs-slider")
+        slider = v.Slider(v_model=knob.current, on_v_model=moved, label=label, min=vmin, max=vmax, step=step,
+                          hide_details=True, disabled=disabled, class_="cs-slider")
         v.use_event(slider, "change", changed)
         if integer:
             solara.InputInt("", value=int(value), on_value=lambda x: x is not None and on_change(int(x)),
@@ -382,7 +408,7 @@ def Lesson(scenario: str):
             parts = [("", ls.description), ("**Show.** ", ls.show), ("**Ask the class.** ", ls.ask),
                      ("", ls.look), ("**Move this control.** ", ls.move)]
             text = "\n\n".join(head + text for head, text in parts if text) or "(no lesson for this scenario)"
-            solara.HTML(tag="div", unsafe_innerHTML=markdown.markdown(text))
+            solara.HTML(tag="div", unsafe_innerHTML=markdown.markdown(text), classes=["cs-lesson-text"])
     return box
 
 

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 #: Longest wait, seconds, of the worker for the page to draw the step before.
 SHOW_WAIT = 10.0
 #: Seconds the controls must be still before a change rebuilds the model.
-DEBOUNCE = 0.4
+DEBOUNCE = 0.8
 #: Play speed range and default, steps per second.
 SPEED_RANGE: tuple[float, float] = (1.0, 30.0)
 DEFAULT_SPEED = 8.0
@@ -268,6 +268,7 @@ class Session:
         self.pause_at_events = False
         self.note: str | None = None  # why play stopped, or what an apply-from-now refused
         self.builds = 1  # models built so far (the first one above)
+        self.builds_started = 1  # builds started (one is dropped when a newer change came in meanwhile)
         self._pending: Settings | None = None
         self._pending_at = 0.0
         self._building = False
@@ -318,6 +319,8 @@ class Session:
         """A control changed to ``settings``: rebuild after :data:`DEBOUNCE` seconds of quiet, or
         in "apply from now" mode with only firms' controls changed, apply it to the running model."""
         with self._cond:
+            if settings == self.settings:
+                return  # a control that reports the value it has (a slider losing focus): nothing to do
             self.settings = settings
             firms = firm_only_change(self.run.settings, settings) if self.mode == "now" else None
             if firms is not None and self._pending is None and not self._building and self.run.sim is not None \
@@ -458,6 +461,7 @@ class Session:
                 if settings is not None:
                     self._building = True
             if settings is not None:
+                self.builds_started += 1
                 self._notify()  # "building..." on the page
                 run = Run(settings)  # a second or so at 100,000 customers: no lock held
                 with self._cond:
