@@ -35,7 +35,6 @@ from collections.abc import Callable
 import ipyvuetify as vy
 import markdown
 import numpy as np
-import reacton.ipyvuetify as v
 import solara
 import traitlets
 
@@ -186,6 +185,43 @@ def cast_size(size) -> tuple[int, int, float]:
         w, h = F.DEFAULT_SIZE
         return (w, h, float(size[2]) if size else 1.0)
     return (int(size[0]), int(size[1]), float(size[2]))
+
+
+class QuietSlider(vy.VuetifyTemplate):
+    """A Vuetify slider that tells the server its value once the knob has been still for
+    ``quiet`` milliseconds (a drag, a held arrow key: one message, whatever the server's load).
+
+    ``value`` is the synced value; the knob moves in the browser alone meanwhile, and a
+    value set by the server (a typed number, a new scenario) moves the knob.
+    """
+
+    template = traitlets.Unicode("""
+<template>
+  <v-slider v-model="knob" :label="label" :min="min" :max="max" :step="step" :disabled="disabled"
+            hide-details class="cs-slider" @input="moved" @change="moved"></v-slider>
+</template>
+<script>
+module.exports = {
+  data() { return { knob: null }; },
+  created() { this.knob = this.value; },
+  watch: { value(v) { this.knob = v; } },
+  methods: {
+    moved(v) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => { if (v !== this.value) { this.value = v; } }, this.quiet);
+    },
+  },
+  beforeDestroy() { clearTimeout(this.timer); },
+};
+</script>
+""").tag(sync=True)
+    value = traitlets.Float(0.0).tag(sync=True)
+    label = traitlets.Unicode("").tag(sync=True)
+    min = traitlets.Float(0.0).tag(sync=True)
+    max = traitlets.Float(1.0).tag(sync=True)
+    step = traitlets.Float(0.01).tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    quiet = traitlets.Int(350).tag(sync=True)
 
 
 # ---------------------------------------------------------------------- the numbers
@@ -363,33 +399,17 @@ def ValueSlider(label: str, value: float, vmin: float, vmax: float, step: float,
                 on_change: Callable[[float], None], integer: bool = False, disabled: bool = False):
     """A slider with its value shown beside it in a field where a value can be typed.
 
-    The slider reports its value when released (or per arrow key; the session waits for
-    the controls to be still before it rebuilds); the field on Enter or when it loses focus.
+    The slider reports its value once its knob has been still for a moment
+    (:class:`QuietSlider`); the field on Enter or when it loses focus.
     """
-    # The slider is given the value the browser last sent (its v_model) unless the value changed
-    # elsewhere (the field, a new scenario): giving it an older one would move the knob back
-    # under a finger or a held key while newer moves are on their way, and those would be lost.
-    knob = solara.use_ref(value)  # where the knob is, as far as the server knows
-    known = solara.use_ref(value)  # the value this slider was last rendered with
-    if value != known.current:
-        known.current = value
-        knob.current = value
-
-    def clean(x) -> float:
-        return int(round(x)) if integer else round(float(x), 6)
-
-    def moved(x) -> None:
-        knob.current = clean(x)
-
-    def changed(*args) -> None:
-        x = clean(args[-1])
-        knob.current = known.current = x
-        on_change(x)
+    def changed(x) -> None:
+        x = int(round(x)) if integer else round(float(x), 6)
+        if x != value:
+            on_change(x)
 
     with solara.Div(classes=["cs-sliderrow"]) as row:
-        slider = v.Slider(v_model=knob.current, on_v_model=moved, label=label, min=vmin, max=vmax, step=step,
-                          hide_details=True, disabled=disabled, class_="cs-slider")
-        v.use_event(slider, "change", changed)
+        QuietSlider.element(value=float(value), label=label, min=float(vmin), max=float(vmax), step=float(step),
+                            disabled=disabled, on_value=changed)
         if integer:
             solara.InputInt("", value=int(value), on_value=lambda x: x is not None and on_change(int(x)),
                             disabled=disabled, classes=["cs-value"], dense=True, hide_details=True)
