@@ -40,6 +40,7 @@ import xarray as xr
 
 import sim
 
+from ..settings.compose import to_yaml
 from ..settings.schema import ConfigError, validate
 from . import figures as F
 from .settings import FirmSetting, Settings, firm_only_change, make_model
@@ -96,6 +97,7 @@ class Run:
         self.changes: list[tuple[int, str]] = []
         self._ds: xr.Dataset | None = None
         self._ds_step = -1
+        self._yaml: str | None = None
         self._panels: dict[str, F.LivePanel] = {}
         self._png: dict[str, tuple[tuple, bytes]] = {}
         t0 = time.perf_counter()
@@ -135,7 +137,9 @@ class Run:
         if self.sim is None or self.sim.steps == 0:
             return None
         if self._ds_step != self.sim.steps:
-            self._ds = sim.dataset(self.sim)
+            if self._yaml is None:  # the config as YAML, once per config (tens of ms)
+                self._yaml = to_yaml(self.sim.cfg)
+            self._ds = sim.dataset(self.sim, config_yaml=self._yaml)
             self._ds_step = self.sim.steps
         return self._ds
 
@@ -236,6 +240,7 @@ class Run:
         self.changes += [(step, text) for text in texts]
         self.settings = settings
         self._png.clear()
+        self._yaml = None
         return texts
 
 
