@@ -361,3 +361,83 @@ def test_holding_an_arrow_key_rebuilds_once_and_play_is_not_lost(server, browser
     page.wait_for_selector(".cs-status:has-text('step 0 of 120')", timeout=120_000)
     page.wait_for_function("() => [...document.querySelectorAll('.cs-numbers tr')].some(r => "
                            "r.innerText.startsWith('both') && r.innerText.includes('4 both'))", timeout=30_000)
+
+
+# ------------------------------------------------------------ the guide names the page's controls
+
+
+def _texts(rc) -> set[str]:
+    """Every text the rendered page shows: labels, button and card texts, HTML (tags dropped)."""
+    import ipywidgets
+
+    out: set[str] = set()
+    todo, done = [rc.container], set()
+    while todo:
+        w = todo.pop()
+        if id(w) in done or not isinstance(w, ipywidgets.Widget):
+            continue
+        done.add(id(w))
+        for attr in ("label", "summary"):
+            value = getattr(w, attr, None)
+            if isinstance(value, str) and value:
+                out.add(value)
+        for child in list(getattr(w, "children", None) or []) + list(getattr(w, "v_slots", None) or []):
+            if isinstance(child, str):
+                out.add(child)
+            elif isinstance(child, dict):
+                todo.append(child.get("children"))
+            else:
+                todo.append(child)
+        html_text = getattr(w, "unsafe_innerHTML", None)
+        if isinstance(html_text, str):
+            out.add(re.sub(r"<[^>]+>", " ", html_text))
+    return out
+
+
+def test_every_control_the_guide_names_exists_under_that_name():
+    from sim.app.lesson import TEMPLATE
+    from sim.app.settings import FirmSetting, make_model
+    from sim.app.settings import Settings as S
+
+    template = TEMPLATE.read_text()
+    _, rc = solara.render(A.Page(), handle_error=False)
+    try:
+        _set_input(rc, "customers", "300")
+        _until(lambda: "300 customers" in _status(rc))
+        seen = _texts(rc)
+        _set_input(rc, "seed", "1")  # a change: "building..." while it builds
+        seen |= _until(lambda: next((t for t in [_texts(rc)] if "building…" in t), None), 5)
+        _until(lambda: "seed 1" in _status(rc))
+        speed = next(w for w in rc.find(vw.TextField).widgets if w.label == "" and w.v_model == "8")
+        speed.v_model = "30"
+        speed.fire_event("keyup.enter", None)
+        _click(rc, "▶ Play")
+        seen |= _until(lambda: next((t for t in [_texts(rc)] if "❚❚ Pause" in t), None), 30)  # while playing
+        _until(lambda: "end of the run" in _status(rc) or "step 120 of 120" in _status(rc), 180)
+        _until(lambda: "▶ Play again" in _texts(rc))
+        seen |= _texts(rc)
+        _click(rc, "Keep this run")
+        seen |= _until(lambda: next((t for t in [_texts(rc)] if "Forget kept run" in t), None), 30)
+    finally:
+        rc.close()
+    page_section = re.sub(r"`[^`]*`", "", template[template.index("## The page"):template.index("## baseline")])
+    titles = {cls.title for cls in F.PANELS.values()}
+    text = " \n ".join(" ".join(t.split()) for t in seen)
+    for name in (" ".join(q.split()) for q in re.findall(r'"([^"]+)"', page_section)):
+        assert name in titles or name in text, f"the guide names {name!r}, the page does not show it"
+    # "*firm → control*" in a scenario's section: that firm of that scenario, and its control's label
+    for section in re.split(r"^## ", template, flags=re.M)[1:]:
+        scenario = section.split(":", 1)[0].strip()
+        if scenario not in scenario_names():
+            continue
+        for firm, control in re.findall(r"\*([a-z_]+) → ([a-z]+)\*", section):
+            firms = make_model(S(scenario=scenario, customers=10)).cfg.firms
+            assert firm in firms, (scenario, firm)
+            _, rc = solara.render(A.FirmControls(firm, FirmSetting(0.5, 0.5, 1.0), lambda f: None),
+                                  handle_error=False)
+            try:
+                assert f"{firm} {control}" in _texts(rc), (scenario, firm, control)
+            finally:
+                rc.close()
+        for name in re.findall(r"\*(disruptor enters at step|disruptor enters|shock starts at step)\*", section):
+            assert any(t.startswith(name) for t in seen), name
