@@ -16,6 +16,7 @@ Usage: ``python docs/lecture/make_screenshots.py`` (about two minutes).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -62,12 +63,12 @@ def main() -> int:
             speed = page.locator(".cs-speed .cs-value input")
             speed.fill("20")
             speed.press("Enter")
-            page.get_by_text("disruptor enters", exact=True).click()
+            page.locator("label", has_text=re.compile("^disruptor enters$")).click()
             page.wait_for_function("() => document.querySelectorAll('.cs-firm-row').length === 4", timeout=120_000)
             play_to(page, 48)
             page.locator(".cs-keep").click()
             page.wait_for_selector(".cs-kept-row", timeout=60_000)
-            page.get_by_text("disruptor enters", exact=True).click()
+            page.locator("label", has_text=re.compile("^disruptor enters$")).click()
             page.wait_for_function("() => document.querySelectorAll('.cs-firm-row').length === 5", timeout=120_000)
             play_to(page, 48)
             page.wait_for_timeout(1500)

@@ -32,11 +32,9 @@ import os
 import sys
 from collections.abc import Callable
 
-import ipyvuetify as vy
 import markdown
 import numpy as np
 import solara
-import traitlets
 
 from ..plots import QUADRANT_COLORS
 from . import export
@@ -53,6 +51,7 @@ from .settings import (
     library_scenarios,
     with_steering,
 )
+from .widgets import FigureBox, QuietSlider, panel_size
 
 #: Port of ``make app`` / ``python -m sim.app`` unless ``$PORT`` says otherwise.
 DEFAULT_PORT = 8765
@@ -116,51 +115,10 @@ CSS = """
 # ----------------------------------------------------------------- a figure at its size
 
 
-class FigureBox(vy.VuetifyTemplate):
-    """An image that fills its place in the grid and reports that place's size.
-
-    ``width`` and ``height`` (CSS pixels) and ``scale`` (the browser's
-    ``devicePixelRatio``) are set by the browser (a ``ResizeObserver``, settled for
-    150 ms), so the server draws the figure at exactly the size it is shown: one
-    point on the figure is one point on the screen, and the figure grows with the window.
-    """
-
-    template = traitlets.Unicode("""
-<template>
-  <div class="cs-figbox" style="width: 100%; height: 100%; overflow: hidden;">
-    <img v-if="src" :src="src" :class="'cs-panel cs-panel-' + name" :alt="name"
-         style="display: block; width: 100%; height: 100%;" />
-  </div>
-</template>
-<script>
-module.exports = {
-  mounted() {
-    const report = () => {
-      const r = this.$el.getBoundingClientRect();
-      const w = Math.floor(r.width), h = Math.floor(r.height), s = window.devicePixelRatio || 1;
-      if (w > 0 && h > 0 && (w !== this.width || h !== this.height || s !== this.scale)) {
-        this.width = w; this.height = h; this.scale = s;
-      }
-    };
-    this.observer = new ResizeObserver(() => { clearTimeout(this.timer); this.timer = setTimeout(report, 150); });
-    this.observer.observe(this.$el);
-    report();
-  },
-  beforeDestroy() { if (this.observer) { this.observer.disconnect(); } clearTimeout(this.timer); },
-};
-</script>
-""").tag(sync=True)
-    src = traitlets.Unicode("").tag(sync=True)
-    name = traitlets.Unicode("").tag(sync=True)
-    width = traitlets.Int(0).tag(sync=True)
-    height = traitlets.Int(0).tag(sync=True)
-    scale = traitlets.Float(1.0).tag(sync=True)
-
-
 @solara.component
 def FigurePanel(session: Session, name: str, tick: int):
     """One figure panel, drawn for the size the browser reports (:class:`FigureBox`)."""
-    size, set_size = solara.use_state(cast_size(None))
+    size, set_size = solara.use_state(panel_size(None))
     run = session.run
     src = ""
     if run.sim is not None:
@@ -168,60 +126,15 @@ def FigurePanel(session: Session, name: str, tick: int):
         png = run.png(name, size[:2], size[2], kept)
         src = "data:image/png;base64," + base64.b64encode(png).decode()
     box = FigureBox.element(src=src, name=name,
-                            on_width=lambda w: set_size(lambda s: cast_size((w, s[1], s[2]))),
-                            on_height=lambda h: set_size(lambda s: cast_size((s[0], h, s[2]))),
-                            on_scale=lambda k: set_size(lambda s: cast_size((s[0], s[1], k))))
+                            on_width=lambda w: set_size(lambda s: panel_size((w, s[1], s[2]))),
+                            on_height=lambda h: set_size(lambda s: panel_size((s[0], h, s[2]))),
+                            on_scale=lambda k: set_size(lambda s: panel_size((s[0], s[1], k))))
     with solara.Div(classes=["cs-cell", f"cs-cell-{name}"], style={"grid-area": PANEL_AREAS[name]}) as cell:
         if run.sim is None:
             solara.Text("no model: see the error line", style={"color": "#999"})
         else:
             solara.Div(children=[box], style={"width": "100%", "height": "100%"})
     return cell
-
-
-def cast_size(size) -> tuple[int, int, float]:
-    """(width, height, scale) of a panel; the default size until the browser reports one."""
-    if size is None or size[0] <= 0 or size[1] <= 0:
-        w, h = F.DEFAULT_SIZE
-        return (w, h, float(size[2]) if size else 1.0)
-    return (int(size[0]), int(size[1]), float(size[2]))
-
-
-class QuietSlider(vy.VuetifyTemplate):
-    """A Vuetify slider that tells the server its value once the knob has been still for
-    ``quiet`` milliseconds (a drag, a held arrow key: one message, whatever the server's load).
-
-    ``value`` is the synced value; the knob moves in the browser alone meanwhile, and a
-    value set by the server (a typed number, a new scenario) moves the knob.
-    """
-
-    template = traitlets.Unicode("""
-<template>
-  <v-slider v-model="knob" :label="label" :min="min" :max="max" :step="step" :disabled="disabled"
-            hide-details class="cs-slider" @input="moved" @change="moved"></v-slider>
-</template>
-<script>
-module.exports = {
-  data() { return { knob: null }; },
-  created() { this.knob = this.value; },
-  watch: { value(v) { this.knob = v; } },
-  methods: {
-    moved(v) {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => { if (v !== this.value) { this.value = v; } }, this.quiet);
-    },
-  },
-  beforeDestroy() { clearTimeout(this.timer); },
-};
-</script>
-""").tag(sync=True)
-    value = traitlets.Float(0.0).tag(sync=True)
-    label = traitlets.Unicode("").tag(sync=True)
-    min = traitlets.Float(0.0).tag(sync=True)
-    max = traitlets.Float(1.0).tag(sync=True)
-    step = traitlets.Float(0.01).tag(sync=True)
-    disabled = traitlets.Bool(False).tag(sync=True)
-    quiet = traitlets.Int(350).tag(sync=True)
 
 
 # ---------------------------------------------------------------------- the numbers
