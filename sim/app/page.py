@@ -76,12 +76,17 @@ CSS = """
 .cs-top h1 { font-size: 17px; font-weight: 600; margin: 0 10px 0 0; }
 .cs-tools { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; padding: 2px 4px; }
 .cs-tools .v-btn { height: 26px !important; }
-.cs-speed .cs-slider { width: 110px; }
+.cs-sliderrow .cs-slider { flex: 1; min-width: 0; }
+.cs-sliderrow .cs-slider .v-input__slot { flex-wrap: wrap; }
+.cs-sliderrow .cs-slider .v-input__slot > .v-label { flex: 0 0 100%; max-width: 100%; font-size: 13px;
+                                                     margin: 0 0 -8px 0 !important; }
+.cs-speed .cs-slider { width: 110px; flex: none; }
+.cs-speed { align-items: center !important; }
 .cs-statusrow { grid-area: status; height: 50px; overflow: hidden; }
 .cs-status { display: block; font-size: 17px; font-weight: 600; white-space: nowrap; overflow: hidden;
              text-overflow: ellipsis; }
-.cs-readouts { display: flex; gap: 16px; white-space: nowrap; overflow: hidden; }
-.cs-readout { font-size: 15px; white-space: nowrap; }
+.cs-readouts { display: flex; gap: 12px; white-space: nowrap; overflow: hidden; font-size: 14px; }
+.cs-readout { white-space: nowrap; }
 .cs-readout b { font-weight: 600; }
 .cs-kept-value { color: #888; }
 .cs-cell { min-height: 0; min-width: 0; border: 1px solid #eee; border-radius: 4px; overflow: hidden; }
@@ -99,7 +104,7 @@ CSS = """
 .cs-lesson p { margin: 4px 0; font-size: 14px; }
 .cs-lesson strong { font-weight: 700; }
 .cs-mode .v-btn { text-transform: none; letter-spacing: 0; font-size: 13px; padding: 0 8px !important; }
-.cs-sliderrow { display: flex; align-items: center; gap: 6px; }
+.cs-sliderrow { display: flex; align-items: flex-end; gap: 6px; }
 .cs-sliderrow .cs-value { max-width: 78px; }
 @media (max-width: 1150px), (max-height: 640px) {
   .cs-app { grid-template-columns: minmax(0, 1fr); height: auto; }
