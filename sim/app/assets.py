@@ -1,7 +1,7 @@
 """Front-end assets of the classroom page, installed locally so the page works offline.
 
 Solara serves the JavaScript and CSS of its page (the Vuetify app, RequireJS, the
-draggable grid Mesa's SolaraViz lays its components out with, Font Awesome) through
+draggable grid layout its page loads, Font Awesome) through
 its own CDN proxy, ``/_solara/cdn/<package>@<version>/<file>``: on a miss the *server*
 downloads the file from jsDelivr and keeps it in ``{sys.prefix}/share/solara/cdn/``.
 Offline, in a lecture hall, that download fails and the page stays blank. The
@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 #: npm packages the classroom page loads through Solara's CDN proxy (the Vuetify 2
-#: app, RequireJS, the grid layout of SolaraViz's components). Font Awesome is added
+#: app, RequireJS, the grid layout Solara's page loads). Font Awesome is added
 #: from Solara's ``fontawesome_path`` setting.
 PAGE_PACKAGES: tuple[str, ...] = ("@widgetti/solara-vuetify-app", "requirejs", "@widgetti/vue-grid-layout")
 

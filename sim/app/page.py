@@ -1,627 +1,495 @@
-"""The classroom page: a Mesa SolaraViz app that runs the model live in the browser.
+"""The classroom page: a Solara page that runs the model live in the browser.
 
 Start it with ``make app`` or ``python -m sim.app`` (port ``$PORT``, default 8765;
-address ``$SIM_APP_HOST``, default 127.0.0.1: this machine only; ``0.0.0.0`` serves
-the lecture hall's network) and open ``http://127.0.0.1:8765``. It opens on the
-default scenario and shows, per step: the quadrant map (firms as markers sized by
-market share, filled with the colour of their quadrant, with their trails), market
-share over time, trust / engagement / NPS per firm, the five building blocks, a
-line of what just happened (entry, exit, shock start and end) and a table of each
-firm's numbers. Mesa's controller gives play, pause, step and reset; the sidebar
-holds the lecturer's controls (scenario, customers, seed, each firm's digital level,
-human level, price and steering mode, the disruptor and the shock). Changing a
-control rebuilds the model at step 0; a bad value shows the model's one-line
-:class:`~sim.settings.schema.ConfigError` on the page instead of a model.
+address ``$SIM_APP_HOST``, default 127.0.0.1: this machine only; ``0.0.0.0`` serves the
+lecture hall's network) and open ``http://127.0.0.1:8765``.
 
-How it fits together:
+The page is laid out for a projector: at 1400 x 900 every panel is visible without
+scrolling. Top: the title, Play / Pause, Step, Reset, the speed in steps per second, a
+"building..." sign while a change rebuilds the model, Keep this run and the exports.
+Below it: the status line (step, seed, what just happened) and the market read-outs
+(E, H, digital adoption, HHI, mean price). Then the figure panels of
+:mod:`sim.app.figures` (quadrant map, market share, price and profit, trust /
+engagement / NPS, building blocks), each drawn at the size of its place, the event log
+(with "pause at entries, exits and shocks") and the table of each firm's numbers. The
+left column holds the lesson of the chosen scenario (:mod:`sim.app.lesson`) and the
+lecturer's controls (:mod:`sim.app.settings`); narrower windows (or a zoomed page)
+stack the panels and put the controls below them.
 
-* :class:`Settings` holds the control values; :func:`overrides` turns them into the
-  override strings of ``python -m sim``; :func:`make_model` builds the model from
-  them through the public :func:`sim.build`. That factory is the one place to change
-  when :class:`~sim.model.CustomerModel` gains keyword construction.
-* :class:`ClassroomModel` is the ``mesa.Model`` SolaraViz drives: constructed by
-  keyword (as SolaraViz's Reset does), it builds the simulation with
-  :func:`make_model`, keeps a one-line error instead of raising, steps it up to its
-  horizon, and caches ``sim.dataset`` of the recorded steps for the panels.
-* :func:`Page` creates one :class:`Session` (and so one model) per browser session
-  with ``solara.use_memo``: two tabs never share a model.
-
-The front-end assets come from the local install (:mod:`sim.app.assets`); the app
-switches off Solara's telemetry, so the page makes no request to any outside host.
+Each browser tab gets its own :class:`~sim.app.session.Session` (``solara.use_memo``),
+hence its own model; the session's worker thread builds and plays, and asks the page
+to redraw after each step. The front-end files come from the local install
+(:mod:`sim.app.assets`); the server's telemetry and Solara's banner are switched off,
+so the page makes no request to any outside host.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-import functools
-import logging
+import html
 import os
 import sys
-import threading
-import time
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 
-import mesa
+import markdown
 import numpy as np
-import reacton.ipyvuetify as v
 import solara
-import xarray as xr
 
-import sim
-
-from ..plots import QUADRANTS
-from ..settings.compose import scenario_names
-from ..settings.schema import ConfigError
+from ..plots import QUADRANT_COLORS
+from . import export
 from . import figures as F
-
-log = logging.getLogger(__name__)
+from .lesson import lesson
+from .session import READOUTS, SPEED_RANGE, Session
+from .settings import (
+    DISRUPTOR,
+    PRICE_RANGE,
+    SHOCK_LENGTH,
+    STEERING_MODES,
+    FirmSetting,
+    Settings,
+    library_scenarios,
+    with_steering,
+)
+from .widgets import FigureBox, QuietSlider, panel_size
 
 #: Port of ``make app`` / ``python -m sim.app`` unless ``$PORT`` says otherwise.
 DEFAULT_PORT = 8765
-#: Steering modes a firm can use (as in ``firms.<name>.steering``).
-STEERING_MODES: tuple[str, ...] = ("none", "soft", "hard")
-#: Steering strength given to a firm switched to a mode while its strength is 0
-#: (share of human requests steered; the values of the ``steering`` scenario).
-DEFAULT_STEERING_STRENGTH: dict[str, float] = {"soft": 0.6, "hard": 0.8}
-#: Length of the shock switched on by the page, in steps (months), and its default start.
-SHOCK_LENGTH = 12
-SHOCK_START = 24
-#: Price slider range, money per customer per step.
-PRICE_RANGE: tuple[float, float] = (0.1, 3.0)
-#: Name of the firm the disruptor controls act on.
-DISRUPTOR = "disruptor"
+#: The browser tab's title and the page's heading.
+TITLE = "customer-sim: customer relationships on the digital × human map"
+#: The heading on the page (short: the top bar holds the play controls beside it).
+HEADING = "customer-sim: customer relationships"
+#: Where each figure panel goes in the grid (CSS grid area names, see :data:`CSS`).
+PANEL_AREAS = {"map": "map", "share": "share", "money": "money", "relationship": "rel", "blocks": "blocks"}
+
+CSS = """
+.cs-app { display: grid; grid-template-columns: 330px minmax(0, 1fr); height: 100vh; font-size: 15px;
+          background: white; color: #222; }
+.cs-side { overflow-y: auto; border-right: 1px solid #ddd; padding: 6px 8px; }
+.cs-main { display: grid; gap: 6px; padding: 6px 8px; height: 100vh; box-sizing: border-box; overflow: hidden;
+           grid-template-columns: repeat(3, minmax(0, 1fr));
+           grid-template-rows: auto auto minmax(0, 1fr) minmax(0, 1fr) auto;
+           grid-template-areas: "top top top" "status status status" "map share money"
+                                "rel blocks log" "table table table"; }
+.cs-top { grid-area: top; display: flex; align-items: center; gap: 8px; height: 40px; overflow: hidden;
+          white-space: nowrap; }
+.cs-top h1 { font-size: 17px; font-weight: 600; margin: 0 10px 0 0; }
+.cs-tools { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; padding: 2px 4px; }
+.cs-tools .v-btn { height: 26px !important; }
+.cs-sliderrow .cs-slider { flex: 1; min-width: 0; }
+.cs-sliderrow .cs-slider .v-input__slot { flex-wrap: wrap; }
+.cs-sliderrow .cs-slider .v-input__slot > .v-label { flex: 0 0 100%; max-width: 100%; font-size: 13px;
+                                                     margin: 0 0 -8px 0 !important; }
+.cs-speed .cs-slider { width: 110px; flex: none; }
+.cs-speed { align-items: center !important; }
+.cs-statusrow { grid-area: status; height: 50px; overflow: hidden; }
+.cs-status { display: block; font-size: 17px; font-weight: 600; white-space: nowrap; overflow: hidden;
+             text-overflow: ellipsis; }
+.cs-readouts { display: flex; gap: 12px; white-space: nowrap; overflow: hidden; font-size: 14px; }
+.cs-readout { white-space: nowrap; }
+.cs-readout b { font-weight: 600; }
+.cs-kept-value { color: #888; }
+.cs-cell { min-height: 0; min-width: 0; border: 1px solid #eee; border-radius: 4px; overflow: hidden; }
+.cs-log { grid-area: log; display: flex; flex-direction: column; padding: 4px 8px; font-size: 14px; }
+.cs-log-list { overflow-y: auto; flex: 1; min-height: 0; }
+.cs-tablebox { grid-area: table; overflow: auto; max-height: 30vh; }
+.cs-numbers { border-collapse: collapse; font-size: 15px; white-space: nowrap; }
+.cs-numbers th, .cs-numbers td { padding: 1px 8px; text-align: right; }
+.cs-numbers th:first-child, .cs-numbers td:first-child { text-align: left; }
+.cs-numbers tr.cs-kept-row td { color: #888; font-style: italic; }
+.cs-swatch { display: inline-block; width: 22px; height: 4px; vertical-align: middle; margin-right: 6px; }
+.cs-quadrant { display: inline-block; width: 11px; height: 11px; border-radius: 50%; margin-right: 4px; }
+.cs-building { color: #b26a00; font-weight: 600; min-width: 80px; }
+.cs-note { color: #b26a00; }
+.cs-lesson p { margin: 4px 0; font-size: 14px; }
+.cs-lesson strong { font-weight: 700; }
+.cs-mode .v-btn { text-transform: none; letter-spacing: 0; font-size: 13px; padding: 0 8px !important; }
+.cs-sliderrow { display: flex; align-items: flex-end; gap: 6px; }
+.cs-sliderrow .cs-value { max-width: 78px; }
+@media (max-width: 1150px), (max-height: 640px) {
+  .cs-app { grid-template-columns: minmax(0, 1fr); height: auto; }
+  .cs-side { order: 2; border-right: none; }
+  .cs-main { height: auto; overflow: visible; grid-template-columns: repeat(2, minmax(0, 1fr));
+             grid-template-rows: auto auto 320px 320px 320px auto;
+             grid-template-areas: "top top" "status status" "map share" "money rel" "blocks log" "table table"; }
+  .cs-tablebox { max-height: none; }
+}
+"""
 
 
-# ------------------------------------------------------------- settings and factory
+# ----------------------------------------------------------------- a figure at its size
 
 
-@dataclass(frozen=True)
-class FirmSetting:
-    """Control values for one firm: service levels in [0, 1], price in money per
-    customer per step, steering mode and strength (share of human requests steered)."""
-
-    digital: float
-    human: float
-    price: float
-    steering: str = "none"
-    steering_strength: float = 0.0
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The page's control values. ``None`` keeps what the scenario says.
-
-    Attributes
-    ----------
-    scenario : str or None
-        Scenario name (``scenario_names()``); None: the default scenario.
-    customers : int or None
-        Number of customers; None: the scenario's number.
-    seed : int
-        Random seed.
-    firms : dict
-        Firm name -> :class:`FirmSetting` for firms whose controls were moved.
-    disruptor : bool or None
-        Whether the firm named ``disruptor`` takes part; None: as the scenario says.
-    add_disruptor : bool
-        The scenario has no firm named ``disruptor``: add the newcomer of the
-        ``disruptor`` scenario (:func:`disruptor_template`) to it.
-    enter_step : int or None
-        Step (month) at which the disruptor enters.
-    shock : bool or None
-        Whether a shock happens (from ``shock_start`` for :data:`SHOCK_LENGTH` steps,
-        with the market's shock strength); False removes a scenario's own shock.
-    shock_start : int
-        First step of the shock, when ``shock`` is True.
-    """
-
-    scenario: str | None = None
-    customers: int | None = None
-    seed: int = 0
-    firms: dict[str, FirmSetting] = field(default_factory=dict)
-    disruptor: bool | None = None
-    add_disruptor: bool = False
-    enter_step: int | None = None
-    shock: bool | None = None
-    shock_start: int = SHOCK_START
+@solara.component
+def FigurePanel(session: Session, name: str, tick: int):
+    """One figure panel, drawn for the size the browser reports (:class:`FigureBox`)."""
+    size, set_size = solara.use_state(panel_size(None))
+    run = session.run
+    src = ""
+    if run.sim is not None:
+        kept = session.kept.data if session.kept is not None else None
+        png = run.png(name, size[:2], size[2], kept)
+        src = "data:image/png;base64," + base64.b64encode(png).decode()
+    box = FigureBox.element(src=src, name=name,
+                            on_width=lambda w: set_size(lambda s: panel_size((w, s[1], s[2]))),
+                            on_height=lambda h: set_size(lambda s: panel_size((s[0], h, s[2]))),
+                            on_scale=lambda k: set_size(lambda s: panel_size((s[0], s[1], k))))
+    with solara.Div(classes=["cs-cell", f"cs-cell-{name}"], style={"grid-area": PANEL_AREAS[name]}) as cell:
+        if run.sim is None:
+            solara.Text("no model: see the error line", style={"color": "#999"})
+        else:
+            solara.Div(children=[box], style={"width": "100%", "height": "100%"})
+    return cell
 
 
-def library_scenarios() -> list[str]:
-    """The scenarios the page offers: every scenario of the library (``scenarios/*.yaml``);
-    the validation cases in ``scenarios/validation/`` are left out."""
-    return [name for name in scenario_names() if "/" not in name]
+# ---------------------------------------------------------------------- the numbers
 
 
-def overrides(s: Settings) -> list[str]:
-    """The override strings (as for ``python -m sim``) that the settings stand for.
+def firm_table_html(session: Session) -> str:
+    """HTML table of each firm's numbers now: colour, quadrant, steering (mode and strength),
+    market share, price (money per customer per step), profit (money per market customer per
+    step), trust and engagement (scores in [0, 1]) and NPS ([-100, 100]) of its customers at
+    the last step, and cash (money per market customer); then the kept run's rows."""
+    run = session.run
+    colors = {f.name: _hex(c) for f, c in zip(run.firms(), _colors(run), strict=True)}
 
-    >>> overrides(Settings(scenario="baseline", customers=1000, shock=True))
-    ['scenario=baseline', 'customers.n=1000', 'market.shock.start=24', 'market.shock.end=36']
-    """
-    out: list[str] = []
-    if s.scenario:
-        out.append(f"scenario={s.scenario}")
-    if s.customers is not None:
-        out.append(f"customers.n={s.customers}")
-    for name, f in s.firms.items():
-        if name == DISRUPTOR and (s.disruptor is False or s.add_disruptor):
-            continue  # removed, or added by make_model
-        out += [f"firms.{name}.digital={f.digital:g}", f"firms.{name}.human={f.human:g}",
-                f"firms.{name}.price={f.price:g}", f"firms.{name}.steering={f.steering}",
-                f"firms.{name}.steering_strength={f.steering_strength:g}"]
-    if s.disruptor is False:
-        out.append(f"~firms.{DISRUPTOR}")
-    elif s.enter_step is not None and not s.add_disruptor:
-        out.append(f"firms.{DISRUPTOR}.enter_step={s.enter_step}")
-    if s.shock is True:
-        out += [f"market.shock.start={s.shock_start}", f"market.shock.end={s.shock_start + SHOCK_LENGTH}"]
-    elif s.shock is False:
-        out += ["market.shock.start=-1", "market.shock.end=-1"]
+    def rows(ds, firms, kept: bool) -> list[str]:
+        out = []
+        for j, f in enumerate(firms):
+            def last(var: str, j: int = j) -> float:
+                return float(ds[var].values[-1, j]) if ds is not None and var in ds else float("nan")
+
+            q = F.quadrant_of(f.digital, f.human)
+            swatch = f'<span class="cs-swatch" style="background:{colors.get(f.name, "#888")}"></span>'
+            quadrant = (f'<span class="cs-quadrant" style="background:{QUADRANT_COLORS[q]}"></span>'
+                        f"{q} {F.QUADRANT_SHORT[q]}") if f.alive else "out"
+            steering = f.steering if f.steering == "none" else f"{f.steering} {f.steering_strength:.0%}"
+            cells = [swatch + html.escape(("kept: " if kept else "") + f.name), quadrant, steering,
+                     f"{100 * f.share:.1f}%" if f.alive else "-", f"{f.price:.2f}", _fmt(last("profit"), "{:+.3f}"),
+                     _fmt(last("trust")), _fmt(last("engagement")), _fmt(last("nps"), "{:+.0f}"), f"{f.cash:.2f}"]
+            out.append(f'<tr class="{"cs-kept-row" if kept else "cs-firm-row"}">'
+                       + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        return out
+
+    body = rows(run.data(), run.firms(), False)
+    if session.kept is not None:
+        body += rows(session.kept.data, _kept_firms(session.kept.data), True)
+    columns = ("firm", "quadrant", "steering", "share", "price", "profit", "trust", "engagement", "NPS", "cash")
+    head = "".join(f"<th>{h}</th>" for h in columns)
+    return f'<table class="cs-numbers"><tr>{head}</tr>{"".join(body)}</table>'
+
+
+def _kept_firms(ds) -> list[F.FirmView]:
+    """Each firm of a kept run at its last recorded step (steering from its config attribute)."""
+    import yaml
+
+    firms_cfg = (yaml.safe_load(ds.attrs.get("config", "")) or {}).get("firms", {})
+    out = []
+    for j, name in enumerate(str(f) for f in ds["firm"].values):
+        def last(var: str, j: int = j) -> float:
+            return float(ds[var].values[-1, j])
+
+        fc = firms_cfg.get(name, {})
+        out.append(F.FirmView(name, last("digital"), last("human"), last("price"), np.nan_to_num(last("share")),
+                              bool(last("alive")), last("cash"), fc.get("steering", "none"),
+                              float(fc.get("steering_strength", 0.0))))
     return out
 
 
-def make_model(s: Settings):
-    """Build the simulation for the page's settings (population drawn, step 0).
+def _colors(run) -> list:
+    import xarray as xr
 
-    The one place where the page creates a model: today through the public
-    ``sim.build(overrides, seed)``; later through keyword construction of
-    :class:`~sim.model.CustomerModel`. With ``add_disruptor`` the scenario is built
-    first, then rebuilt from its resolved config (``sim.build(config=...)``) with the
-    newcomer of the ``disruptor`` scenario added (its entry step and controls applied).
+    from ..plots import firm_colors
 
-    Raises
-    ------
-    sim.ConfigError
-        One line naming the field, the value and what is allowed.
-    """
-    model = sim.build(overrides(s), seed=s.seed)
-    if not s.add_disruptor or DISRUPTOR in model.cfg.firms:
-        return model
-    cfg = dataclasses.asdict(model.cfg)
-    firm = dict(disruptor_template())
-    if DISRUPTOR in s.firms:
-        firm.update(dataclasses.asdict(s.firms[DISRUPTOR]))
-    if s.enter_step is not None:
-        firm["enter_step"] = s.enter_step
-    cfg["firms"][DISRUPTOR] = firm
-    return sim.build([], seed=s.seed, config=cfg)
+    names = [f.name for f in run.firms()]
+    return list(firm_colors(xr.Dataset(coords={"firm": names})).values()) if names else []
 
 
-@functools.lru_cache(maxsize=1)
-def disruptor_template() -> dict:
-    """The ``disruptor`` scenario's newcomer (its firm config as a dict), read once per process."""
-    return dataclasses.asdict(sim.build([f"scenario={DISRUPTOR}", "customers.n=1"], seed=0).cfg.firms[DISRUPTOR])
+def _hex(color) -> str:
+    from matplotlib.colors import to_hex
 
-
-#: Longest wait, seconds, of a step for the page to show the step before (see ``ClassroomModel.step``).
-SHOW_WAIT = 10.0
-
-
-class Session:
-    """One browser session's state: its current settings and the last config that built.
-
-    ``last_cfg`` (the resolved config of the last model that built) lists the firms
-    and the current values for the controls while a bad value is shown; ``model`` is
-    the model the last control change built.
-    """
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings if settings is not None else Settings()
-        self.last_cfg = None
-        self.model: ClassroomModel | None = None  # the model the last control change built
-
-
-class ClassroomModel(mesa.Model):
-    """The model SolaraViz drives: the simulation built from the page's settings.
-
-    Constructed by keyword, as SolaraViz's Reset does (``ClassroomModel(session=s)``
-    rebuilds from the session's current settings). A bad setting does not raise: the
-    model then holds no simulation, ``error`` is the one-line message and
-    ``running`` is False.
-
-    Attributes
-    ----------
-    sim : CustomerModel or None
-        The simulation (``None`` when the settings were rejected).
-    error : str or None
-        One-line message of the rejected settings.
-    build_seconds : float
-        Wall time of building the simulation, seconds.
-    """
-
-    def __init__(self, settings: Settings | None = None, session: Session | None = None) -> None:
-        if settings is None:
-            settings = session.settings if session is not None else Settings()
-        # the wrapper's own generator is not used; a seed sim rejects is reported by make_model below
-        super().__init__(rng=settings.seed if 0 <= settings.seed < 2**63 else None)
-        self.settings = settings
-        self.sim = None
-        self.retired = False
-        self.error: str | None = None
-        self._ds: xr.Dataset | None = None
-        self._ds_step = -1
-        self._panels: dict[str, F.LivePanel] = {}
-        self._png: dict[str, tuple[int, bytes]] = {}
-        self._shown = threading.Condition()
-        self.shown_step: int | None = None  # the last step a page has drawn (None: no page shows this model)
-        t0 = time.perf_counter()
-        try:
-            self.sim = make_model(settings)
-        except ConfigError as e:
-            self.error = str(e).splitlines()[0] if str(e) else type(e).__name__
-        except Exception as e:  # never a traceback on the page; the server log keeps it
-            log.exception("building the model failed")
-            self.error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-        self.build_seconds = time.perf_counter() - t0
-        self.running = self.sim is not None and self.sim.steps < self.sim.cfg.steps
-        if session is not None and self.sim is not None:
-            session.last_cfg = self.sim.cfg
-
-    @property
-    def horizon(self) -> int:
-        """Number of steps of the run (0 without a simulation)."""
-        return self.sim.cfg.steps if self.sim is not None else 0
-
-    def retire(self) -> None:
-        """Stop this model for good (a control built its successor): ``step`` does nothing."""
-        with self._shown:
-            self.retired = True
-            self.running = False
-            self._shown.notify_all()
-
-    def shown(self) -> None:
-        """Called when a page has drawn this model: its current step is on screen."""
-        with self._shown:
-            self.shown_step = self.sim.steps if self.sim is not None else 0
-            self._shown.notify_all()
-
-    def step(self) -> None:
-        """Advance the simulation one step, up to its horizon (then ``running`` is False);
-        nothing once retired.
-
-        Once a page shows this model, a step first waits (at most ``SHOW_WAIT`` seconds)
-        until the page has drawn the step before. Play then shows every month, and the
-        model never runs ahead of the page: Mesa's play loop asks for a redraw after each
-        step, and a redraw asked for while one is drawing is done by the thread that is
-        drawing, so without the wait a thread handling a click could keep drawing until
-        the run ends, and a control changed meanwhile would wait for the end.
-        """
-        if self.retired or self.sim is None or self.sim.steps >= self.sim.cfg.steps:
-            self.running = False
-            return
-        with self._shown:
-            if self.shown_step is not None:
-                self._shown.wait_for(lambda: self.retired or self.shown_step >= self.sim.steps, timeout=SHOW_WAIT)
-        if self.retired:
-            return
-        self.sim.step()
-        self.running = self.sim.steps < self.sim.cfg.steps
-
-    def data(self) -> xr.Dataset | None:
-        """The recorded steps (``sim.dataset``), cached per step; None before the first step."""
-        if self.sim is None or self.sim.steps == 0:
-            return None
-        if self._ds_step != self.sim.steps:
-            self._ds = sim.dataset(self.sim)
-            self._ds_step = self.sim.steps
-        return self._ds
-
-    def firms(self) -> list[F.FirmView]:
-        """Each firm's current state (empty without a simulation)."""
-        if self.sim is None:
-            return []
-        return [F.FirmView(f.name, float(f.digital), float(f.human), float(f.price), float(f.share),
-                           bool(f.alive), float(f.cash)) for f in self.sim.firm_list]
-
-    def png(self, panel: str) -> bytes:
-        """PNG of one figure panel (a key of :data:`PANELS`) at the current step, cached per step."""
-        step = self.sim.steps
-        cached = self._png.get(panel)
-        if cached is not None and cached[0] == step:
-            return cached[1]
-        if panel not in self._panels:
-            self._panels[panel] = new_panel(panel, self)
-        data = self._panels[panel].render(self.data(), self.firms())
-        self._png[panel] = (step, data)
-        return data
-
-    def status(self) -> str:
-        """The line of what just happened at the current step."""
-        if self.sim is None:
-            return f"error: {self.error}"
-        t, n = self.sim.steps, self.horizon
-        head = f"step {t} of {n}, seed {self.sim.cfg.seed}: "  # the seed at every step: runs of two seeds look alike
-        if t == 0:
-            return head + (f"scenario {self.sim.cfg.scenario}, {self.sim.cfg.customers.n:,} customers, "
-                           f"{sum(f.alive for f in self.sim.firm_list)} firms in the market")
-        now = [text for step, text in F.events(self.data()) if step == t]
-        return head + ("; ".join(now) if now else "no entry, exit or shock")
-
-    def history(self, last: int = 6) -> list[str]:
-        """The ``last`` most recent events, newest first, as ``"step N: text"``."""
-        return [f"step {s}: {text}" for s, text in reversed(F.events(self.data())[-last:])]
-
-
-# ------------------------------------------------------------------ the panels
-
-
-#: The figure panels, in page order: name -> panel class of :mod:`sim.app.figures`.
-PANELS: dict[str, type[F.LivePanel]] = {
-    "QuadrantMap": F.QuadrantMapPanel,
-    "MarketShare": F.SharePanel,
-    "TrustEngagementNps": F.RelationshipPanel,
-    "BuildingBlocks": F.BlocksPanel,
-}
-
-
-def new_panel(name: str, model: ClassroomModel) -> F.LivePanel:
-    """Create the figure panel ``name`` for the firms and horizon of ``model``."""
-    names = [f.name for f in model.sim.firm_list]
-    if name == "QuadrantMap":
-        return F.QuadrantMapPanel(names, model.horizon, model.sim.cfg.scenario)
-    return PANELS[name](names, model.horizon)
-
-
-def _figure_component(name: str) -> Callable:
-    """A SolaraViz component (a function of the model) showing panel ``name`` as an image."""
-
-    def panel(model: ClassroomModel):
-        if model.sim is None:  # the status panel and the controls show the one-line error
-            return solara.Text("no model: see the error line", style="color: #999")
-        return solara.Image(model.png(name), format="png", classes=[f"cs-panel-{name}"])
-
-    panel.__name__ = panel.__qualname__ = name
-    return panel
-
-
-#: Quadrant labels in the numbers table (number and short name).
-QUADRANT_SHORT: dict[int, str] = {1: "1 neither", 2: "2 human", 3: "3 digital", 4: "4 both"}
-
-
-def firm_table_html(model: ClassroomModel) -> str:
-    """HTML table of each firm's numbers now: quadrant, market share, price (money per
-    customer per step), trust and engagement (scores in [0, 1]) and NPS ([-100, 100])
-    of its customers at the last step, and cash (money per market customer)."""
-    import html
-
-    ds = model.data()
-    rows = []
-    for j, f in enumerate(model.firms()):
-        def last(var: str, j: int = j) -> float:
-            return float(ds[var].values[-1, j]) if ds is not None else float("nan")
-
-        cells = [html.escape(f.name), QUADRANT_SHORT[F.quadrant_of(f.digital, f.human)] if f.alive else "out",
-                 f"{100 * f.share:.1f}%" if f.alive else "-", f"{f.price:.2f}", _fmt(last("trust")),
-                 _fmt(last("engagement")), _fmt(last("nps"), "{:+.0f}"), f"{f.cash:.3f}"]
-        rows.append("<tr>" + "".join(f'<td style="padding:2px 5px">{c}</td>' for c in cells) + "</tr>")
-    columns = ("firm", "quadrant", "share", "price", "trust", "engagement", "NPS", "cash")
-    head = "".join(f'<th style="padding:2px 5px;text-align:left">{h}</th>' for h in columns)
-    return (f'<table class="cs-numbers" style="border-collapse:collapse;font-size:13px;white-space:nowrap">'
-            f"<tr>{head}</tr>{''.join(rows)}</table>")
+    return to_hex(color)
 
 
 def _fmt(x: float, spec: str = "{:.2f}") -> str:
     return spec.format(x) if np.isfinite(x) else "-"
 
 
-def status_panel(model: ClassroomModel):
-    """SolaraViz component: what just happened, the recent events and each firm's numbers.
+@solara.component
+def StatusRow(session: Session, tick: int):
+    """The status line and the market read-outs (with the kept run's values in grey)."""
+    run = session.run
+    with solara.Div(classes=["cs-statusrow"]) as row:
+        if run.sim is None:
+            solara.Error(run.error or "no model", classes=["cs-error"])
+            return row
+        solara.HTML(tag="span", unsafe_innerHTML=html.escape(run.status()), classes=["cs-status"])
+        now = run.readouts()
+        kept = session.kept.data if session.kept is not None else None
+        items = []
+        for var, (label, spec) in READOUTS.items():
+            text = f"{label} <b>{_fmt(now[var], spec)}</b>"
+            if kept is not None and var in kept:
+                text += f' <span class="cs-kept-value">(kept {_fmt(float(kept[var].values[-1]), spec)})</span>'
+            items.append(f'<span class="cs-readout cs-readout-{var}">{text}</span>')
+        solara.HTML(tag="div", unsafe_innerHTML="".join(items), classes=["cs-readouts"])
+    return row
 
-    After each drawing of the page it tells the model that its step is on screen
-    (:meth:`ClassroomModel.shown`), which paces play to the page."""
-    solara.use_effect(model.shown, None)  # no dependencies: after every render
-    with solara.Column(style={"padding": "8px"}) as main:
-        if model.sim is None:
-            solara.Error(model.error or "no model", classes=["cs-error"])
+
+@solara.component
+def EventLog(session: Session, tick: int):
+    """Every event so far with its step (newest first), and the option to pause at them."""
+    with solara.Div(classes=["cs-cell", "cs-log"]) as box:
+        solara.HTML(tag="div", unsafe_innerHTML="<b>What happened</b>", style="font-size: 15px")
+        solara.Checkbox(label="pause at entries, exits and shocks", value=session.pause_at_events,
+                        on_value=session.set_pause_at_events)
+        if session.note:
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(session.note), classes=["cs-note"])
+        items = [f"step {s}: {html.escape(t)}" for s, t in reversed(session.run.events())]
+        solara.HTML(tag="div", unsafe_innerHTML="<br>".join(items) or "nothing yet",
+                    classes=["cs-events", "cs-log-list"])
+        solara.HTML(tag="div", unsafe_innerHTML=f"model {session.builds} ({session.builds_started} builds), "
+                                                       f"built in {session.run.build_seconds:.1f} s",
+                    classes=["cs-builds"], style="font-size: 12px; color: #888")
+    return box
+
+
+# ----------------------------------------------------------------- top bar
+
+
+@solara.component
+def TopBar(session: Session, tick: int):
+    """Title, Play / Pause, Step, Reset, speed, the building sign, Keep this run and the exports."""
+    run = session.run
+    playable = run.sim is not None or session.building
+    with solara.Div(classes=["cs-top"]) as bar:
+        solara.HTML(tag="h1", unsafe_innerHTML=html.escape(HEADING))
+        if session.playing:
+            solara.Button("❚❚ Pause", on_click=session.pause, color="primary", classes=["cs-pause"])
         else:
-            solara.HTML(tag="div", unsafe_innerHTML=_escape(model.status()), classes=["cs-status"],
-                        style="font-size: 16px; font-weight: bold")
-            hist = model.history()
-            if hist:
-                solara.HTML(tag="div", unsafe_innerHTML="<br>".join(_escape(h) for h in hist),
-                            classes=["cs-events"], style="font-size: 12px; color: #555")
-            solara.HTML(tag="div", unsafe_innerHTML=firm_table_html(model))
-    return main
+            label = "▶ Play again" if run.ended and run.sim is not None else "▶ Play"
+            solara.Button(label, on_click=session.play, color="primary", disabled=not playable, classes=["cs-play"])
+        solara.Button("Step", on_click=session.step, disabled=not playable or session.playing, classes=["cs-step"])
+        solara.Button("Reset", on_click=session.reset, classes=["cs-reset"])
+        SpeedControl(session.speed, session.set_speed)
+        # always there (empty when idle): the sign must not move the panels, which would redraw them
+        solara.HTML(tag="span", unsafe_innerHTML="building…" if session.building else "",
+                    classes=["cs-building"] if session.building else ["cs-idle"], style="min-width: 80px")
+    return bar
 
 
-def _escape(text: str) -> str:
-    import html
+@solara.component
+def RunTools(session: Session, tick: int):
+    """Keep this run (drawn faintly beside the next runs), forget it, and the exports."""
+    run = session.run
+    with solara.Div(classes=["cs-tools"]) as bar:
+        solara.Button("Keep this run", on_click=session.keep, disabled=run.data() is None, classes=["cs-keep"],
+                      outlined=True)
+        if session.kept is not None:
+            solara.Button("Forget kept run", on_click=session.forget_kept, text=True, classes=["cs-forget"])
+        if run.data() is not None:
+            stem = export.file_stem(run)
+            kept = session.kept
+            solara.FileDownload(lambda: export.figures_zip(run, kept), filename=f"{stem}-figures.zip",
+                                label="figures (PNG)", mime_type="application/zip")
+            solara.FileDownload(lambda: export.run_netcdf(run), filename=f"{stem}.nc", label="run (netCDF)",
+                                mime_type="application/x-netcdf")
+            solara.FileDownload(lambda: export.run_csv(run), filename=f"{stem}.csv", label="run (CSV)",
+                                mime_type="text/csv")
+    return bar
 
-    return html.escape(text)
 
-
-def components() -> list[tuple[Callable, int]]:
-    """The SolaraViz components (all on page 0): the status panel and the figures."""
-    return [(status_panel, 0)] + [(_figure_component(name), 0) for name in PANELS]
+@solara.component
+def SpeedControl(speed: float, on_value: Callable[[float], None]):
+    """The play speed in steps per second: a slider and its number."""
+    with solara.Div(classes=["cs-sliderrow", "cs-speed"]) as row:
+        solara.Text("speed")
+        ValueSlider("", speed, *SPEED_RANGE, 1.0, on_value, integer=True)
+        solara.Text("steps/s")
+    return row
 
 
 # ----------------------------------------------------------------- the controls
 
 
 @solara.component
-def ChangeSlider(label: str, value: float, vmin: float, vmax: float, step: float,
-                 on_change: Callable[[float], None], integer: bool = False, disabled: bool = False):
-    """A slider that reports its value when released (a rebuild per drag, not per pixel)."""
-    el = v.Slider(v_model=value, label=label, min=vmin, max=vmax, step=step, thumb_label=True,
-                  hide_details=True, disabled=disabled, class_="cs-slider")
+def ValueSlider(label: str, value: float, vmin: float, vmax: float, step: float,
+                on_change: Callable[[float], None], integer: bool = False, disabled: bool = False):
+    """A slider with its value shown beside it in a field where a value can be typed.
 
-    def changed(*args) -> None:
-        data = args[-1]
-        on_change(int(round(data)) if integer else float(data))
+    The slider reports its value once its knob has been still for a moment
+    (:class:`QuietSlider`); the field on Enter or when it loses focus.
+    """
+    def changed(x) -> None:
+        x = int(round(x)) if integer else round(float(x), 6)
+        if x != value:
+            on_change(x)
 
-    v.use_event(el, "change", changed)
-    return el
+    with solara.Div(classes=["cs-sliderrow"]) as row:
+        QuietSlider.element(value=float(value), label=label, min=float(vmin), max=float(vmax), step=float(step),
+                            disabled=disabled, on_value=changed)
+        if integer:
+            solara.InputInt("", value=int(value), on_value=lambda x: x is not None and on_change(int(x)),
+                            disabled=disabled, classes=["cs-value"], dense=True, hide_details=True)
+        else:
+            solara.InputFloat("", value=float(value), on_value=lambda x: x is not None and on_change(float(x)),
+                              disabled=disabled, classes=["cs-value"], dense=True, hide_details=True)
+    return row
 
 
 @solara.component
-def Controls(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
-    """The lecturer's controls; each change rebuilds the model with the new settings."""
+def Lesson(scenario: str):
+    """The chosen scenario's lesson: description, what to show, ask, look for and move."""
+    ls = lesson(scenario)
+    with solara.Details(summary=f"Lesson: {scenario}" + (f": {ls.title}" if ls.title else ""), expand=True) as box:
+        with solara.Div(classes=["cs-lesson"]):
+            parts = [("", ls.description), ("**Show.** ", ls.show), ("**Ask the class.** ", ls.ask),
+                     ("", ls.look), ("**Move this control.** ", ls.move)]
+            text = "\n\n".join(head + text for head, text in parts if text) or "(no lesson for this scenario)"
+            solara.HTML(tag="div", unsafe_innerHTML=markdown.markdown(text), classes=["cs-lesson-text"])
+    return box
+
+
+@solara.component
+def Controls(session: Session, tick: int):
+    """The lecturer's controls: what a change does, scenario, customers, seed, firms,
+    disruptor and shock. Every change goes to :meth:`Session.change`."""
     s = session.settings
     cfg = session.last_cfg
-    current = model.value
-    if current.error:
-        solara.Error(current.error, classes=["cs-error"])
+    apply = session.change
+    if session.run.error:
+        solara.Error(session.run.error, classes=["cs-error"])
+    modes = {"restart": "restart from step 0", "now": "apply from now"}
+    solara.ToggleButtonsSingle(value=modes[session.mode], values=list(modes.values()), classes=["cs-mode"],
+                               on_value=lambda label: session.set_mode(next(k for k, x in modes.items() if x == label)))
+    solara.Text("a changed control: restart the run from step 0, or apply a firm's change to the running "
+                "model from its current step", style={"font-size": "12px", "color": "#666"})
     with solara.Card("Scenario"):
         names = library_scenarios()
         scenario = s.scenario or (cfg.scenario if cfg is not None else names[0])
-
-        def set_scenario(name: str) -> None:
-            apply(Settings(scenario=name, customers=s.customers, seed=s.seed))
-
-        solara.Select("scenario", value=scenario, values=names, on_value=set_scenario)
+        solara.Select("scenario", value=scenario, values=names,
+                      on_value=lambda name: apply(Settings(scenario=name, customers=s.customers, seed=s.seed)))
         n_default = cfg.customers.n if cfg is not None else 100_000
         solara.InputInt("customers", value=s.customers if s.customers is not None else n_default,
-                        on_value=lambda n: apply(replace(s, customers=n)))
-        solara.InputInt("seed", value=s.seed, on_value=lambda n: apply(replace(s, seed=n)))
+                        on_value=lambda n: apply(dataclasses.replace(s, customers=n)))
+        solara.InputInt("seed", value=s.seed, on_value=lambda n: apply(dataclasses.replace(s, seed=n)))
     if cfg is None:
         return
     with solara.Card("Firms"):
         for name, fc in cfg.firms.items():
-            current_f = s.firms.get(name, FirmSetting(fc.digital, fc.human, fc.price, fc.steering,
-                                                      fc.steering_strength))
-            FirmControls(name, current_f, lambda new, name=name: apply(replace(s, firms={**s.firms, name: new})))
+            current = s.firms.get(name, FirmSetting(fc.digital, fc.human, fc.price, fc.steering, fc.steering_strength))
+            FirmControls(name, current,
+                         lambda new, name=name: apply(dataclasses.replace(s, firms={**s.firms, name: new})))
     with solara.Card("Disruptor and shock"):
-        on = DISRUPTOR in cfg.firms and s.disruptor is not False
-        native = (DISRUPTOR in cfg.firms and not s.add_disruptor) or s.disruptor is False
-
-        def set_disruptor(b: bool) -> None:
-            if b:  # the scenario's own disruptor, or the disruptor scenario's added to this one
-                apply(replace(s, disruptor=None) if native else replace(s, disruptor=True, add_disruptor=True))
-            elif s.add_disruptor:  # back to the scenario as it is
-                firms = {k: v for k, v in s.firms.items() if k != DISRUPTOR}
-                apply(replace(s, disruptor=None, add_disruptor=False, enter_step=None, firms=firms))
-            else:
-                apply(replace(s, disruptor=False))
-
-        solara.Checkbox(label="disruptor enters", value=on, on_value=set_disruptor)
-        if not native and not on:
-            solara.Text("(adds the newcomer of the disruptor scenario)", style={"font-size": "12px", "color": "#777"})
-        dcfg = cfg.firms.get(DISRUPTOR)
-        enter = s.enter_step if s.enter_step is not None else (dcfg.enter_step if dcfg is not None else 36)
-        ChangeSlider("disruptor enters at step", enter, 1, cfg.steps - 1, 1,
-                     lambda n: apply(replace(s, enter_step=n)), integer=True, disabled=not on)
-        shock_on = cfg.market.shock.start >= 0
-        solara.Checkbox(label="shock (human capacity cut, push online)", value=shock_on,
-                        on_value=lambda b: apply(replace(s, shock=b, shock_start=_shock_start(cfg, s))))
-        ChangeSlider(f"shock starts at step (lasts {SHOCK_LENGTH})", _shock_start(cfg, s), 1,
-                     max(1, cfg.steps - SHOCK_LENGTH), 1,
-                     lambda n: apply(replace(s, shock=True, shock_start=n)), integer=True, disabled=not shock_on)
+        DisruptorShock(session)
 
 
-def _shock_start(cfg, s: Settings) -> int:
-    return cfg.market.shock.start if cfg.market.shock.start >= 0 else s.shock_start
+@solara.component
+def DisruptorShock(session: Session):
+    """The disruptor on or off and its entry step; the shock on or off and its start."""
+    s, cfg, apply = session.settings, session.last_cfg, session.change
+    on = DISRUPTOR in cfg.firms and s.disruptor is not False
+    native = (DISRUPTOR in cfg.firms and not s.add_disruptor) or s.disruptor is False
+
+    def set_disruptor(b: bool) -> None:
+        if b:  # the scenario's own disruptor, or the disruptor scenario's added to this one
+            apply(dataclasses.replace(s, disruptor=None) if native
+                  else dataclasses.replace(s, disruptor=True, add_disruptor=True))
+        elif s.add_disruptor:  # back to the scenario as it is
+            firms = {k: f for k, f in s.firms.items() if k != DISRUPTOR}
+            apply(dataclasses.replace(s, disruptor=None, add_disruptor=False, enter_step=None, firms=firms))
+        else:
+            apply(dataclasses.replace(s, disruptor=False))
+
+    solara.Checkbox(label="disruptor enters", value=on, on_value=set_disruptor)
+    if not native and not on:
+        solara.Text("(adds the newcomer of the disruptor scenario)", style={"font-size": "12px", "color": "#666"})
+    dcfg = cfg.firms.get(DISRUPTOR)
+    enter = s.enter_step if s.enter_step is not None else (dcfg.enter_step if dcfg is not None else 36)
+    ValueSlider("disruptor enters at step", enter, 1, cfg.steps - 1, 1,
+                lambda n: apply(dataclasses.replace(s, enter_step=n)), integer=True, disabled=not on)
+    shock_on = cfg.market.shock.start >= 0
+    start = cfg.market.shock.start if shock_on else s.shock_start
+    solara.Checkbox(label="shock (human capacity cut, push online)", value=shock_on,
+                    on_value=lambda b: apply(dataclasses.replace(s, shock=b, shock_start=start)))
+    ValueSlider(f"shock starts at step (lasts {SHOCK_LENGTH})", start, 1, max(1, cfg.steps - SHOCK_LENGTH), 1,
+                lambda n: apply(dataclasses.replace(s, shock=True, shock_start=n)), integer=True,
+                disabled=not shock_on)
 
 
 @solara.component
 def FirmControls(name: str, f: FirmSetting, on_change: Callable[[FirmSetting], None]):
     """Digital level, human level, price and steering mode of one firm."""
-    with solara.Details(summary=f"{name}: {QUADRANTS[F.quadrant_of(f.digital, f.human)][0]}", expand=False):
-        ChangeSlider(f"{name} digital", f.digital, 0.0, 1.0, 0.05, lambda x: on_change(replace(f, digital=x)))
-        ChangeSlider(f"{name} human", f.human, 0.0, 1.0, 0.05, lambda x: on_change(replace(f, human=x)))
-        ChangeSlider(f"{name} price", f.price, *PRICE_RANGE, 0.05, lambda x: on_change(replace(f, price=x)))
-
-        def set_mode(mode: str) -> None:
-            strength = f.steering_strength
-            if mode != "none" and strength == 0.0:
-                strength = DEFAULT_STEERING_STRENGTH[mode]
-            on_change(replace(f, steering=mode, steering_strength=strength))
-
-        solara.Select(f"{name} steering", value=f.steering, values=list(STEERING_MODES), on_value=set_mode)
+    q = F.quadrant_of(f.digital, f.human)
+    with solara.Details(summary=f"{name}: {q} {F.QUADRANT_SHORT[q]}", expand=False) as box:
+        ValueSlider(f"{name} digital", f.digital, 0.0, 1.0, 0.05,
+                    lambda x: on_change(dataclasses.replace(f, digital=x)))
+        ValueSlider(f"{name} human", f.human, 0.0, 1.0, 0.05, lambda x: on_change(dataclasses.replace(f, human=x)))
+        ValueSlider(f"{name} price", f.price, *PRICE_RANGE, 0.05, lambda x: on_change(dataclasses.replace(f, price=x)))
+        solara.Select(f"{name} steering", value=f.steering, values=list(STEERING_MODES),
+                      on_value=lambda mode: on_change(with_steering(f, mode)))
+    return box
 
 
 # --------------------------------------------------------------------- the page
 
 
-@functools.lru_cache(maxsize=1)
-def solara_viz():
-    """Mesa's ``SolaraViz``, imported once without Solara's hook warning about Mesa's own
-    ``ComponentsView`` (a check Solara runs on Mesa 3.3's code when it is imported)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*ComponentsView: `use_state` found despite early return",
-                                category=UserWarning)
-        from mesa.visualization import SolaraViz
-    return SolaraViz
+def _context():
+    """The kernel context of the page being drawn (None outside Solara's server)."""
+    try:
+        from solara.server import kernel_context
+
+        return kernel_context.get_current_context()
+    except Exception:  # no server (solara.render in tests) or another Solara
+        return None
 
 
 @solara.component
 def Page():
-    """The classroom page; one model per browser session.
+    """The classroom page; one :class:`Session` (and so one model) per browser tab."""
+    tick, set_tick = solara.use_state(0)
 
-    A control change builds a new model. While the current one can still run, the new
-    model simply takes its place (if the class is watching it play, play goes on from
-    step 0). When the current one has finished its horizon or was rejected, Mesa's
-    controller has stopped, so the new model gets a fresh SolaraViz (keyed by the
-    build number: paused at step 0, play and step enabled) around its own reactive
-    model, and the old model is retired.
-    """
-    session = solara.use_memo(Session, [])
-    built = solara.use_reactive(0)  # number of rebuilds by a control
+    def new_session() -> Session:
+        return Session(on_change=lambda: set_tick(lambda t: t + 1), context=_context())
 
-    def current_model() -> solara.Reactive[ClassroomModel]:
-        return solara.reactive(session.model if session.model is not None else ClassroomModel(session=session))
-
-    model = solara.use_memo(current_model, [built.value])
-
-    def apply(settings: Settings) -> None:
-        session.settings = settings
-        new = ClassroomModel(session=session)
-        old = model.value
-        session.model = new
-        if old.running:
-            model.value = new
-        else:  # Mesa's controller has stopped: a fresh one
-            old.retire()
-            built.value += 1
-
-    Build(model, session, apply).key(f"build-{built.value}")
-
-
-@solara.component
-def Build(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
-    """SolaraViz around one build's model, then the lecturer's controls in the sidebar.
-
-    Mounted afresh for each build (keyed by the build number), so Mesa's controller
-    starts paused at step 0, and the sidebar shows SolaraViz's cards (play, step,
-    reset) first and these controls after them, in the order they mount.
-    """
-    solara_viz()(model, components=components(), model_params={"session": session},
-                 name="customer-sim: the classroom page", play_interval=50)
-    SidebarControls(model, session, apply)
+    session = solara.use_memo(new_session, [])
+    solara.use_effect(lambda: session.close, [])  # the tab went away: stop its worker
+    solara.use_effect(session.drawn, None)  # after every drawing: the worker may step on
+    scenario = session.settings.scenario or (session.last_cfg.scenario if session.last_cfg else "disruptor")
+    with solara.Div(classes=["cs-app"]) as app:
+        solara.Title(TITLE)
+        solara.Style(CSS)
+        with solara.Div(classes=["cs-side"]):
+            Lesson(scenario)
+            Controls(session, tick)
+        with solara.Div(classes=["cs-main"]):
+            TopBar(session, tick)
+            StatusRow(session, tick)
+            for name in F.PANELS:
+                FigurePanel(session, name, tick)
+            EventLog(session, tick)
+            with solara.Div(classes=["cs-cell", "cs-tablebox"]):
+                RunTools(session, tick)
+                if session.run.sim is not None:
+                    solara.HTML(tag="div", unsafe_innerHTML=firm_table_html(session))
+                if session.kept is not None:
+                    solara.HTML(tag="div", unsafe_innerHTML="kept run (faint lines, grey rows): "
+                                + html.escape(session.kept.label), classes=["cs-kept-label"],
+                                style="font-size: 13px; color: #777")
+    return app
 
 
 @solara.component
-def SidebarControls(model: solara.Reactive[ClassroomModel], session: Session, apply: Callable[[Settings], None]):
-    """The lecturer's controls in the sidebar, after SolaraViz's cards (play, step, reset)."""
-    with SidebarAfter():
-        Controls(model, session, apply)
-
-
-@solara.component
-def SidebarAfter(children: list | None = None):
-    """Like ``solara.Sidebar``, but its content always comes after the other sidebar content.
-
-    ``solara.Sidebar`` orders content by a key (2 to the power of the depth of the
-    component adding it) and, for equal keys, by the order of mounting, which changes
-    when a rebuild remounts SolaraViz during play. This adds its children to the same
-    sidebar with a key above any of those; without that portal (another Solara
-    version) it falls back to ``solara.Sidebar``.
-    """
-    children = children or []
-    try:
-        from solara.components.applayout import sidebar_portal
-    except ImportError:  # pragma: no cover - a Solara without the portal
-        solara.Sidebar(children=children)
-        return
-    sidebar_portal.use_portal_add(children, 2**40)
+def Layout(children=[]):  # noqa: B006 - Solara's signature
+    """No app bar or frame around the page: it uses the whole window."""
+    return solara.Div(children=children)
 
 
 # ----------------------------------------------------------------------- server
 
 
 def serve(port: int | None = None, host: str | None = None) -> None:
-    """Run the page in Solara's server (production mode, telemetry off); blocks.
+    """Run the page in Solara's server (production mode, telemetry and banner off); blocks.
 
     Checks first that the front-end assets are installed (:mod:`sim.app.assets`) and
     installs them if not (needs ``npm`` and the network once).
@@ -635,8 +503,9 @@ def serve(port: int | None = None, host: str | None = None) -> None:
             app_assets.install()
         except RuntimeError as e:
             print(f"warning: {e}; the page needs internet access to load its scripts", file=sys.stderr)
-    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
-    argv = [sys.executable, "-m", "solara", "run", "sim.app.page:Page", "--production", "--no-open",
+    env = dict(os.environ, SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_THEME_SHOW_BANNER="False",
+               SOLARA_THEME_TITLE=TITLE)
+    argv = [sys.executable, "-m", "solara", "run", "sim.app.page", "--production", "--no-open",
             "--host", host, "--port", str(port)]
     print(f"classroom page on http://{host}:{port}  (Ctrl-C to stop)", flush=True)
     os.execve(sys.executable, argv, env)

@@ -29,7 +29,8 @@ step, for teaching; the CLI does not call it::
     ds = xr.open_dataset("results/<run>/run.nc", engine="h5netcdf")
     animate_quadrants(ds, "results/<run>/quadrants.gif", fps=8)
 
-Every firm keeps the same colour in every figure (:func:`firm_colors`). Values are
+Every firm keeps the same colour in every figure (:func:`firm_colors`), and no firm is drawn in
+a quadrant's colour (:data:`QUADRANT_COLORS`: those mean quadrants, here and on the classroom page). Values are
 shown only while a firm takes part in the market (``alive``): nothing is drawn for a
 firm before it enters or after it exits, and means over no customers stay gaps.
 Only :class:`matplotlib.figure.Figure` objects are used, never ``pyplot``: no window
@@ -41,7 +42,7 @@ renamed into place, so an interrupted run never leaves half an image.
 
 from ..firms.agents import QUADRANT_THRESHOLD
 from .animation import animate_quadrants
-from .common import BLOCKS, PLOT_FILES, QUADRANTS, firm_colors
+from .common import BLOCKS, FIRM_PALETTE, PLOT_FILES, QUADRANT_COLORS, QUADRANT_FILL, QUADRANTS, firm_colors
 from .figures import (
     building_blocks_figure,
     economics_figure,
@@ -52,6 +53,6 @@ from .figures import (
     segments_figure,
 )
 
-__all__ = ["BLOCKS", "PLOT_FILES", "QUADRANTS", "QUADRANT_THRESHOLD", "animate_quadrants", "building_blocks_figure",
-           "economics_figure", "firm_colors", "market_share_figure", "plot_run", "quadrant_map_figure",
-           "relationship_figure", "segments_figure"]
+__all__ = ["BLOCKS", "FIRM_PALETTE", "PLOT_FILES", "QUADRANTS", "QUADRANT_COLORS", "QUADRANT_FILL",
+           "QUADRANT_THRESHOLD", "animate_quadrants", "building_blocks_figure", "economics_figure", "firm_colors",
+           "market_share_figure", "plot_run", "quadrant_map_figure", "relationship_figure", "segments_figure"]

@@ -19,9 +19,9 @@ from .common import (
     _check,
     _draw_quadrants,
     _marker_area,
-    _name_offsets,
     _scenario,
     firm_colors,
+    name_offsets,
 )
 
 
@@ -119,7 +119,7 @@ def animate_quadrants(ds: xr.Dataset, path: str | os.PathLike, fps: int = 8, eve
                     names[j].set_visible(True)
                     shown.append((j, x[k, j], y[k, j], radius))
                 labels = [(names[j].get_text(), xj, yj, r) for j, xj, yj, r in shown]
-                for (j, *_), offset in zip(shown, _name_offsets(ax, labels, 8.0), strict=True):
+                for (j, *_), offset in zip(shown, name_offsets(ax, labels, 8.0), strict=True):
                     names[j].xyann = offset
                 writer.grab_frame()
 

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -47,7 +48,15 @@ BLOCKS: tuple[tuple[str, str], ...] = (
 )
 
 _DPI = 110
-_QUADRANT_FILL = {1: "#f6dede", 2: "#f8ecd4", 3: "#dde8f5", 4: "#ddf0dd"}
+#: The colour of each quadrant (1 neither, 2 human only, 3 digital only, 4 both): these four
+#: hues mean quadrants in every figure and on the classroom page, and no firm is drawn in them.
+QUADRANT_COLORS: dict[int, str] = {1: "#d62728", 2: "#f0a202", 3: "#1f77b4", 4: "#2ca02c"}
+#: The light background of each quadrant on a map (the quadrant's colour, pale).
+QUADRANT_FILL: dict[int, str] = {1: "#f6dede", 2: "#f8ecd4", 3: "#dde8f5", 4: "#ddf0dd"}
+#: Firm colours, in order of the firms: none of them is a quadrant's hue (purple, magenta,
+#: near-black, teal, grey, dark brown, lavender, pink; a test checks the colour distance).
+FIRM_PALETTE: tuple[str, ...] = ("#6a3d9a", "#e7298a", "#252525", "#00898a", "#969696", "#5c3c10",
+                                 "#c2a5cf", "#f4a6c8")
 _SEGMENT_STYLES = ("-", "--", "-.", ":")
 _SHOCK_COLOR = "#9e9e9e"
 #: Up to this many firms, the quadrant map names firms beside their markers.
@@ -57,19 +66,19 @@ _FEW_FIRMS = 12
 
 
 def firm_colors(ds: xr.Dataset) -> dict[str, tuple[float, float, float, float]]:
-    """One colour per firm, by position in ``ds.firm``: the same in every figure.
+    """One colour per firm, by position in ``ds.firm``: the same in every figure and on the page.
 
-    ``tab10`` for up to 10 firms, ``tab20`` for up to 20, evenly spaced ``turbo``
-    colours beyond.
+    The first 8 firms get :data:`FIRM_PALETTE`, firms 9 to 24 its colours mixed with
+    white, then with black; beyond 24 firms, evenly spaced ``turbo`` colours (which
+    then pass through the quadrants' hues: names and legends tell such firms apart).
     """
     firms = [str(f) for f in ds["firm"].values]
     n = len(firms)
-    if n <= 10:
-        cmap = colormaps["tab10"]
-        cols = [cmap(i) for i in range(n)]
-    elif n <= 20:
-        cmap = colormaps["tab20"]
-        cols = [cmap(i) for i in range(n)]
+    base = [to_rgba(c) for c in FIRM_PALETTE]
+    if n <= 3 * len(base):
+        light = [tuple(0.55 * c + 0.45 for c in col[:3]) + (1.0,) for col in base]
+        dark = [tuple(0.6 * c for c in col[:3]) + (1.0,) for col in base]
+        cols = (base + light + dark)[:n]
     else:
         cmap = colormaps["turbo"]
         cols = [cmap(v) for v in np.linspace(0.05, 0.95, n)]
@@ -81,11 +90,11 @@ def _draw_quadrants(ax: Axes, ds: xr.Dataset) -> None:
     t, lo, hi = QUADRANT_THRESHOLD, -0.03, 1.03
     boxes = {1: (lo, t, lo, t), 2: (lo, t, t, hi), 3: (t, hi, lo, t), 4: (t, hi, t, hi)}
     for q, (x0, x1, y0, y1) in boxes.items():
-        ax.fill_between([x0, x1], y0, y1, color=_QUADRANT_FILL[q], lw=0, zorder=0)
+        ax.fill_between([x0, x1], y0, y1, color=QUADRANT_FILL[q], lw=0, zorder=0)
         where, name = QUADRANTS[q]
         ax.text((x0 + x1) / 2, y1 - 0.02, f"{q}  {where}\n{name}", ha="center", va="top",
                 fontsize=9, color="0.3", style="italic", zorder=2.5, linespacing=1.15,
-                bbox={"boxstyle": "round,pad=0.2", "fc": _QUADRANT_FILL[q], "ec": "none", "alpha": 0.75})
+                bbox={"boxstyle": "round,pad=0.2", "fc": QUADRANT_FILL[q], "ec": "none", "alpha": 0.75})
     ax.axvline(t, color="0.45", lw=1.0, zorder=1)
     ax.axhline(t, color="0.45", lw=1.0, zorder=1)
     ax.set_xlim(lo, hi)
@@ -106,14 +115,14 @@ def _place_names(fig: Figure, ax: Axes, ends: Sequence[tuple[str, float, float, 
     if not ends:
         return
     fig.get_layout_engine().execute(fig)  # lay out (no drawing): data -> pixel transforms are final
-    offsets = _name_offsets(ax, [(e[0], e[1], e[2], e[4]) for e in ends], fontsize)
+    offsets = name_offsets(ax, [(e[0], e[1], e[2], e[4]) for e in ends], fontsize)
     for (name, x, y, color, _), off in zip(ends, offsets, strict=True):
         ax.annotate(name, (x, y), xytext=off, textcoords="offset points", ha="left", va="bottom",
                     fontsize=fontsize, color=color, fontweight="bold", zorder=6,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
 
 
-def _name_offsets(ax: Axes, points: Sequence[tuple[str, float, float, float]],
+def name_offsets(ax: Axes, points: Sequence[tuple[str, float, float, float]],
                   fontsize: float) -> list[tuple[float, float]]:
     """Offsets (points) of the lower-left corners of name labels beside markers.
 

@@ -12,6 +12,7 @@ Means over a firm's customers are derived from the tally table of :mod:`sim.engi
 
 from __future__ import annotations
 
+import functools
 import operator
 import os
 from collections.abc import Mapping, Sequence
@@ -335,6 +336,12 @@ def make_datacollector(model) -> mesa.DataCollector:
 
 def versions() -> dict[str, str]:
     """Versions of this package and the libraries that shape its numbers."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    # read once per process (about 20 ms; the classroom page asks for it at every step)
     out = {}
     for pkg in ("customer-sim", "mesa", "numpy", "numba", "xarray", "hydra-core"):
         try:

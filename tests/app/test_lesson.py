@@ -1,0 +1,34 @@
+"""The lesson on the page comes from the lecture guide's template and the scenario files (sim/app/lesson.py)."""
+
+from __future__ import annotations
+
+from sim.app import lesson as L
+from sim.app.settings import library_scenarios
+from sim.settings.files import scenario_description
+
+
+def test_every_scenario_of_the_library_has_its_lesson():
+    template = L.TEMPLATE.read_text()
+    for name in library_scenarios():
+        ls = L.lesson(name)
+        assert ls.description == scenario_description(name) and ls.description
+        assert ls.show and ls.ask and ls.move and ls.look.startswith("Look for"), name
+        # one source: each paragraph is the template's text, not a copy kept elsewhere
+        for text in (ls.show, ls.ask, ls.look, ls.move):
+            assert " ".join(text.split()[:8]) in " ".join(template.split()), (name, text)
+
+
+def test_parse_sections():
+    text = ("# Guide\n\nintro\n\n## alpha: first one\n\n**Show.** The map,\nthen more.\n\n"
+            "**Ask the class.** Why?\n\n**What the simulation shows.**\n\n{{figure:alpha}}\n\n"
+            "Look for the thing.\n\n**Move this control.** *x → y* up.\n\n## beta: second\n\n**Show.** B.\n")
+    sections = L.parse_sections(text)
+    assert sections["alpha"] == {"title": "first one", "show": "The map, then more.", "ask": "Why?",
+                                 "look": "Look for the thing.", "move": "*x → y* up."}
+    assert sections["beta"] == {"title": "second", "show": "B."}
+
+
+def test_a_scenario_without_a_section_gets_its_description():
+    ls = L.lesson("validation/logit")
+    assert ls.description == scenario_description("validation/logit") and ls.description
+    assert (ls.show, ls.ask, ls.look, ls.move) == ("", "", "", "")
