@@ -1,9 +1,10 @@
-"""``python -m sim.facts``: the stylized facts over seeds and a parameter sample (docs/FACTS.md).
+"""``python -m sim.facts``: the stylized facts at the defaults, ablated, over parameter samples and
+structural variations (docs/FACTS.md).
 
-The code is :mod:`sim.study.facts`; this module only runs it.
+The facts are :mod:`sim.study.facts`, the report :mod:`sim.study.robustness`; this module only runs it.
 """
 
-from .study.facts import main
+from .study.robustness import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -12,6 +12,7 @@ from sim.engine.yardsticks import all_mechanisms  # noqa: E402
 from sim.model import CustomerModel  # noqa: E402
 from sim.settings.compose import compose_config  # noqa: E402
 
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``timing`` assert a wall-clock bound: skipped under ``CI=true``, where a shared,
     busy machine would fail them for reasons that are not the code's (speed is measured in benchmarks/)."""

@@ -438,7 +438,7 @@ def events(ds: xr.Dataset | None) -> list[tuple[int, str]]:
                 out.append((step, f"{name} enters ({QUADRANTS[quadrant_of(d, h)][0]}, "
                                   f"price {float(ds['price'].values[i, j]):.2f})"))
             if alive[i - 1, j] and not alive[i, j]:
-                out.append((step, f"{name} exits (ran out of cash)"))
+                out.append((step, f"{name} exits (its reserves ran out)"))
     return out
 
 

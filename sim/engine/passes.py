@@ -46,7 +46,8 @@ _N_SM = len(Sm)
 @njit(inline="always")
 def draw_pass(nb, ub, ks, dv, traits, small, o_sm, m_review, dbits, noise_m):
     """The draws that do not depend on the firm: adoption (written to ``o_sm``), contact, the demand
-    panel, the review draw and the score noise (``u1 + u2 - 1`` of the score noise is ``(m1 + m2 - 2**24) 2**-24``, exactly)."""
+    panel, the review draw and the score noise (``u1 + u2 - 1`` of the score noise is
+    ``(m1 + m2 - 2**24) 2**-24``, exactly)."""
     lit_ = traits[Tr.LITERACY]
     adopted_ = small[Sm.ADOPTED]
     k_adopt = ks[R.ADOPT]

@@ -1,13 +1,12 @@
 """The per-step firm table: what a customer's step needs of each firm, computed once per step.
 
-Per firm and per (data shared, adopted) combination: the digital quality seen, its
-gate, the escalation to a human, the digital value (saturating above the expectation E)
-and the freedom of choice the channels give; per firm: the human basics' gate, the
-human level, its emotional weight and its value against the human expectation H, the
-price, and the draw thresholds of steering, notice and availability. Computed with the same operations as the reference's per-customer
-formulas (:mod:`sim.engine.reference`), so looking them up gives identical results;
-the gate of the digital gap costs one ``exp`` per firm and combination instead of one
-per customer.
+Per firm and per (data shared, adopted) combination: the digital quality seen, its gate, the
+escalation to a human, the digital value (saturating above the expectation E) and the freedom of
+choice the channels give; per firm: the human basics' gate, the human level, its emotional weight
+and its value against the human expectation H, the price, and the draw thresholds of steering,
+notice and availability. Computed with the same operations as the reference's per-customer formulas
+(:mod:`sim.engine.reference`), so looking them up gives identical results; the gate of the digital
+gap costs one ``exp`` per firm and combination instead of one per customer.
 """
 
 from __future__ import annotations

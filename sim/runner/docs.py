@@ -124,11 +124,12 @@ def groups_table() -> str:
 
 
 def facts_table() -> str:
-    """The stylized facts of :mod:`sim.study.facts`: number, claim, the function that measures it."""
+    """The stylized facts of :mod:`sim.study.facts`: number, claim, mechanism, ablation, measurement."""
     from ..study.facts import FACTS
 
-    out = ["| # | fact | measured by |", "|---|---|---|"]
-    out += [f"| {k} | {_cell(claim)} | `sim.study.facts.{fn.__name__}` |" for k, (claim, fn) in FACTS.items()]
+    out = ["| # | fact | mechanism | switched off by | measured by |", "|---|---|---|---|---|"]
+    out += [f"| {k} | {_cell(f.claim)} | {_cell(f.mechanism)} | {_cell(', '.join(f.ablation))} | "
+            f"`sim.study.facts.{f.measure.__name__}` |" for k, f in FACTS.items()]
     return "\n".join(out)
 
 

@@ -49,9 +49,9 @@ def test_events_find_exits():
     ds = run.data()
     exits = [(s, t) for s, t in F.events(ds) if "exits" in t]
     alive = ds["alive"].values.astype(bool)
-    expected = [(int(ds.step[i]), f"{ds.firm.values[j]} exits (ran out of cash)")
+    expected = [(int(ds.step[i]), f"{ds.firm.values[j]} exits (its reserves ran out)")
                 for i in range(1, len(ds.step)) for j in range(len(ds.firm)) if alive[i - 1, j] and not alive[i, j]]
-    assert exits == expected and exits  # the baseline's "neither" firm runs out of cash
+    assert exits == expected and exits  # the baseline's "neither" firm runs through its reserves
 
 
 def test_readouts_are_the_recorded_market_variables():

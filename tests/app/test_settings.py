@@ -48,7 +48,8 @@ def test_disruptor_added_to_a_scenario_without_one():
     template = A.disruptor_template()
     d = cfg.firms["disruptor"]
     assert (d.digital, d.human, d.price, d.enter_step) == (0.9, 0.2, 0.7, 10)
-    assert (d.cash, d.fixed_cost) == (template["cash"], template["fixed_cost"])
+    assert (d.reserve_months, d.unit_cost_factor, d.fixed_cost) == (template["reserve_months"],
+                                                                template["unit_cost_factor"], template["fixed_cost"])
     assert (cfg.firms["both"].digital, cfg.firms["both"].price) == (0.7, 1.1)
 
 

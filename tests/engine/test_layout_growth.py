@@ -68,8 +68,9 @@ def test_a_parameter_row_and_a_state_row_are_all_the_table_needs(tmp_path):
         os.symlink(root / name, copy / name)
     layout = copy / "sim" / "engine" / "layout.py"
     text = layout.read_text()
-    text = _append_row(text, "STATES = (", '''    Row("loyalty", "1", "a probe state", mean=("loyalty", "mean loyalty of the firm's customers", "1"),
-        per_segment=True),''')
+    state = ('    Row("loyalty", "1", "a probe state",\n'
+             '        mean=("loyalty", "mean loyalty of the firm\'s customers", "1"), per_segment=True),')
+    text = _append_row(text, "STATES = (", state)
     text = _append_row(text, "PARAMS = (", '    Param("probe_rate", "market.contact_rate"),')
     layout.write_text(text)
     env = {**os.environ, "PYTHONPATH": str(copy), "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "SIM_COMPILE_HELPER": "0"}

@@ -1,17 +1,16 @@
-"""The stylized facts (sim.study.facts), each through customers' choices, over several seeds.
+"""The stylized facts (sim.study.facts): each holds at the defaults over several seeds, through
+customers' choices, and fails when its mechanism is switched off (the ablation).
 
-Every fact compares configurations that differ in one mechanism (or a market with and
-without one event) and asserts a consequence in share, churn, tenure, NPS, profit,
-survival or customers leaving the market (see :mod:`sim.study.facts` for each measurement);
-each must hold at the default parameters in every seed here. How robust each is over a
-neighbourhood of parameters is measured by ``make facts`` (docs/FACTS.md).
+How robust each is over parameter samples and structural variations is measured by
+``make facts`` (sim.study.robustness, docs/FACTS.md); tests/study/test_robustness.py checks
+that report's machinery.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from sim.study.facts import FACTS
+from sim.study.facts import FACTS, VARIATIONS
 
 pytestmark = pytest.mark.slow  # minutes: `make test-fast` leaves them out
 
@@ -22,6 +21,21 @@ N = 20_000
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("number", sorted(FACTS))
 def test_fact_holds(number, seed):
-    claim, measure = FACTS[number]
-    outcome = measure(seed, N, [])
-    assert outcome.holds, f"fact {number} ({claim}) failed at seed {seed}: {outcome.measured}"
+    fact = FACTS[number]
+    outcome = fact.run(seed, N)
+    assert outcome.holds, f"fact {number} ({fact.claim}) failed at seed {seed}: {outcome.measured}"
+
+
+@pytest.mark.parametrize("number", sorted(FACTS))
+def test_fact_fails_without_its_mechanism(number):
+    """No fact's test passes with its mechanism switched off: the fact is about that mechanism."""
+    fact = FACTS[number]
+    outcome = fact.run(0, N, ablate=True)
+    assert not outcome.holds, f"fact {number} holds without its mechanism ({fact.mechanism}): {outcome.measured}"
+
+
+def test_every_fact_names_its_mechanism_and_where_it_applies():
+    for number, fact in FACTS.items():
+        assert fact.number == number and fact.claim and fact.mechanism and fact.ablation
+        assert set(fact.applies) <= set(VARIATIONS), number
+        assert fact.measure.__name__ == f"fact{number}"
