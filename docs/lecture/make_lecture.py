@@ -9,9 +9,10 @@ numbers at the start and the end, and the events (entries, exits, shock). The
 teaching text around them (what to show, what to ask, which control to move) is in the
 template; the numbers come from the run, so they stay true when the model changes.
 
-Placeholders: ``{{figure:NAME}}``, ``{{facts:NAME}}``, ``{{customers}}``; a scenario
-of the library without a section in the template, or a placeholder without a value,
-is an error.
+Placeholders: ``{{figure:NAME}}``, ``{{facts:NAME}}``, ``{{moves:NAME}}`` (the
+scenario's "Move this control" sentences, each written from a run with and without the
+move: :mod:`sim.study.lecture`), ``{{customers}}``; a scenario of the library without a
+section in the template, or a placeholder without a value, is an error.
 
 Usage: ``python docs/lecture/make_lecture.py`` (about a minute on two cores).
 """
@@ -38,11 +39,10 @@ from sim.app.figures import events, quadrant_of  # noqa: E402
 from sim.plots import QUADRANTS  # noqa: E402
 from sim.plots.compare_plot import compare_figure, save  # noqa: E402
 from sim.settings.compose import scenario_names  # noqa: E402
+from sim.study.lecture import CUSTOMERS, MOVES, SEED, sentence  # noqa: E402
 
 TEMPLATE = HERE / "LECTURE.template.md"
 OUT = ROOT / "docs" / "LECTURE.md"
-CUSTOMERS = 20_000
-SEED = 0
 
 #: The variables each scenario's figure shows (rows of small multiples).
 FIGURE_VARS: dict[str, tuple[str, ...]] = {
@@ -118,6 +118,11 @@ def main() -> int:
         save(fig, HERE / f"{name}.png")
         values[f"figure:{name}"] = f"![{name}](lecture/{name}.png)"
         values[f"facts:{name}"] = facts(ds)
+        said = []
+        for move in (m for m in MOVES if m.scenario == name):
+            after = sim.run([f"scenario={name}", f"customers.n={CUSTOMERS}", *move.overrides], seed=SEED)
+            said.append(sentence(move, ds, after))
+        values[f"moves:{name}"] = " Then ".join(said)
         print(f"{name}: {time.perf_counter() - t0:.1f} s", flush=True)
 
     def fill(m: re.Match) -> str:

@@ -4,8 +4,10 @@ One source with the lecture guide: the scenario's description is the comment
 paragraph at the top of ``scenarios/NAME.yaml`` (:func:`sim.settings.files.scenario_description`,
 as ``python -m sim --help`` shows it), and what to show, what to ask the class, what to
 look for and which control to move are the paragraphs of the scenario's section in
-``docs/lecture/LECTURE.template.md``, the template ``make lecture`` turns into
-``docs/LECTURE.md``. Editing the template changes the guide and the page alike.
+``docs/LECTURE.md``, which ``make lecture`` writes from ``docs/lecture/LECTURE.template.md``
+and runs of the model (the "Move this control" sentences are measured:
+:mod:`sim.study.lecture`). Editing the template and running ``make lecture`` changes the
+guide and the page alike.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 
 from ..settings.files import ROOT, scenario_description
 
-#: The lecture guide's template: one ``## name: title`` section per scenario of the library.
+#: The lecture guide (generated) and its template: one ``## name: title`` section per scenario of the library.
+GUIDE = ROOT / "docs" / "LECTURE.md"
 TEMPLATE = ROOT / "docs" / "lecture" / "LECTURE.template.md"
 #: Paragraph openings of a section -> field of :class:`Lesson`.
 _MARKERS = {"**Show.**": "show", "**Ask the class.**": "ask", "Look for": "look", "**Move this control.**": "move"}
@@ -68,8 +71,11 @@ def lesson(scenario: str) -> Lesson:
         description = scenario_description(scenario)
     except OSError:
         description = ""
-    try:
-        sections = _sections(TEMPLATE, TEMPLATE.stat().st_mtime)
-    except OSError:  # an install without the docs: the description alone
-        sections = {}
+    sections: dict[str, dict[str, str]] = {}
+    for path in (GUIDE, TEMPLATE):  # the template only where the guide was never generated
+        try:
+            sections = _sections(path, path.stat().st_mtime)
+            break
+        except OSError:  # an install without the docs: the description alone
+            continue
     return Lesson(scenario=scenario, description=description, **sections.get(scenario, {}))
