@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..settings.schema import ConfigError
-from .ema import BOOKKEEPING, _workbench, config_path
+from .ema import BOOKKEEPING, config_path, workbench
 
 
 @dataclasses.dataclass
@@ -95,9 +95,9 @@ def _check(x: Any, y: Any) -> tuple[pd.DataFrame, np.ndarray]:
             raise ConfigError(f"x column {c}: {col.dtype} is not a parameter; allowed numbers or categories")
         elif not np.isfinite(col.to_numpy(float)).all():
             raise ConfigError(f"x column {c}: has missing or infinite values; allowed finite numbers")
-        elif pd.api.types.is_integer_dtype(col):
-            x[c] = col.astype(np.int64)
         else:
+            # whole-number columns too: the workbench's PRIM (2.5, pandas 2) fails writing a peeled
+            # limit such as 7.5 into an integer column; a limit between two whole numbers reads the same
             x[c] = col.astype(np.float64)
     if len(x) < 10:
         raise ConfigError(f"x: {len(x)} points; allowed at least 10 for PRIM to peel")
@@ -182,7 +182,7 @@ def prim_boxes(x: pd.DataFrame, y: Sequence[bool] | np.ndarray, *, condition: st
         return Discovery({}, float(n_cases > 0), float(n_cases > 0), 1.0, {}, {}, pd.DataFrame(), 0, {},
                          sampled, (n_cases, n), text, condition)
 
-    _workbench()
+    workbench()
     from ema_workbench.analysis import feature_scoring, prim
     from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
 

@@ -41,10 +41,10 @@ e.g. the NPS of a firm without customers; NaN otherwise) and ``reduce``:
 
 **Seeds**: ``seeds=s`` (an int) gives a ``Model`` whose every experiment runs with seed ``s``
 (common random numbers across experiments); ``seeds=[s1, s2, ...]`` a ``ReplicatorModel``
-that runs every experiment once per seed, each outcome then an ``ArrayOutcome`` with a
-seed axis (experiments x seeds [x steps]; ``outcomes[name].mean(axis=1)`` averages the seeds).
-Each run equals ``sim.run(base_overrides + [customers.n=..., steps=...] + [path=value ...],
-seed=s)`` (tested).
+that runs every experiment once per seed and reports each outcome's mean over the seeds
+(:func:`seed_mean`, the workbench's outcome ``function``; NaN if a seed gives NaN), so scalar
+outcomes stay scalars for PRIM and feature scoring. Each run equals
+``sim.run(base_overrides + [customers.n=..., steps=...] + [path=value ...], seed=s)`` (tested).
 
 Everything is checked when the model is built, before anything runs: an unknown path, a
 range outside the schema's, an unknown variable or firm, a bad window; each is one
@@ -75,7 +75,7 @@ DEFAULT_CUSTOMERS = 2000
 BOOKKEEPING = ("scenario", "policy", "model")
 
 
-def _workbench():
+def workbench():
     """The ``ema_workbench`` package (the ``analysis`` extra), imported quietly: it warns at
     import that ipyparallel (an evaluator we do not use) is missing."""
     try:
@@ -159,7 +159,7 @@ def find_field(cfg: SimConfig, path: str, role: str = "parameter") -> Field:
 
 def _parameter(cfg: SimConfig, path: str, spec: Any, role: str):
     """The workbench parameter of ``path``: its range (or options) from the schema, narrowed by ``spec``."""
-    ema = _workbench()
+    ema = workbench()
     if path == "seed":
         raise ConfigError(f"{role} seed: seeds are given by seeds= (an int, or a list for replications)")
     fld = find_field(cfg, path, role)
@@ -276,6 +276,23 @@ def _outcomes(raw: Any, base_overrides: list[str]) -> tuple[list[Output], frozen
     return outputs, frozenset(series)
 
 
+def seed_mean(values: Sequence[Any]) -> Any:
+    """The mean over seeds of a replicated outcome (a float, or an array over steps); NaN stays NaN."""
+    mean = np.mean(np.asarray(values, dtype=float), axis=0)
+    return float(mean) if np.ndim(mean) == 0 else mean
+
+
+def _outcome(ema, o: Output, series: bool, replicated: bool):
+    """A ``ScalarOutcome`` (or an ``ArrayOutcome`` for a series); replicated: the mean over the seeds."""
+    cls = ema.ArrayOutcome if series else ema.ScalarOutcome
+    try:
+        return cls(o.name, function=seed_mean if replicated else None)
+    except ValueError as exc:  # the workbench registers each outcome name with one class per process
+        raise ConfigError(f"outcomes.{o.name}: this Python session already has an outcome {o.name!r} of the other "
+                          f"kind (scalar or series; the EMA Workbench allows one per name): choose another name"
+                          ) from exc
+
+
 def ema_model(uncertainties: Mapping[str, Any] | Sequence[str], outcomes: Mapping[str, Mapping[str, Any]],
               levers: Mapping[str, Any] | Sequence[str] | None = None, *,
               base_overrides: Sequence[str] | str = (), customers: int | None = DEFAULT_CUSTOMERS,
@@ -296,7 +313,7 @@ def ema_model(uncertainties: Mapping[str, Any] | Sequence[str], outcomes: Mappin
     customers, steps : run size (``customers.n``, ``steps``); ``None`` keeps the scenario's.
         Default 2,000 customers.
     seeds : an int (a ``Model``, every experiment with that seed) or a list of ints (a
-        ``ReplicatorModel``, every experiment once per seed).
+        ``ReplicatorModel``, every experiment once per seed, outcomes averaged over the seeds).
     name : the model's name in the workbench's tables (letters and digits).
 
     Raises
@@ -306,7 +323,7 @@ def ema_model(uncertainties: Mapping[str, Any] | Sequence[str], outcomes: Mappin
     """
     from ..settings.compose import as_config, compose_config, override_list
 
-    ema = _workbench()
+    ema = workbench()
     base = override_list(base_overrides, "base_overrides")
     for key, value in (("customers", customers), ("steps", steps)):
         if value is not None:
@@ -349,10 +366,8 @@ def ema_model(uncertainties: Mapping[str, Any] | Sequence[str], outcomes: Mappin
         raise ConfigError(f"seeds = {seeds!r}: allowed a whole number >= 0, or a non-empty list of them")
     model.uncertainties = unc_params
     model.levers = lev_params
-    # a replicated outcome is a list over seeds: an ArrayOutcome (experiments x seeds [x steps])
     replicated = isinstance(model, ema.ReplicatorModel)
-    model.outcomes = [ema.ArrayOutcome(o.name) if replicated or o.name in series else ema.ScalarOutcome(o.name)
-                      for o in outputs]
+    model.outcomes = [_outcome(ema, o, o.name in series, replicated) for o in outputs]
     return model
 
 
@@ -368,7 +383,7 @@ def run_experiments(model, scenarios: int | list = 0, policies: int | list = 0, 
     Returns the workbench's ``(experiments, outcomes)``: a DataFrame with a column per
     parameter (workbench names, :func:`config_path` maps them back), and a dict of arrays.
     """
-    ema = _workbench()
+    ema = workbench()
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise ConfigError(f"processes = {processes!r}: allowed a whole number >= 1")
     state = np.random.get_state()
