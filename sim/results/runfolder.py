@@ -96,10 +96,21 @@ def publish(tmp: str | os.PathLike, path: str | os.PathLike, overwrite: bool = F
 COMPRESS_FROM = 4096
 
 
+#: Encoding keys of a variable that say how it is stored (kept when the compression is set).
+_STORAGE = ("dtype", "_FillValue")
+
+
 def netcdf_encoding(ds: xr.Dataset) -> dict[str, dict]:
-    """Compression for the variables of ``ds`` large enough to gain from it."""
-    return {name: {"zlib": True, "complevel": 4, "shuffle": True}
-            for name, var in ds.data_vars.items() if var.nbytes >= COMPRESS_FROM and var.dtype.kind in "fiu"}
+    """Compression for the variables of ``ds`` large enough to gain from it, beside how each
+    variable's own encoding stores it (an int64 ``dtype`` and ``_FillValue`` of masked integers)."""
+    out: dict[str, dict] = {}
+    for name, var in ds.variables.items():
+        enc = {k: var.encoding[k] for k in _STORAGE if k in var.encoding}
+        if name in ds.data_vars and var.nbytes >= COMPRESS_FROM and var.dtype.kind in "fiu":
+            enc.update(zlib=True, complevel=4, shuffle=True)
+        if enc:
+            out[str(name)] = enc
+    return out
 
 
 def write_netcdf_tmp(ds: xr.Dataset, path: str | os.PathLike) -> Path:
