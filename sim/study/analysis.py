@@ -308,7 +308,9 @@ def difference(a: xr.DataArray, b: xr.DataArray, dim: str = "seed", paired: bool
     -------
     xarray.Dataset
         ``diff``, ``se``, ``low``, ``high``, ``n`` (pairs with both values, or the smaller
-        side when unpaired), ``mean_a``, ``mean_b`` over ``n_a``, ``n_b`` seeds, the unpaired ``se_unpaired``,
+        side when unpaired), ``mean_a``, ``mean_b`` over ``n_a``, ``n_b`` seeds (the pairs
+        when paired, so that ``diff`` = ``mean_a - mean_b``; each side's own seeds where
+        there is no pair, e.g. a firm on one side only), the unpaired ``se_unpaired``,
         ``low_unpaired``, ``high_unpaired``, and ``crn_gain`` = se_unpaired / se (how
         many times tighter pairing made the interval); ``significant`` is 1 where the
         interval excludes zero. Attribute ``paired`` says which interval ``low`` and
@@ -322,8 +324,11 @@ def difference(a: xr.DataArray, b: xr.DataArray, dim: str = "seed", paired: bool
     if paired is True and len(common) < 2:
         raise AnalysisError(f"paired=True needs at least two seeds present in both (shared: {list(common)})")
     use_pairs = paired is not False and len(common) >= 2
-    if use_pairs:
+    if use_pairs:  # the seeds with a value on both sides: A, B and A - B over the same seeds
         a, b = a.sel({dim: common}), b.sel({dim: common})
+        both = a.notnull() & b.notnull()
+        alone_a, alone_b = mean_ci(a, dim, level), mean_ci(b, dim, level)
+        a, b = a.where(both), b.where(both)
     sa, sb = mean_ci(a, dim, level), mean_ci(b, dim, level)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -342,9 +347,13 @@ def difference(a: xr.DataArray, b: xr.DataArray, dim: str = "seed", paired: bool
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         gain = se_u / se.where(se > 0)
+    mean_a, mean_b, n_a, n_b = sa["mean"], sb["mean"], sa.n, sb.n
+    if use_pairs:  # without any pair (a firm on one side only), each side's own seeds
+        mean_a, n_a = mean_a.where(n > 0, alone_a["mean"]), n_a.where(n > 0, alone_a.n)
+        mean_b, n_b = mean_b.where(n > 0, alone_b["mean"]), n_b.where(n > 0, alone_b.n)
     out = xr.Dataset({
         "diff": diff, "se": se, "low": low, "high": high, "n": n,
-        "mean_a": sa["mean"], "mean_b": sb["mean"], "n_a": sa.n, "n_b": sb.n,
+        "mean_a": mean_a, "mean_b": mean_b, "n_a": n_a, "n_b": n_b,
         "se_unpaired": se_u, "low_unpaired": diff_u - half_u, "high_unpaired": diff_u + half_u,
         "crn_gain": gain,
         "significant": ((low > 0) | (high < 0)).astype(np.int8),
