@@ -1,9 +1,9 @@
 """Generated parts of ``docs/ODD.md``: the parameter table, the output table, the config groups.
 
 The tables are built from the code (:func:`sim.settings.schema.field_docs`, the variable
-tables of :mod:`sim.results.output`, the layout table of :mod:`sim.engine.layout`, the YAML files in ``conf/``) so the documentation
-cannot drift from it. ``python -m sim.runner.docs`` rewrites every generated block of
-``docs/ODD.md`` in place, between markers such as ``<!-- params:start -->`` and
+tables of :mod:`sim.results.output`, the layout table of :mod:`sim.engine.layout`, the YAML
+files in ``conf/``) so the documentation cannot drift from it. ``python -m sim.runner.docs``
+rewrites every generated block of ``docs/ODD.md`` in place, between markers such as ``<!-- params:start -->`` and
 ``<!-- params:end -->``; ``python -m sim.runner.docs --check`` only reports whether the
 file is up to date (exit status 1 if not). ``tests/test_docs.py`` runs the check.
 """
