@@ -191,6 +191,58 @@ def claim_folder(folder: str | os.PathLike, note: str = "") -> Path:
     return folder
 
 
+def _reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOTDIR or (isinstance(exc, FileExistsError) and Path(exc.filename or "").is_file()):
+        return "a part of the path is a file, not a folder"
+    return exc.strerror or type(exc).__name__
+
+
+def claim_new_folder(path: str | os.PathLike, key: str, *, suffix: bool, note: str | None = None) -> Path:
+    """Claim a new output folder before anything is written into it; return it.
+
+    With ``suffix`` (a default, timestamped name) the folder is ``path``, else
+    ``path_2``, ``path_3``...: the first that this call creates itself (``mkdir`` is
+    atomic, so two runs started in the same second get two folders). Without it (a folder
+    the user named) it is ``path``, new or empty; one holding anything is refused
+    (:class:`RunFolderTaken`). With a ``note`` the folder's ``INCOMPLETE`` marker is
+    created exclusively too (the claim of a run folder, :func:`claim_folder`); the run
+    then finds it claimed. A folder that cannot be created (no permission, a read-only
+    file system, a parent that is a file) raises :class:`ConfigError` naming ``key``.
+    """
+    path = Path(path)
+    hint = f"choose another folder ({key}=...)"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        k = 1
+        while True:
+            folder = path if k == 1 else Path(f"{path}_{k}")
+            try:
+                folder.mkdir()
+                break
+            except FileExistsError:
+                if folder.is_dir() and not suffix:
+                    if any(folder.iterdir()):
+                        raise RunFolderTaken(f"{key} = {str(folder)!r} already holds files (an earlier run?): "
+                                             f"results are never overwritten; {hint} or remove it") from None
+                    break
+                if not suffix:
+                    raise
+                k += 1
+        if note is not None:
+            try:
+                claim_folder(folder, note)
+            except RunFolderTaken:  # another run claimed the same (empty) folder a moment earlier
+                raise RunFolderTaken(f"{key} = {str(folder)!r} was just claimed by another run: results are never "
+                                     f"overwritten; {hint}") from None
+        elif not os.access(folder, os.W_OK):  # an existing empty folder: mkdir checked nothing
+            raise PermissionError(13, "Permission denied", str(folder))
+    except OSError as exc:
+        raise ConfigError(f"{key} = {str(path)!r}: the folder cannot be created ({_reason(exc)}); {hint}") from None
+    return folder
+
+
 def mark_incomplete(folder: str | os.PathLike, reason: str) -> Path:
     """Rewrite the folder's ``INCOMPLETE`` marker with why the run stopped."""
     text = (f"This run did not finish: {reason}.\n"

@@ -48,11 +48,24 @@ ENV_PLOTS, ENV_PROGRESS, ENV_THREADS, ENV_SWEEP_JOB = "SIM_PLOTS", "SIM_PROGRESS
 ENV_DRIVER_PID = "SIM_DRIVER_PID"
 
 
-def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress: bool = True) -> Path:
+def claim_note(cfg) -> str:
+    """What a run folder's ``INCOMPLETE`` marker says while the run is going: when, which process, how long."""
+    started = datetime.now().isoformat(timespec="seconds")
+    return f"started {started}, pid {os.getpid()}, host {socket.gethostname()}, {cfg.steps} steps\n"
+
+
+#: Run folders the command line claimed (with their INCOMPLETE marker) before Hydra started: the
+#: run in this process finds its folder claimed and does not claim it again.
+CLAIMED: set[Path] = set()
+
+
+def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress: bool = True,
+            claimed: bool = False) -> Path:
     """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``.
 
     ``quiet`` (sweep jobs) prints nothing; ``progress`` shows a bar over the steps when
-    stdout is a terminal.
+    stdout is a terminal; ``claimed``: the folder and its ``INCOMPLETE`` marker were
+    claimed already (:func:`sim.results.runfolder.claim_new_folder`, by the command line).
 
     Raises :class:`~sim.results.output.RunFolderTaken` if ``outdir`` already holds a run.
     Whatever stops the run part-way (an exception, :class:`~sim.runner.guard.RunInterrupted`)
@@ -64,8 +77,8 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
 
     outdir = Path(outdir).absolute()
     started = datetime.now().isoformat(timespec="seconds")
-    claim_folder(outdir, f"started {started}, pid {os.getpid()}, host {socket.gethostname()}, "
-                         f"{cfg.steps} steps\n")
+    if not claimed:
+        claim_folder(outdir, claim_note(cfg))
     if not quiet:
         print(f"run folder: {outdir}", flush=True)
     log.info("scenario %s, seed %d, %d customers, %d steps, folder %s", cfg.scenario, cfg.seed,
@@ -235,7 +248,7 @@ def job_main(cfg: DictConfig) -> int:
             sim_cfg = PREPARED.get(tuple(hc.overrides.task))
             if sim_cfg is None:
                 sim_cfg = from_dictconfig(cfg, scenario)
-            execute(sim_cfg, outdir, plots=plots, progress=progress)
+            execute(sim_cfg, outdir, plots=plots, progress=progress, claimed=outdir.resolve() in CLAIMED)
         except ConfigError as exc:  # checked already by main(); kept for other entry points
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)

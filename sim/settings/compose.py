@@ -148,6 +148,12 @@ def _compose_one(overrides: list[str], dirs: bool) -> Composed:
     return out
 
 
+def job_label(overrides: Sequence[str]) -> str:
+    """A job's settings as an error line names them: its overrides without Hydra's own (``hydra.sweep.dir=``,
+    ``hydra/launcher=``...), which say where and how it runs, not what."""
+    return " ".join(o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/")))
+
+
 def compose_jobs(jobs: Sequence[Sequence[str]], dirs: bool = False) -> list[Composed]:
     """Compose and validate several override lists (sweep jobs) under one Hydra context.
 
@@ -164,7 +170,7 @@ def compose_jobs(jobs: Sequence[Sequence[str]], dirs: bool = False) -> list[Comp
                 except ConfigError as exc:
                     if len(jobs) == 1:
                         raise
-                    raise ConfigError(f"job {k} ({' '.join(job)}): {exc}") from None
+                    raise ConfigError(f"job {k} ({job_label(job)}): {exc}") from None
     finally:
         GlobalHydra.instance().clear()
     return out
