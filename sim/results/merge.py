@@ -29,8 +29,8 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from .output import load
-from .runfolder import RESULT, publish, write_netcdf_tmp, write_text_atomic
+from .output import label_coordinates, load
+from .runfolder import RESULT, publish, widened, write_netcdf_tmp, write_text_atomic
 from .sweepfolder import DESIGN, JobState, job_states
 
 #: The merged result (netCDF), and its Zarr form for big sweeps.
@@ -169,6 +169,9 @@ class _Run:
         import h5py
 
         def text(values) -> list[str]:
+            values = np.asarray(values)
+            if values.dtype.kind == "S" and values.ndim == 2:  # a character array (netCDF char, S1)
+                return [b"".join(row).decode() for row in values]
             return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
         with h5py.File(path, "r") as f:
@@ -288,8 +291,12 @@ def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
                    "segment": np.array(segments, dtype=object),
                    "job": np.array([s.job for s in states], dtype=np.int64)})
     out = xr.Dataset(variables, coords=coords)
-    for d in ("step", "firm", "segment"):
-        out[d].attrs.update(first[d].attrs)
+    label_coordinates(out)
+    for k in swept:
+        out[k].attrs.update(long_name=f"swept setting {k}", **({"units": "1"} if out[k].dtype.kind in "iuf" else {}))
+    if not grid:
+        out["run"].attrs.update(long_name="run of the sweep (its job number)", units="1")
+    out["job"].attrs.update(long_name="job number of the design table", units="1")
     failed = [s for s in states if s.status in ("failed", "interrupted")]
     missing = [s for s in states if not s.done]
     ds_attrs.update({
@@ -396,9 +403,9 @@ def open_merged(sweep_dir: str | os.PathLike) -> xr.Dataset:
     root = Path(sweep_dir)
     if (root / MERGED_NC).exists():
         with xr.open_dataset(root / MERGED_NC, engine="h5netcdf") as ds:
-            return masked(ds.load())
+            return masked(widened(ds.load()))
     with xr.open_zarr(root / MERGED_ZARR, consolidated=False) as ds:
-        return masked(ds.load())
+        return masked(widened(ds.load()))
 
 
 def load_sweep(path: str | os.PathLike) -> xr.Dataset:

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from ..settings.schema import ConfigError
@@ -97,19 +98,64 @@ COMPRESS_FROM = 4096
 
 
 #: Encoding keys of a variable that say how it is stored (kept when the compression is set).
-_STORAGE = ("dtype", "_FillValue")
+_STORAGE = ("dtype", "_FillValue", "units", "calendar")
+_INT32 = np.iinfo(np.int32)
+
+
+def _fits_int32(var: xr.Variable) -> bool:
+    values = np.asarray(var.values)
+    if values.size == 0:
+        return True
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    return finite.size == 0 or (_INT32.min < finite.min() and finite.max() <= _INT32.max)
+
+
+def _is_text(var: xr.Variable) -> bool:
+    if var.dtype.kind in "US":
+        return True
+    return var.dtype.kind == "O" and var.size > 0 and isinstance(np.asarray(var.values).flat[0], str)
 
 
 def netcdf_encoding(ds: xr.Dataset) -> dict[str, dict]:
-    """Compression for the variables of ``ds`` large enough to gain from it, beside how each
-    variable's own encoding stores it (an int64 ``dtype`` and ``_FillValue`` of masked integers)."""
+    """How each variable of ``ds`` is stored in a netCDF file (CF-1.8 types, which the CF checker reads):
+
+    * integers (and integers masked as float, with their ``_FillValue``) as 32-bit integers
+      where every value fits, else 64-bit (a seed above 2**31);
+    * strings as character arrays (``S1``; xarray reads them back as strings), not
+      variable-length strings, which CF-1.8 tools cannot read;
+    * variables of at least :data:`COMPRESS_FROM` bytes compressed.
+
+    Readers of this package widen the 32-bit integers back to int64 (:func:`widened`).
+    """
     out: dict[str, dict] = {}
     for name, var in ds.variables.items():
         enc = {k: var.encoding[k] for k in _STORAGE if k in var.encoding}
+        integer = var.dtype.kind in "iu" or (var.dtype.kind == "f" and str(enc.get("dtype", "")).startswith("int"))
+        if integer:
+            enc["dtype"] = "int32" if _fits_int32(var) else "int64"
+        elif _is_text(var):
+            enc["dtype"] = "S1"
         if name in ds.data_vars and var.nbytes >= COMPRESS_FROM and var.dtype.kind in "fiu":
             enc.update(zlib=True, complevel=4, shuffle=True)
         if enc:
             out[str(name)] = enc
+    return out
+
+
+def widened(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` as read from a file written here, with its 32-bit integers as int64 again (the
+    Datasets in memory hold int64); masked integers (float64 with NaN) stay as they are."""
+    narrow = [name for name, var in ds.variables.items() if var.dtype == np.int32]
+    if not narrow:
+        return ds
+    out = ds.copy()
+    for name in narrow:
+        wide = ds[name].astype(np.int64)
+        wide.encoding = dict(ds[name].encoding)
+        if name in ds.coords:
+            out = out.assign_coords({name: wide})
+        else:
+            out[name] = wide
     return out
 
 

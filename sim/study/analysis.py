@@ -70,6 +70,7 @@ def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
     (listed in ``missing_jobs``). Chunks along swept dimensions apply after combining.
     """
     from ..results.merge import factors_of
+    from ..results.runfolder import widened
     from ..results.sweepfolder import job_states
 
     states = job_states(root)
@@ -80,7 +81,8 @@ def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
     if not swept:
         raise AnalysisError(f"{root}: the jobs' overrides do not differ; nothing was swept")
     inner = {k: v for k, v in chunks.items() if k not in swept} if isinstance(chunks, dict) else chunks
-    runs = [xr.open_dataset(s.folder / "run.nc", engine="h5netcdf", chunks=inner).drop_encoding() for s in done]
+    runs = [widened(xr.open_dataset(s.folder / "run.nc", engine="h5netcdf", chunks=inner)).drop_encoding()
+            for s in done]
     stacked = xr.concat(runs, dim="job", join="outer", combine_attrs="drop_conflicts", data_vars="all",
                         coords="minimal", compat="override")
     by_job = {s.job: c for s, c in zip(states, cells, strict=True)}
@@ -104,10 +106,14 @@ def _open_lazy(path: Path, chunks: dict | str) -> xr.Dataset:
     chunks: asked directly of the reader, chunks that split the stored (compressed) ones make
     xarray warn that reading will be slow."""
     from ..results.merge import masked
+    from ..results.runfolder import widened
 
     if isinstance(chunks, dict):
-        return masked(xr.open_dataset(path, engine="h5netcdf", chunks={}).chunk(chunks))
-    return masked(xr.open_dataset(path, engine="h5netcdf", chunks=chunks))
+        ds = xr.open_dataset(path, engine="h5netcdf", chunks={})
+        # the small coordinates (time, decoded from the file) in memory: they have no stored chunks to split
+        ds = ds.assign_coords({c: ds[c].compute() for c in ds.coords if c not in ds.indexes})
+        return masked(widened(ds.chunk(chunks)))
+    return masked(widened(xr.open_dataset(path, engine="h5netcdf", chunks=chunks)))
 
 
 def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr.Dataset:
@@ -128,10 +134,11 @@ def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr
         raise AnalysisError(f"{p}: no such file or folder")
     if p.is_file():
         from ..results.merge import masked
+        from ..results.runfolder import widened
 
         if chunks is None:
             with xr.open_dataset(p, engine="h5netcdf") as ds:
-                return masked(ds.load())
+                return masked(widened(ds.load()))
         return _open_lazy(p, chunks)
     if (p / "run.nc").exists():
         return open_result(p / "run.nc", chunks)

@@ -91,8 +91,8 @@ def test_missing_is_missing_integers_with_absent_cells_are_nan_and_stored_with_a
     assert bool(ds.customers.sel(scenario="baseline", firm="disruptor").isnull().all())
     assert (ds.customers.sel(scenario="disruptor", firm="disruptor").values >= 0).all()
     assert bool(ds.share.sel(scenario="baseline", firm="disruptor").isnull().all())
-    with h5py.File(grid[0] / MERGED_NC) as f:  # on disk: int64 with the CF _FillValue every reader masks
-        assert f["customers"].dtype == np.int64 and int(f["customers"].attrs["_FillValue"][0]) == -1
+    with h5py.File(grid[0] / MERGED_NC) as f:  # on disk: integers with the CF _FillValue every reader masks
+        assert f["customers"].dtype == np.int32 and int(f["customers"].attrs["_FillValue"][0]) == -1
 
 
 def test_provenance_per_run_and_design_table(grid):
