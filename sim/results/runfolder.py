@@ -92,9 +92,12 @@ def publish(tmp: str | os.PathLike, path: str | os.PathLike, overwrite: bool = F
     return path
 
 
-#: Variables of at least this many bytes are compressed (zlib, shuffle): below it HDF5's chunk
-#: index costs more than compression saves (a 120-step, 4-firm run grew by a quarter).
-COMPRESS_FROM = 4096
+#: Variables of at least this many bytes are compressed (zlib, shuffle). Below it compression costs
+#: more time than it saves room: HDF5's chunk index outweighs the gain (a 120-step, 4-firm run grew
+#: by a quarter at 4 KiB), and a 120-step run's ~50 variables took longer to write compressed than
+#: the run itself took (benchmarks/sweep_results.md). From 64 KiB: a (step, firm) variable of about
+#: 1,600 steps and 5 firms.
+COMPRESS_FROM = 64 * 1024
 
 
 #: Encoding keys of a variable that say how it is stored (kept when the compression is set).

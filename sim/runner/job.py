@@ -63,7 +63,9 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
             claimed: bool = False) -> Path:
     """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``.
 
-    ``quiet`` (sweep jobs) prints nothing; ``progress`` shows a bar over the steps when
+    ``quiet`` (sweep jobs) prints nothing and writes only what a sweep needs: ``run.nc``
+    (the resolved config is its ``config`` attribute) and the figures if ``plots``, no
+    ``config.yaml`` or ``summary.txt``; ``progress`` shows a bar over the steps when
     stdout is a terminal; ``claimed``: the folder and its ``INCOMPLETE`` marker were
     claimed already (:func:`sim.results.runfolder.claim_new_folder`, by the command line).
 
@@ -89,7 +91,8 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
     clock = time.perf_counter()
     try:
         config_yaml = to_yaml(cfg)
-        write_text_atomic(config_yaml, outdir / "config.yaml")
+        if not quiet:
+            write_text_atomic(config_yaml, outdir / "config.yaml")
         model = CustomerModel(cfg)
         log.info("set-up (population drawn, burn-in) %.2f s", time.perf_counter() - clock)
         clock = time.perf_counter()
@@ -129,8 +132,8 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
             pass
         exc.run_folder = outdir  # main() names the folder
         raise
-    text = summary_table(ds)
-    artefacts = [("summary.txt", lambda: write_text_atomic(text + "\n", outdir / "summary.txt"))]
+    text = "" if quiet else summary_table(ds)
+    artefacts = [] if quiet else [("summary.txt", lambda: write_text_atomic(text + "\n", outdir / "summary.txt"))]
     if plots:
         def figures():
             from ..plots import plot_run

@@ -40,6 +40,8 @@ def test_sweep_runs_every_job_in_its_folder_without_plots(grid):
     assert sorted(int(p.name) for p in out.iterdir() if p.is_dir()) == list(range(8))
     assert all((out / str(j) / "run.nc").exists() for j in range(8))
     assert not list(out.rglob("*.png")), "sweep jobs make no plots unless plots=true"
+    # only what a sweep needs: the result and the job's log (the config is run.nc's config attribute)
+    assert all(sorted(p.name for p in (out / str(j)).iterdir()) == ["run.nc", "sim.log"] for j in range(8))
     assert (out / MERGED_NC).exists() and (out / "design.yaml").exists()
     design = yaml.safe_load((out / "design.yaml").read_text())
     assert design["jobs"][5]["overrides"] == ["scenario=disruptor", "firms.both.price=1.0", "seed=1",
