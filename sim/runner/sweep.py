@@ -264,7 +264,7 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
     from hydra.core.utils import setup_globals
     from hydra.types import HydraContext, RunMode
 
-    from ..settings.compose import CONF_DIR
+    from ..settings.compose import CONF_DIR, SCHEMA_MATCH_WARNING
     from .job import job_main, quote_path
 
     GlobalHydra.instance().clear()
@@ -272,7 +272,7 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
     try:
         with warnings.catch_warnings():
             # conf/hydra/launcher/ray.yaml extends the plugin's schema of the same name on purpose
-            warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema")
+            warnings.filterwarnings("ignore", message=SCHEMA_MATCH_WARNING)
             hydra = Hydra.create_main_hydra2(task_name="sim",
                                              config_search_path=create_config_search_path(f"file://{CONF_DIR}"))
             # hydra.output_subdir=null: no .hydra/ per job (three YAML dumps of the whole config each);

@@ -104,3 +104,18 @@ def test_the_command_line_checks_the_launcher_before_any_folder(tmp_path, monkey
     err = capsys.readouterr().err
     assert info.value.code == 2 and err.count("\n") == 1 and "needs the 'ray' extra" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_checking_a_ray_sweep_warns_nothing(tmp_path, monkeypatch):
+    """A Ray sweep printed Hydra's UserWarning about conf/hydra/launcher/ray.yaml matching the plugin's schema."""
+    import warnings
+
+    from sim.runner import cli
+
+    _need("hydra_plugins.hydra_ray_launcher")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prep = cli._prepare(["-m", "seed=0,1", "customers.n=300", "steps=3", "hydra/launcher=ray",
+                             f"hydra.sweep.dir={tmp_path / 'sw'}"])
+    assert len(prep.composed) == 2
