@@ -383,7 +383,7 @@ def compare_table(a: xr.Dataset, b: xr.Dataset, steps: Sequence[int] | None = No
                           "low": d.low, "high": d.high, "n": d.n, "crn_gain": d.crn_gain,
                           "significant": d.significant.astype(bool)})
         order = [*_extra_dims(sub, dim), "step", "firm"]
-        df = sub.transpose(*order).to_dataframe()[list(COMPARE_COLUMNS)]
+        df = sub.to_dataframe(dim_order=order)[list(COMPARE_COLUMNS)]  # rows in the order outcome_table has
         df.columns = pd.MultiIndex.from_product([[name], df.columns])
         frames.append(df)
     table = pd.concat(frames, axis=1)

@@ -176,3 +176,15 @@ def test_a_bad_selection_is_one_line(template, tmp_path, capsys, a, b, message):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "c").exists()
+
+
+def test_the_comparison_rows_are_ordered_as_the_outcome_table(template, tmp_path, capsys):
+    """Both tables list rows (swept dims..., step, quadrant, firm); the comparison printed (firm, quadrant, step),
+    unlike docs/ANALYSIS.md."""
+    sw = _side(template, tmp_path / "sw", range(3), failed={("a", 1)}, scenarios=("a", "b"))
+    assert main([f"{sw}:scenario=a", f"{sw}:scenario=b", "--out", str(tmp_path / "c"), "--outcomes", "share"]) == 0
+    header = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(("step", "firm"))]
+    assert header and all(ln.split() == ["step", "quadrant", "firm"] for ln in header), header
+    assert (tmp_path / "c" / "comparison.csv").read_text().startswith("step,quadrant,firm,")
+    a = A.open_result(sw)
+    assert list(A.outcome_table(a, names=["share"]).index.names) == ["scenario", "step", "quadrant", "firm"]
