@@ -111,8 +111,7 @@ def fixed_settings(ds: xr.Dataset) -> dict[str, object] | None:
         return None
     if not texts:
         return None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    flat = [_flatten(yaml.load(t, Loader=loader) or {}) for t in sorted(texts)]
+    flat = [_flatten(yaml.safe_load(t) or {}) for t in sorted(texts)]
     keys = set().union(*flat)
     out: dict[str, object] = {}
     for k in sorted(keys - {"seed"}):
