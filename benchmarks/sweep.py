@@ -5,8 +5,11 @@ Measures, on this machine:
 * the in-process ``sim.run`` of one job (10,000 customers, 120 steps, default
   scenario; warm; median of 5);
 * a sweep of 200 such runs (``python -m sim -m seed='range(200)' customers.n=10000``,
-  Hydra's joblib launcher on all cores) end to end, merge included, and the per-job
-  overhead: sweep wall time per job minus the in-process ``sim.run`` time;
+  Hydra's joblib launcher on all cores) end to end, merge included, against the ideal:
+  the sum of the jobs' in-process run times (set-up and steps, as each job logs them
+  in its ``sim.log``, one Numba thread each as in the sweep) divided by the cores;
+  target: within 1.5 times the ideal. Also each job's own ``run.nc`` write time (from
+  the same logs) against its run time, and the per-job overhead as before;
 * cold start: a fresh process with an empty Numba cache (``NUMBA_CACHE_DIR`` set to
   a new folder) until the first step is done, which kernels compile and for how
   long (Numba's compile events), and the same with the cache filled.
@@ -23,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -73,16 +77,38 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def in_process_run() -> float:
+def in_process_run(threads: int | None = None) -> float:
+    """Median of 5 warm ``sim.run`` of one job in this process (``threads``: Numba threads, as a sweep job's 1)."""
+    import numba
+
     import sim
 
-    sim.run(JOB, seed=0)  # compile / load the cache
-    times = []
-    for seed in range(5):
-        t0 = time.perf_counter()
-        sim.run(JOB, seed=seed)
-        times.append(time.perf_counter() - t0)
+    before = numba.get_num_threads()
+    if threads:
+        numba.set_num_threads(threads)
+    try:
+        sim.run(JOB, seed=0)  # compile / load the cache
+        times = []
+        for seed in range(5):
+            t0 = time.perf_counter()
+            sim.run(JOB, seed=seed)
+            times.append(time.perf_counter() - t0)
+    finally:
+        numba.set_num_threads(before)
     return statistics.median(times)
+
+
+_LOGGED = re.compile(r"\] - (set-up \(population drawn, burn-in\)|run \(\d+ steps\)|writing run\.nc) ([\d.]+) s$")
+
+
+def job_times(folder: Path) -> dict[str, float]:
+    """A job's own timings from its sim.log: set-up, run (the steps) and writing run.nc, in seconds."""
+    out = {}
+    for line in (folder / "sim.log").read_text().splitlines():
+        m = _LOGGED.search(line)
+        if m:
+            out[m.group(1).split(" ")[0]] = float(m.group(2))
+    return out
 
 
 def sweep(n_jobs: int) -> dict:
@@ -96,9 +122,16 @@ def sweep(n_jobs: int) -> dict:
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-2000:])
         merged = (out / "sweep.nc").exists()
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("sweep:")]
-    # the same driver steps in-process, to split the wall time
-    return {"jobs": n_jobs, "wall_s": wall, "merged": merged, "last_lines": lines[-2:]}
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("sweep:") and " done" in ln]
+        times = [job_times(out / str(k)) for k in range(n_jobs)]
+        files = sorted({p.name for k in range(n_jobs) for p in (out / str(k)).iterdir()})
+    work = [t["set-up"] + t["run"] for t in times]
+    cores = os.cpu_count() or 1
+    return {"jobs": n_jobs, "wall_s": wall, "merged": merged, "first_lines": lines[:2], "last_lines": lines[-2:],
+            "job_files": files, "jobs_work_s": sum(work), "ideal_s": sum(work) / cores,
+            "ratio_to_ideal": wall / (sum(work) / cores), "job_run_median_s": statistics.median(work),
+            "job_write_median_s": statistics.median(t["writing"] for t in times),
+            "job_write_max_s": max(t["writing"] for t in times)}
 
 
 def driver_timings(n_jobs: int) -> dict:
@@ -137,27 +170,40 @@ def main() -> None:
     load_before = load()
     cold = cold_start()
     t_run = in_process_run()
+    t_one = in_process_run(threads=1)
     result = sweep(n_jobs)
     split = driver_timings(min(n_jobs, 40))
     per_job = result["wall_s"] / n_jobs
     overhead = per_job - t_run
+    cores = os.cpu_count() or 1
     record = {
-        "started": started, "cpu": cpu_model(), "cores": os.cpu_count(), "load_before": load_before,
-        "load_after": load(), "in_process_run_s": t_run, "sweep": result, "sweep_per_job_s": per_job,
-        "per_job_overhead_s": overhead, "driver_split_40_jobs_s": split, "cold_start": cold,
+        "started": started, "cpu": cpu_model(), "cores": cores, "load_before": load_before,
+        "load_after": load(), "in_process_run_s": t_run, "in_process_run_1_thread_s": t_one, "sweep": result,
+        "sweep_per_job_s": per_job, "per_job_overhead_s": overhead, "driver_split_40_jobs_s": split,
+        "cold_start": cold,
     }
     (HERE / "sweep_results.json").write_text(json.dumps(record, indent=2) + "\n")
     empty, alone, filled = cold["empty cache"], cold["empty cache, no helper"], cold["filled cache"]
     compiled = sorted(((name, sum(t for t in ts if isinstance(t, float)), len(ts))
                        for name, ts in empty["compiles"].items()), key=lambda x: -x[1])
+    ratio = result["ratio_to_ideal"]
     lines = [
         "# Sweep throughput and cold start", "",
-        f"{started}, {record['cpu']}, {record['cores']} cores, load average {load_before:.2f} before, "
+        f"{started}, CPU: {record['cpu']}, {cores} cores, load average {load_before:.2f} before, "
         f"{record['load_after']:.2f} after. `python benchmarks/sweep.py` (part of `make bench`).", "",
         "| measure | target | this run |", "|---|---|---|",
         f"| sweep of {n_jobs} runs (10,000 customers, 120 steps, default scenario), merge included | "
         f"< 2 min for 200 | **{result['wall_s']:.1f} s** |",
-        f"| in-process `sim.run` of one job (warm, median of 5) | reported | {t_run:.3f} s |",
+        f"| ideal: the jobs' in-process run times (set-up and steps, from their logs) summed, / {cores} cores | "
+        f"reported | {result['ideal_s']:.1f} s ({result['jobs_work_s']:.1f} s of work, median "
+        f"{result['job_run_median_s']:.3f} s a job) |",
+        f"| sweep wall time / ideal | <= 1.5 | **{ratio:.2f}** {'(met)' if ratio <= 1.5 else '(not met)'} |",
+        f"| a job's run.nc write (median, max; from the logs) against its run | shorter than the run | "
+        f"{result['job_write_median_s']:.3f} s, {result['job_write_max_s']:.3f} s |",
+        f"| files in a job folder | what a sweep needs | {', '.join(result['job_files'])} |",
+        f"| first progress lines | no estimate that counts the start-up | {' / '.join(result['first_lines'])} |",
+        f"| in-process `sim.run` of one job (warm, median of 5), all threads / one thread | reported | "
+        f"{t_run:.3f} s / {t_one:.3f} s |",
         f"| per-job overhead: sweep wall time per job − in-process run | < 0.3 s | **{overhead:.3f} s** "
         f"({per_job:.3f} s per job) |",
         f"| driver split, 40-job sweep in-process (s) | reported | {split} |",

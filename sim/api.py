@@ -39,7 +39,7 @@ def dataset(model: CustomerModel, config_yaml: str | None = None) -> xr.Dataset:
         "seed": cfg.seed,
         "customers_n": cfg.customers.n,
         "config": to_yaml(cfg) if config_yaml is None else config_yaml,
-        "Conventions": "CF-1.10",
+        "Conventions": "CF-1.8",  # the newest the CF checker (cfchecker) knows; the files use nothing newer
     }
     v = versions()
     attrs["source"] = f"customer-sim {v['customer-sim']} (agent-based model; " + ", ".join(
@@ -48,7 +48,8 @@ def dataset(model: CustomerModel, config_yaml: str | None = None) -> xr.Dataset:
     attrs["history"] = (f"simulated by customer-sim {v['customer-sim']}: scenario {cfg.scenario or '-'}, seed "
                         f"{cfg.seed}, {cfg.customers.n} customers, {model.steps} steps (config attribute: "
                         f"every setting)")
-    attrs.update({f"version_{k}": ver for k, ver in v.items()})
+    # attribute names of letters, digits and underscores (CF 2.3): version_customer_sim, version_hydra_core
+    attrs.update({f"version_{k.replace('-', '_')}": ver for k, ver in v.items()})
     return model.recorder.to_dataset(attrs)
 
 

@@ -142,9 +142,10 @@ class CustomerModel(mesa.Model):
         self._fill_kernel_inputs()
         self._assign(step_key(cfg.seed, -1), NO_FIRM)
         counts = np.bincount(self.pop.provider[self.pop.provider >= 0], minlength=n_firms)
+        assigned = int(counts.sum())
         for f in self.firm_list:
             f.customers = int(counts[f.index])
-            f.share = f.customers / self.n
+            f.share = f.customers / assigned if assigned else 0.0  # among customers with a provider, as _settle
         self._prev_customers = counts.astype(float)
         self._adopters_at = np.zeros(n_firms)  # last step's adopters and human contacts per firm (E and H)
         self._human_at = np.zeros(n_firms)

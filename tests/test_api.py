@@ -34,7 +34,7 @@ def test_config_object_with_overrides_on_top():
 def test_dataset_carries_provenance():
     ds = sim.run(["scenario=steering", "customers.n=600", "steps=2"], seed=3)
     assert ds.attrs["seed"] == 3 and ds.attrs["Conventions"].startswith("CF")
-    assert ds.attrs["version_customer-sim"]
+    assert ds.attrs["version_customer_sim"] and ds.attrs["version_hydra_core"]  # CF attribute names: no hyphens
     assert list(ds.firm.values) == ["open", "nudging", "closing"], "firms keep the scenario's order"
     assert np.array_equal(ds.step.values, [1, 2])
 

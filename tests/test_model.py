@@ -119,3 +119,24 @@ def test_expectations_follow_what_customers_use_and_the_frontier():
     assert float((ds.digital_expectation - base.digital_expectation).sel(step=80)) > 0.001
     h = ds.human_expectation
     assert float(h.isel(step=-1)) > float(h.isel(step=0)) and float(h.max()) <= 0.8 + 1e-12
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "disruptor"])
+def test_step_0_is_recorded_like_every_other_step(scenario):
+    """The DataCollector's step-0 share divided by all customers (shares summed to 0.969, later steps 1.0)
+    and its step-0 hhi used those unnormalised shares."""
+    from sim.model import CustomerModel
+
+    model = CustomerModel(scenario=scenario, seed=3, customers=3000, steps=2)
+    assert model.unassigned > 0  # some customers start with the outside option
+    model.run()
+    dc = model.datacollector
+    av = dc.get_agent_vars_dataframe().reset_index()
+    for step in (0, 1, 2):
+        rows = av[av.Step == step]
+        with_provider = rows.n_customers.sum()
+        np.testing.assert_allclose(rows.share.to_numpy(float), rows.n_customers.to_numpy(float) / with_provider,
+                                   rtol=1e-12, err_msg=f"step {step}")
+        assert rows.share.sum() == pytest.approx(1.0, rel=1e-12)
+        assert dc.model_vars["hhi"][step] == pytest.approx(float((rows.share**2).sum()), rel=1e-12)
+        assert dc.model_vars["unassigned"][step] == model.n - with_provider

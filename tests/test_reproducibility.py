@@ -54,7 +54,7 @@ def _roundtrip(ds: xr.Dataset, path: Path) -> xr.Dataset:
 def test_no_attribute_changes_from_run_to_run():
     ds = sim.run(["scenario=baseline", "customers.n=300", "steps=2"], seed=1)
     assert set(ds.attrs) == {"title", "scenario", "seed", "customers_n", "config", "Conventions", "source",
-                             "history", "money_unit", "time_step"} | \
+                             "history", "money_unit", "time_step", "featureType"} | \
         {k for k in ds.attrs if k.startswith("version_")}, "a new attribute: make sure it is not a timestamp"
 
 

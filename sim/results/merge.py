@@ -7,8 +7,11 @@ override whose value differs between jobs: ``scenario``, ``seed``,
 ``firms.both.price``...) when the design is a full grid, with the swept values as
 coordinates in the order of the sweep; otherwise (a sampled design) one ``run``
 dimension with the factors as coordinates along it. Firms and segments keep the
-order in which the scenarios list them; integer variables stay integers, with
-:data:`INT_FILL` where a firm is absent or a job has no result; each run's
+order in which the scenarios list them. Missing is missing: where a firm is absent
+from a scenario or a job has no result, float variables are NaN and integer variables
+too (they become float64 in memory, and are stored as int64 with the CF ``_FillValue``
+:data:`INT_FILL`, which every CF reader masks again); an integer variable without any
+such cell stays int64. Each run's
 attributes that differ between runs (``config``, ``seed``, ``scenario``...) become
 ``run_<name>`` variables, the common ones stay attributes. The design table is
 stored along a ``job`` dimension (``job_overrides``, ``job_status``,
@@ -26,8 +29,8 @@ import numpy as np
 import xarray as xr
 import yaml
 
-from .output import load
-from .runfolder import RESULT, publish, write_netcdf_tmp, write_text_atomic
+from .output import label_coordinates, load
+from .runfolder import RESULT, publish, widened, write_netcdf_tmp, write_text_atomic
 from .sweepfolder import DESIGN, JobState, job_states
 
 #: The merged result (netCDF), and its Zarr form for big sweeps.
@@ -46,9 +49,37 @@ FAILURES = "failures.yaml"
 ZARR_THRESHOLD = 2 * 1024**3
 
 
-#: Fill value of integer variables (``customers``, ``alive``, ``quadrant``...) where a
-#: firm is absent from a scenario or a job has no result.
+#: Fill value of integer variables (``customers``, ``alive``, ``quadrant``...) in a merged file
+#: where a firm is absent from a scenario or a job has no result: the variables' CF ``_FillValue``,
+#: masked (NaN) on reading.
 INT_FILL = -1
+
+
+def _masked(arr: np.ndarray, attrs: dict) -> tuple[np.ndarray, dict, dict]:
+    """An int64 array holding :data:`INT_FILL` where nothing was recorded, as float64 with NaN there
+    and the encoding that stores it as int64 with that ``_FillValue``; without fills, unchanged."""
+    attrs = {k: v for k, v in attrs.items() if k not in ("fill_value", "_FillValue")}
+    missing = arr == INT_FILL
+    if not missing.any():
+        return arr, attrs, {}
+    out = arr.astype(np.float64)
+    out[missing] = np.nan
+    return out, attrs, {"dtype": "int64", "_FillValue": INT_FILL}
+
+
+def masked(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with the integer fill values of older merged files (an attribute ``fill_value``, not
+    CF's ``_FillValue``, which xarray masks itself) as NaN: missing is missing. Lazy arrays stay lazy."""
+    for name in list(ds.data_vars):
+        var = ds[name]
+        fill = var.attrs.get("fill_value")
+        if fill is None or var.dtype.kind not in "iu":
+            continue
+        new = var.where(var != fill)
+        new.attrs = {k: v for k, v in var.attrs.items() if k != "fill_value"}
+        new.encoding = {**var.encoding, "dtype": "int64", "_FillValue": INT_FILL}
+        ds[name] = new
+    return ds
 
 
 # ----------------------------------------------------------------- factors
@@ -138,6 +169,9 @@ class _Run:
         import h5py
 
         def text(values) -> list[str]:
+            values = np.asarray(values)
+            if values.dtype.kind == "S" and values.ndim == 2:  # a character array (netCDF char, S1)
+                return [b"".join(row).decode() for row in values]
             return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
         with h5py.File(path, "r") as f:
@@ -207,8 +241,6 @@ def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
         integer = np.issubdtype(var.dtype, np.integer)
         arr = np.full(shape, INT_FILL if integer else np.nan, dtype=np.int64 if integer else np.float64)
         data[name] = (arr, var.dims, dict(var.attrs))
-        if integer:
-            data[name][2]["fill_value"] = INT_FILL
     for job, ds in runs.items():
         idx = {d: np.array([lookups[d][v] for v in ds[d].values.tolist()], dtype=np.intp) for d in full}
         cell = pos[job]
@@ -217,7 +249,7 @@ def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
                 continue
             sel = cell + np.ix_(*[idx[d] for d in dims]) if dims else cell
             arr[sel] = ds[name].values
-    variables = {name: (cell_dims + list(dims), arr, a) for name, (arr, dims, a) in data.items()}
+    variables = {name: _variable(cell_dims + list(dims), arr, a) for name, (arr, dims, a) in data.items()}
 
     # per-run attributes: common ones stay attributes, the others become run_<name> variables
     names = _union([list(ds.attrs) for ds in runs.values()])
@@ -237,20 +269,20 @@ def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
         for job, ds in runs.items():
             if name in ds.attrs:
                 arr[pos[job]] = ds.attrs[name] if numeric else str(ds.attrs[name])
-        variables[f"run_{name}"] = (cell_dims, arr, {"long_name": f"each run's {name!r} attribute"})
+        variables[f"run_{name}"] = _variable(cell_dims, arr, {"long_name": f"each run's {name!r} attribute"})
     job_number = np.full(cell_shape, INT_FILL, dtype=np.int64)
     for s in states:
         job_number[pos[s.job]] = s.job
     variables["job_number"] = (cell_dims, job_number, {"long_name": "job of the design table that made the cell",
-                                                        "units": "1", "fill_value": INT_FILL})
+                                                        "units": "1"})
     # the design table
     variables["job_overrides"] = (["job"], np.array([" ".join(s.overrides) for s in states], dtype=object),
                                   {"long_name": "the job's overrides"})
     variables["job_status"] = (["job"], np.array([s.status for s in states], dtype=object),
                                {"long_name": "done, failed, interrupted, unfinished or not started"})
-    variables["job_exit_status"] = (["job"], np.array([INT_FILL if s.exit_status is None else s.exit_status
-                                                       for s in states], dtype=np.int64),
-                                    {"long_name": "exit status of the job (-1 unknown)", "units": "1"})
+    variables["job_exit_status"] = _variable(["job"], np.array([INT_FILL if s.exit_status is None else s.exit_status
+                                                                for s in states], dtype=np.int64),
+                                             {"long_name": "exit status of the job (missing: unknown)", "units": "1"})
     variables["job_error"] = (["job"], np.array([s.error for s in states], dtype=object),
                               {"long_name": "why the job did not finish"})
     variables["job_log"] = (["job"], np.array([s.log for s in states], dtype=object),
@@ -259,8 +291,12 @@ def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
                    "segment": np.array(segments, dtype=object),
                    "job": np.array([s.job for s in states], dtype=np.int64)})
     out = xr.Dataset(variables, coords=coords)
-    for d in ("step", "firm", "segment"):
-        out[d].attrs.update(first[d].attrs)
+    label_coordinates(out)
+    for k in swept:
+        out[k].attrs.update(long_name=f"swept setting {k}", **({"units": "1"} if out[k].dtype.kind in "iuf" else {}))
+    if not grid:
+        out["run"].attrs.update(long_name="run of the sweep (its job number)", units="1")
+    out["job"].attrs.update(long_name="job number of the design table", units="1")
     failed = [s for s in states if s.status in ("failed", "interrupted")]
     missing = [s for s in states if not s.done]
     ds_attrs.update({
@@ -275,6 +311,14 @@ def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
     ds_attrs.update(attrs or {})
     out.attrs = ds_attrs
     return out
+
+
+def _variable(dims: list[str], arr: np.ndarray, attrs: dict) -> xr.Variable:
+    """A merged variable: integers with fills masked (:func:`_masked`), others as they are."""
+    encoding: dict = {}
+    if arr.dtype.kind in "iu":
+        arr, attrs, encoding = _masked(arr, attrs)
+    return xr.Variable(dims, arr, attrs, encoding=encoding)
 
 
 def failure_records(states: list[JobState]) -> list[dict]:
@@ -338,7 +382,7 @@ def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True)
     """Merge a sweep folder's finished jobs; write ``sweep.nc`` (or ``.zarr``) and ``failures.yaml``.
 
     Works on a partial sweep (failed, interrupted or still running jobs are listed
-    in the ``failures`` attribute and ``failures.yaml``, and their cells are NaN / -1).
+    in the ``failures`` attribute and ``failures.yaml``, and their cells are NaN).
     """
     root = Path(sweep_dir).resolve()
     if not root.is_dir():
@@ -359,9 +403,9 @@ def open_merged(sweep_dir: str | os.PathLike) -> xr.Dataset:
     root = Path(sweep_dir)
     if (root / MERGED_NC).exists():
         with xr.open_dataset(root / MERGED_NC, engine="h5netcdf") as ds:
-            return ds.load()
+            return masked(widened(ds.load()))
     with xr.open_zarr(root / MERGED_ZARR, consolidated=False) as ds:
-        return ds.load()
+        return masked(widened(ds.load()))
 
 
 def load_sweep(path: str | os.PathLike) -> xr.Dataset:
@@ -369,7 +413,8 @@ def load_sweep(path: str | os.PathLike) -> xr.Dataset:
     else merged in memory from the job folders (nothing written).
 
     One dimension per swept override (``scenario``, ``seed``, ``firms.both.price``...);
-    firms in the scenarios' order; integer variables stay integers (-1 where absent);
+    firms in the scenarios' order; NaN where a firm is absent or a job has no result (integer
+    variables with such cells become float64);
     each run's differing attributes as ``run_<name>`` variables; jobs without
     ``run.nc`` listed in ``attrs["missing_jobs"]`` and ``attrs["failures"]``.
     """

@@ -207,10 +207,38 @@ class Recorder:
                     values = values.astype(np.int64)
                 variables[name] = (dims, values, var_attrs(name, long_name, units))
         ds = xr.Dataset(variables, coords=coords, attrs={**attrs, **DATASET_ATTRS})
-        ds["step"].attrs.update(long_name="step (end of; one step is one month)", units="1")
-        ds["firm"].attrs.update(long_name="firm", cf_role="timeseries_id")
-        ds["segment"].attrs.update(long_name="customer segment")
+        label_coordinates(ds)
         return ds
+
+
+#: The time coordinate beside ``step``: the end of each step on a nominal 360-day calendar (12 months of
+#: 30 days) counted from the run's start at 0001-01-01, so that step k ends k months after the start
+#: and CF tools find a time axis (``axis: T``). Stored as whole days (CF-1.8; UDUNITS has no calendar
+#: month to count in).
+TIME_UNITS, TIME_CALENDAR = "days since 0001-01-01 00:00:00", "360_day"
+
+
+def time_coordinate(steps: Sequence[int] | np.ndarray) -> xr.Variable:
+    """The ``time`` coordinate along ``step`` (see :data:`TIME_UNITS`): cftime dates, 30 days a step."""
+    import cftime
+
+    days = 30 * np.asarray(steps, dtype=np.int64)
+    dates = np.asarray(cftime.num2date(days, TIME_UNITS, TIME_CALENDAR), dtype=object).reshape(days.shape)
+    var = xr.Variable(("step",), dates, {"standard_name": "time", "axis": "T",
+                                         "long_name": "end of the step on a nominal 360-day calendar from the "
+                                                      "run's start (0001-01-01): step k ends k months later"})
+    var.encoding = {"units": TIME_UNITS, "calendar": TIME_CALENDAR, "dtype": "int32"}
+    return var
+
+
+def label_coordinates(ds: xr.Dataset) -> xr.Dataset:
+    """The coordinates' CF attributes (in place): ``step``, ``time`` (:func:`time_coordinate`),
+    ``firm`` (the time series' identifier, see the ``featureType`` attribute) and ``segment``."""
+    ds["step"].attrs.update(long_name="step (end of; one step is one month)", units="1")
+    ds.coords["time"] = time_coordinate(ds["step"].values)
+    ds["firm"].attrs.update(long_name="firm", cf_role="timeseries_id")
+    ds["segment"].attrs.update(long_name="customer segment")
+    return ds
 
 
 #: The model's units as UDUNITS/CF unit strings. A step is one month; money is the model's own
@@ -222,8 +250,10 @@ CF_UNITS = {"1": "1", "customers": "1", "contacts": "1", "percent": "percent", "
 FLAGS = {"quadrant": ([1, 2, 3, 4], "neither human_only digital_only both"),
          "alive": ([0, 1], "out alive"),
          "shock": ([0, 1], "off on")}
-#: Global attributes of every Dataset (no time: equal runs give identical Datasets).
+#: Global attributes of every Dataset (no time: equal runs give identical Datasets). The Dataset is a
+#: CF discrete sampling geometry of time series, one per firm (``firm:cf_role = timeseries_id``).
 DATASET_ATTRS = {
+    "featureType": "timeSeries",
     "money_unit": "money: the model's currency unit, per customer in the market (total money / number of "
                   "customers); variables whose model_units name money are in it",
     "time_step": "one step is one month",
@@ -236,7 +266,7 @@ def var_attrs(name: str, long_name: str, units: str) -> dict[str, object]:
     out: dict[str, object] = {"long_name": long_name}
     if name in FLAGS:
         values, meanings = FLAGS[name]
-        out.update(flag_values=np.array(values, dtype=np.int64), flag_meanings=meanings)
+        out.update(flag_values=np.array(values, dtype=np.int32), flag_meanings=meanings)  # the type the file stores
         return out
     cf = CF_UNITS.get(units)
     if cf is None:
@@ -373,5 +403,7 @@ def load(path: str | os.PathLike) -> xr.Dataset:
                                     f"says: {said}")
         where = "no such folder" if not folder.exists() else f"no {RESULT} here (not a run folder?)"
         raise FileNotFoundError(f"{path.absolute()}: {where}")
+    from .runfolder import widened
+
     with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds.load()
+        return widened(ds.load())

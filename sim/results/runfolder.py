@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from ..settings.schema import ConfigError
@@ -91,15 +92,74 @@ def publish(tmp: str | os.PathLike, path: str | os.PathLike, overwrite: bool = F
     return path
 
 
-#: Variables of at least this many bytes are compressed (zlib, shuffle): below it HDF5's chunk
-#: index costs more than compression saves (a 120-step, 4-firm run grew by a quarter).
-COMPRESS_FROM = 4096
+#: Variables of at least this many bytes are compressed (zlib, shuffle). Below it compression costs
+#: more time than it saves room: HDF5's chunk index outweighs the gain (a 120-step, 4-firm run grew
+#: by a quarter at 4 KiB), and a 120-step run's ~50 variables took longer to write compressed than
+#: the run itself took (benchmarks/sweep_results.md). From 64 KiB: a (step, firm) variable of about
+#: 1,600 steps and 5 firms.
+COMPRESS_FROM = 64 * 1024
+
+
+#: Encoding keys of a variable that say how it is stored (kept when the compression is set).
+_STORAGE = ("dtype", "_FillValue", "units", "calendar")
+_INT32 = np.iinfo(np.int32)
+
+
+def _fits_int32(var: xr.Variable) -> bool:
+    values = np.asarray(var.values)
+    if values.size == 0:
+        return True
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    return finite.size == 0 or (_INT32.min < finite.min() and finite.max() <= _INT32.max)
+
+
+def _is_text(var: xr.Variable) -> bool:
+    if var.dtype.kind in "US":
+        return True
+    return var.dtype.kind == "O" and var.size > 0 and isinstance(np.asarray(var.values).flat[0], str)
 
 
 def netcdf_encoding(ds: xr.Dataset) -> dict[str, dict]:
-    """Compression for the variables of ``ds`` large enough to gain from it."""
-    return {name: {"zlib": True, "complevel": 4, "shuffle": True}
-            for name, var in ds.data_vars.items() if var.nbytes >= COMPRESS_FROM and var.dtype.kind in "fiu"}
+    """How each variable of ``ds`` is stored in a netCDF file (CF-1.8 types, which the CF checker reads):
+
+    * integers (and integers masked as float, with their ``_FillValue``) as 32-bit integers
+      where every value fits, else 64-bit (a seed above 2**31);
+    * strings as character arrays (``S1``; xarray reads them back as strings), not
+      variable-length strings, which CF-1.8 tools cannot read;
+    * variables of at least :data:`COMPRESS_FROM` bytes compressed.
+
+    Readers of this package widen the 32-bit integers back to int64 (:func:`widened`).
+    """
+    out: dict[str, dict] = {}
+    for name, var in ds.variables.items():
+        enc = {k: var.encoding[k] for k in _STORAGE if k in var.encoding}
+        integer = var.dtype.kind in "iu" or (var.dtype.kind == "f" and str(enc.get("dtype", "")).startswith("int"))
+        if integer:
+            enc["dtype"] = "int32" if _fits_int32(var) else "int64"
+        elif _is_text(var):
+            enc["dtype"] = "S1"
+        if name in ds.data_vars and var.nbytes >= COMPRESS_FROM and var.dtype.kind in "fiu":
+            enc.update(zlib=True, complevel=4, shuffle=True)
+        if enc:
+            out[str(name)] = enc
+    return out
+
+
+def widened(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` as read from a file written here, with its 32-bit integers as int64 again (the
+    Datasets in memory hold int64); masked integers (float64 with NaN) stay as they are."""
+    narrow = [name for name, var in ds.variables.items() if var.dtype == np.int32]
+    if not narrow:
+        return ds
+    out = ds.copy()
+    for name in narrow:
+        wide = ds[name].astype(np.int64)
+        wide.encoding = dict(ds[name].encoding)
+        if name in ds.coords:
+            out = out.assign_coords({name: wide})
+        else:
+            out[name] = wide
+    return out
 
 
 def write_netcdf_tmp(ds: xr.Dataset, path: str | os.PathLike) -> Path:
@@ -177,6 +237,58 @@ def claim_folder(folder: str | os.PathLike, note: str = "") -> Path:
         raise RunFolderTaken(f"{folder} already holds an unfinished run ({INCOMPLETE}): {hint}") from None
     with os.fdopen(fd, "w") as fh:
         fh.write(f"This run has not finished (or was killed): no {RESULT} yet.\n{note}")
+    return folder
+
+
+def _reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOTDIR or (isinstance(exc, FileExistsError) and Path(exc.filename or "").is_file()):
+        return "a part of the path is a file, not a folder"
+    return exc.strerror or type(exc).__name__
+
+
+def claim_new_folder(path: str | os.PathLike, key: str, *, suffix: bool, note: str | None = None) -> Path:
+    """Claim a new output folder before anything is written into it; return it.
+
+    With ``suffix`` (a default, timestamped name) the folder is ``path``, else
+    ``path_2``, ``path_3``...: the first that this call creates itself (``mkdir`` is
+    atomic, so two runs started in the same second get two folders). Without it (a folder
+    the user named) it is ``path``, new or empty; one holding anything is refused
+    (:class:`RunFolderTaken`). With a ``note`` the folder's ``INCOMPLETE`` marker is
+    created exclusively too (the claim of a run folder, :func:`claim_folder`); the run
+    then finds it claimed. A folder that cannot be created (no permission, a read-only
+    file system, a parent that is a file) raises :class:`ConfigError` naming ``key``.
+    """
+    path = Path(path)
+    hint = f"choose another folder ({key}=...)"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        k = 1
+        while True:
+            folder = path if k == 1 else Path(f"{path}_{k}")
+            try:
+                folder.mkdir()
+                break
+            except FileExistsError:
+                if folder.is_dir() and not suffix:
+                    if any(folder.iterdir()):
+                        raise RunFolderTaken(f"{key} = {str(folder)!r} already holds files (an earlier run?): "
+                                             f"results are never overwritten; {hint} or remove it") from None
+                    break
+                if not suffix:
+                    raise
+                k += 1
+        if note is not None:
+            try:
+                claim_folder(folder, note)
+            except RunFolderTaken:  # another run claimed the same (empty) folder a moment earlier
+                raise RunFolderTaken(f"{key} = {str(folder)!r} was just claimed by another run: results are never "
+                                     f"overwritten; {hint}") from None
+        elif not os.access(folder, os.W_OK):  # an existing empty folder: mkdir checked nothing
+            raise PermissionError(13, "Permission denied", str(folder))
+    except OSError as exc:
+        raise ConfigError(f"{key} = {str(path)!r}: the folder cannot be created ({_reason(exc)}); {hint}") from None
     return folder
 
 

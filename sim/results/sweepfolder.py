@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .runfolder import INCOMPLETE, RESULT, write_text_atomic
+from .runfolder import INCOMPLETE, RESULT, publish, tmp_beside, write_text_atomic
 
 #: The design table of a sweep folder.
 DESIGN = "design.yaml"
@@ -25,12 +25,23 @@ DESIGN = "design.yaml"
 
 # ----------------------------------------------------------------- design table
 def write_design(sweep_dir: str | os.PathLike, jobs: list[list[str]], hydra_overrides: list[str] = (),
-                 options: dict | None = None) -> Path:
-    """Write the design table (job number -> overrides) of a sweep, atomically."""
+                 options: dict | None = None, exclusive: bool = False) -> Path:
+    """Write the design table (job number -> overrides) of a sweep, atomically.
+
+    ``exclusive``: the claim of a new sweep folder; if the folder holds a design table
+    already (another sweep claimed it a moment earlier), :class:`RunFolderTaken` is raised
+    and nothing is replaced.
+    """
     data = {"jobs": [{"job": k, "overrides": list(job)} for k, job in enumerate(jobs)],
             "hydra_overrides": list(hydra_overrides), "options": dict(options or {})}
     Path(sweep_dir).mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(yaml.safe_dump(data, sort_keys=False), Path(sweep_dir) / DESIGN)
+    text = yaml.safe_dump(data, sort_keys=False)
+    path = Path(sweep_dir) / DESIGN
+    if not exclusive:
+        return write_text_atomic(text, path)
+    tmp = tmp_beside(path)
+    tmp.write_text(text)
+    return publish(tmp, path, overwrite=False)
 
 
 def read_design(sweep_dir: str | os.PathLike) -> dict | None:
@@ -97,6 +108,12 @@ def job_state(folder: str | os.PathLike, job: int = -1, overrides: list[str] = (
         state.error = "killed or still running (no exit recorded)"
     state.log = str(marker) if state.status != "unfinished" else state.log
     return state
+
+
+def failure_line(state: JobState) -> str:
+    """One line on a job without a result: ``job 3 (scenario=baseline seed=3): failed with ...: ... (see LOG)``."""
+    what = state.error if state.error.startswith(("failed", "interrupted")) else f"{state.status}: {state.error}"
+    return f"job {state.job} ({' '.join(state.overrides)}): {what} (see {state.log or state.folder})"
 
 
 def job_states(sweep_dir: str | os.PathLike) -> list[JobState]:

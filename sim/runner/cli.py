@@ -8,10 +8,14 @@ everything it can before Hydra starts and before any work or output:
   draws on are checked to be plain data, and its memory estimate is compared with
   the memory available; the first problem is printed as one line on stderr and
   the exit status is 2;
-* the output folder is fixed before Hydra creates it: a default, timestamped
-  folder that already exists gets a suffix (``_2``, ``_3``...), an explicit
-  ``hydra.run.dir`` / ``hydra.sweep.dir`` that already holds anything is refused
-  (exit 2), so an earlier run's results are never overwritten.
+* the output folder is claimed before Hydra or anything else writes into it
+  (:func:`_claim`): a default, timestamped folder that already exists gets a
+  suffix (``_2``, ``_3``...), taken by an atomic ``mkdir``, so two runs started in
+  the same second get two folders; an explicit ``hydra.run.dir`` /
+  ``hydra.sweep.dir`` that already holds anything is refused (exit 2), so an
+  earlier run's results are never overwritten and a refused run writes nothing; a
+  folder that cannot be created (no permission, a read-only file system, a parent
+  that is a file) is one line, exit 2.
 
 A multirun with Hydra's basic sweeper (``-m`` without ``hydra/sweeper=...``) is
 run by :func:`sim.runner.sweep.launch`: in parallel on all cores (Hydra's joblib
@@ -46,11 +50,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results.memory import check_memory
-from ..results.runfolder import INCOMPLETE, RESULT
-from ..settings.compose import compose_jobs, expand_sweep, to_yaml
+from ..results.runfolder import INCOMPLETE, RESULT, claim_new_folder
+from ..results.sweepfolder import failure_line
+from ..settings.compose import compose_jobs, expand_sweep, job_label, to_yaml
 from ..settings.schema import ConfigError
 from .guard import RunInterrupted, interrupts_as_exceptions
-from .job import ENV_PLOTS, ENV_PROGRESS, ENV_SWEEP_JOB, PREPARED, hydra_main, quote_path
+from .job import CLAIMED, ENV_PLOTS, ENV_PROGRESS, ENV_SWEEP_JOB, PREPARED, claim_note, hydra_main, quote_path
 from .launchers import check_launcher, launcher_name
 
 #: Hydra flags that print something and run nothing: passed through unchecked.
@@ -126,6 +131,8 @@ class Prepared:
     composed: list = field(default_factory=list)
     hydra_overrides: list[str] = field(default_factory=list)
     sweep_dir: str = ""
+    run_dir: str = ""  # a single run's folder, pinned
+    user_folder: bool = False  # hydra.run.dir / hydra.sweep.dir given on the command line
 
 
 def _is_hydra(override: str) -> bool:
@@ -181,8 +188,9 @@ def _prepare(argv: list[str]) -> Prepared:
         try:
             check_memory(job.config)
         except ConfigError as exc:
-            label = f"job {k} ({' '.join(job.overrides)}): " if len(prep.composed) > 1 else ""
+            label = f"job {k} ({job_label(job.overrides)}): " if len(prep.composed) > 1 else ""
             raise ConfigError(f"{label}{exc}") from None
+    prep.user_folder = any(_key(o) == ("hydra.sweep.dir" if multirun else "hydra.run.dir") for o in overrides)
     if multirun:
         prep.sweep = True
         if options.get("resume"):
@@ -194,11 +202,28 @@ def _prepare(argv: list[str]) -> Prepared:
         prep.hydra_overrides = [o for o in overrides if _is_hydra(o) and _key(o) != "hydra.sweep.dir"]
     else:
         overrides = _fix_folder(overrides, "hydra.run.dir", prep.composed[0].run_dir)
+        prep.run_dir = next(o for o in overrides if _key(o) == "hydra.run.dir").split("=", 1)[1].strip("'")
         for key, env in (("plots", ENV_PLOTS), ("progress", ENV_PROGRESS)):
             if key in options:
                 overrides.append(f"++hydra.job.env_set.{env}={str(options[key]).lower()}")
     prep.argv = flags + overrides
     return prep
+
+
+def _claim(prep: Prepared) -> None:
+    """Claim the checked command line's output folder before anything (Hydra's ``.hydra/`` record, the
+    log, a sweep's design table) is written: a default, timestamped name that another run took in the
+    meantime (the same second) gets a suffix; a run folder gets its ``INCOMPLETE`` marker now.
+    Raises :class:`ConfigError` for a folder that cannot be created or is taken."""
+    if prep.sweep and not prep.options.get("resume"):
+        folder = claim_new_folder(prep.sweep_dir, "hydra.sweep.dir", suffix=not prep.user_folder)
+        prep.sweep_dir = str(folder)
+    elif not prep.multirun and prep.run_dir:
+        cfg = prep.composed[0].config
+        folder = claim_new_folder(prep.run_dir, "hydra.run.dir", suffix=not prep.user_folder, note=claim_note(cfg))
+        CLAIMED.add(folder.resolve())
+        prep.argv = [a for a in prep.argv if _key(a) != "hydra.run.dir"] + [f"hydra.run.dir={quote_path(str(folder))}"]
+        prep.run_dir = str(folder)
 
 
 def prepare(argv: list[str]) -> list[str]:
@@ -224,8 +249,7 @@ def _run_sweep(prep: Prepared) -> int:
     if result.launcher_error:
         print(f"error: the launcher stopped: {result.launcher_error}", file=sys.stderr)
     for s in failed:
-        print(f"error: job {s.job} ({' '.join(s.overrides)}): {s.status}: {s.error} (see {s.log or s.folder})",
-              file=sys.stderr)
+        print(f"error: {failure_line(s)}", file=sys.stderr)
     if failed:
         print(f"error: {len(failed)} of {total} jobs did not finish; rerun them with: python -m sim.collect "
               f"--resume {result.sweep_dir}", file=sys.stderr)
@@ -307,6 +331,7 @@ def main(argv: list[str] | None = None) -> None:
             if not any(_flag_name(a) in INFO_FLAGS for a in argv):
                 try:
                     prep = _prepare(argv)
+                    _claim(prep)
                     if prep.sweep:
                         code = _run_sweep(prep)
                         sys.exit(code)

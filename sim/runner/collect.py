@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..results.merge import MERGED_NC, MERGED_ZARR, ZARR_THRESHOLD, collect, failure_records
-from ..results.sweepfolder import job_states
+from ..results.merge import MERGED_NC, MERGED_ZARR, ZARR_THRESHOLD, collect
+from ..results.sweepfolder import failure_line, job_states
 from ..settings.schema import ConfigError
 from .guard import RunInterrupted, interrupts_as_exceptions
 
@@ -50,9 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     done, total = int(ds.attrs["jobs_done"]), int(ds.attrs["jobs_total"])
     name = MERGED_NC if (root / MERGED_NC).exists() else MERGED_ZARR
     print(f"merged {done} of {total} jobs into {root / name}")
-    for rec in failure_records([s for s in job_states(root) if not s.done]):
-        print(f"error: job {rec['job']} ({rec['overrides']}): {rec['status']}: {rec['error']} (see {rec['log']})",
-              file=sys.stderr)
+    for s in job_states(root):
+        if not s.done:
+            print(f"error: {failure_line(s)}", file=sys.stderr)
     return 0 if done == total else 1
 
 

@@ -343,6 +343,8 @@ def _by_point_and_seed(merged: xr.Dataset, n_points: int, seeds: list[int], keep
     for d in ("step", "firm", "segment"):
         if d in merged.coords and any(d in dims for dims, _, _ in data.values()):
             coords[d] = merged[d]
+    if "step" in coords and "time" in merged.coords:
+        coords["time"] = merged["time"]
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update({k: v for k, v in merged.attrs.items()
                      if k not in ("swept", "design", "fixed_overrides", "missing_jobs", "failed_jobs")})

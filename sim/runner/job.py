@@ -48,11 +48,26 @@ ENV_PLOTS, ENV_PROGRESS, ENV_THREADS, ENV_SWEEP_JOB = "SIM_PLOTS", "SIM_PROGRESS
 ENV_DRIVER_PID = "SIM_DRIVER_PID"
 
 
-def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress: bool = True) -> Path:
+def claim_note(cfg) -> str:
+    """What a run folder's ``INCOMPLETE`` marker says while the run is going: when, which process, how long."""
+    started = datetime.now().isoformat(timespec="seconds")
+    return f"started {started}, pid {os.getpid()}, host {socket.gethostname()}, {cfg.steps} steps\n"
+
+
+#: Run folders the command line claimed (with their INCOMPLETE marker) before Hydra started: the
+#: run in this process finds its folder claimed and does not claim it again.
+CLAIMED: set[Path] = set()
+
+
+def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress: bool = True,
+            claimed: bool = False) -> Path:
     """Run ``cfg`` (a validated SimConfig) and write its outputs into ``outdir``.
 
-    ``quiet`` (sweep jobs) prints nothing; ``progress`` shows a bar over the steps when
-    stdout is a terminal.
+    ``quiet`` (sweep jobs) prints nothing and writes only what a sweep needs: ``run.nc``
+    (the resolved config is its ``config`` attribute) and the figures if ``plots``, no
+    ``config.yaml`` or ``summary.txt``; ``progress`` shows a bar over the steps when
+    stdout is a terminal; ``claimed``: the folder and its ``INCOMPLETE`` marker were
+    claimed already (:func:`sim.results.runfolder.claim_new_folder`, by the command line).
 
     Raises :class:`~sim.results.output.RunFolderTaken` if ``outdir`` already holds a run.
     Whatever stops the run part-way (an exception, :class:`~sim.runner.guard.RunInterrupted`)
@@ -64,8 +79,8 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
 
     outdir = Path(outdir).absolute()
     started = datetime.now().isoformat(timespec="seconds")
-    claim_folder(outdir, f"started {started}, pid {os.getpid()}, host {socket.gethostname()}, "
-                         f"{cfg.steps} steps\n")
+    if not claimed:
+        claim_folder(outdir, claim_note(cfg))
     if not quiet:
         print(f"run folder: {outdir}", flush=True)
     log.info("scenario %s, seed %d, %d customers, %d steps, folder %s", cfg.scenario, cfg.seed,
@@ -76,7 +91,8 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
     clock = time.perf_counter()
     try:
         config_yaml = to_yaml(cfg)
-        write_text_atomic(config_yaml, outdir / "config.yaml")
+        if not quiet:
+            write_text_atomic(config_yaml, outdir / "config.yaml")
         model = CustomerModel(cfg)
         log.info("set-up (population drawn, burn-in) %.2f s", time.perf_counter() - clock)
         clock = time.perf_counter()
@@ -116,8 +132,8 @@ def execute(cfg, outdir: Path, plots: bool = True, quiet: bool = False, progress
             pass
         exc.run_folder = outdir  # main() names the folder
         raise
-    text = summary_table(ds)
-    artefacts = [("summary.txt", lambda: write_text_atomic(text + "\n", outdir / "summary.txt"))]
+    text = "" if quiet else summary_table(ds)
+    artefacts = [] if quiet else [("summary.txt", lambda: write_text_atomic(text + "\n", outdir / "summary.txt"))]
     if plots:
         def figures():
             from ..plots import plot_run
@@ -235,7 +251,7 @@ def job_main(cfg: DictConfig) -> int:
             sim_cfg = PREPARED.get(tuple(hc.overrides.task))
             if sim_cfg is None:
                 sim_cfg = from_dictconfig(cfg, scenario)
-            execute(sim_cfg, outdir, plots=plots, progress=progress)
+            execute(sim_cfg, outdir, plots=plots, progress=progress, claimed=outdir.resolve() in CLAIMED)
         except ConfigError as exc:  # checked already by main(); kept for other entry points
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)

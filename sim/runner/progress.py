@@ -57,26 +57,36 @@ def job_finished(folder: Path) -> str | None:
 class SweepMonitor:
     """Watch job folders in a background thread; print a line whenever jobs finish.
 
+    The estimate of the time left leaves out the start-up (worker processes starting,
+    imports, the first load of the compiled kernels): it counts from the moment the
+    first job folder appears, and is printed once as many jobs have finished as were
+    seen running at once (a full round of the workers), at the rate since then.
+
     Parameters
     ----------
     folders : the folders of the jobs being run now
     total : jobs in the whole sweep; ``done_before`` of them finished in an earlier launch
+    clock : seconds, monotonic (a test hands in its own)
     """
 
     def __init__(self, folders: Iterable[Path], total: int, done_before: int = 0,
-                 stream: TextIO | None = None, enabled: bool = True, interval: float = 0.25):
+                 stream: TextIO | None = None, enabled: bool = True, interval: float = 0.25,
+                 clock=time.monotonic):
         self.pending = list(folders)
         self.total, self.done_before = total, done_before
         self.done = self.failed = 0
         self.stream = stream or sys.stdout
         self.enabled, self.interval = enabled, interval
-        self.start = time.monotonic()
+        self.clock = clock
+        self.start = clock()
+        self.first_start: float | None = None  # when the first job folder appeared
+        self.running_max = 0  # the most jobs seen running at once
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sweep-monitor", daemon=True)
         self._printed = (-1, -1)
 
     def __enter__(self) -> SweepMonitor:
-        self.start = time.monotonic()
+        self.start = self.clock()
         self._thread.start()
         return self
 
@@ -87,6 +97,7 @@ class SweepMonitor:
 
     def poll(self) -> None:
         still = []
+        running = 0
         for folder in self.pending:
             state = job_finished(folder)
             if state == "done":
@@ -95,6 +106,10 @@ class SweepMonitor:
                 self.failed += 1
             else:
                 still.append(folder)
+                running += folder.exists()
+            if state is not None or folder.exists():
+                self.first_start = self.first_start if self.first_start is not None else self.clock()
+        self.running_max = max(self.running_max, running)
         self.pending = still
         if (self.done, self.failed) != self._printed:
             self._printed = (self.done, self.failed)
@@ -102,11 +117,17 @@ class SweepMonitor:
                 self.stream.write(self.line() + "\n")
                 self.stream.flush()
 
-    def line(self) -> str:
-        elapsed = time.monotonic() - self.start
+    def time_left(self) -> float | None:
+        """Seconds left at the rate since the first job started, once a full round of jobs has finished."""
         finished = self.done + self.failed
-        left = len(self.pending)
-        eta = f", about {_clock(elapsed / finished * left)} left" if finished and left else ""
+        if not finished or not self.pending or self.first_start is None or finished < max(1, self.running_max):
+            return None
+        return (self.clock() - self.first_start) / finished * len(self.pending)
+
+    def line(self) -> str:
+        elapsed = self.clock() - self.start
+        left = self.time_left()
+        eta = f", about {_clock(left)} left" if left is not None else ""
         failed = f", {self.failed} failed" if self.failed else ""
         return (f"sweep: {self.done_before + self.done}/{self.total} done{failed}, "
                 f"{_clock(elapsed)} elapsed{eta}")

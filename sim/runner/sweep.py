@@ -34,7 +34,7 @@ from pathlib import Path
 import xarray as xr
 
 from ..results.merge import MERGED_NC, MERGED_ZARR, collect
-from ..results.runfolder import RESULT
+from ..results.runfolder import RESULT, RunFolderTaken
 from ..results.sweepfolder import (
     DESIGN,
     JobState,
@@ -155,7 +155,7 @@ def compose_many(jobs: Sequence[Sequence[str]], first_dirs: bool = False) -> lis
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    from ..settings.compose import Composed, compose_jobs, explain, from_dictconfig
+    from ..settings.compose import Composed, compose_jobs, explain, from_dictconfig, job_label
     from ..settings.schema import validate
 
     jobs = [list(j) for j in jobs]
@@ -172,7 +172,7 @@ def compose_many(jobs: Sequence[Sequence[str]], first_dirs: bool = False) -> lis
         composed_reps = compose_jobs([jobs[k] for k in rep_jobs], dirs=first_dirs)
     except ConfigError as exc:
         if len(rep_jobs) == 1 and len(jobs) > 1:  # name the job, as compose_jobs does for several
-            raise ConfigError(f"job {rep_jobs[0]} ({' '.join(jobs[rep_jobs[0]])}): {exc}") from None
+            raise ConfigError(f"job {rep_jobs[0]} ({job_label(jobs[rep_jobs[0]])}): {exc}") from None
         msg = str(exc)
         if msg.startswith("job "):  # renumber: job i of the representatives is job rep_jobs[i] of the sweep
             i, rest = msg[4:].split(" ", 1)
@@ -191,7 +191,7 @@ def compose_many(jobs: Sequence[Sequence[str]], first_dirs: bool = False) -> lis
             try:
                 cfg = validate(fast)
             except ConfigError as exc:
-                raise ConfigError(f"job {k} ({' '.join(jobs[k])}): {exc}") from None
+                raise ConfigError(f"job {k} ({job_label(jobs[k])}): {exc}") from None
             out.append(Composed(cfg, jobs[k], base.run_dir, base.sweep_dir))
             continue
         try:  # a value of another type: OmegaConf converts it or says what is wrong, as in Hydra
@@ -200,9 +200,9 @@ def compose_many(jobs: Sequence[Sequence[str]], first_dirs: bool = False) -> lis
                 OmegaConf.update(node, key, value, merge=True)
             cfg = from_dictconfig(node, base.config.scenario)
         except OmegaConfBaseException as exc:
-            raise ConfigError(f"job {k} ({' '.join(jobs[k])}): {explain(exc, jobs[k])}") from None
+            raise ConfigError(f"job {k} ({job_label(jobs[k])}): {explain(exc, jobs[k])}") from None
         except ConfigError as exc:
-            raise ConfigError(f"job {k} ({' '.join(jobs[k])}): {exc}") from None
+            raise ConfigError(f"job {k} ({job_label(jobs[k])}): {exc}") from None
         out.append(Composed(cfg, jobs[k], base.run_dir, base.sweep_dir))
     return out
 
@@ -210,13 +210,14 @@ def compose_many(jobs: Sequence[Sequence[str]], first_dirs: bool = False) -> lis
 def check_jobs(jobs: Sequence[Sequence[str]]) -> list:
     """Compose and validate every job and check its memory estimate; raise ConfigError (one line)."""
     from ..results.memory import check_memory
+    from ..settings.compose import job_label
 
     composed = compose_many([list(j) for j in jobs])
     for k, job in enumerate(composed):
         try:
             check_memory(job.config)
         except ConfigError as exc:
-            label = f"job {k} ({' '.join(job.overrides)}): " if len(composed) > 1 else ""
+            label = f"job {k} ({job_label(job.overrides)}): " if len(composed) > 1 else ""
             raise ConfigError(f"{label}{exc}") from None
     return composed
 
@@ -263,7 +264,7 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
     from hydra.core.utils import setup_globals
     from hydra.types import HydraContext, RunMode
 
-    from ..settings.compose import CONF_DIR
+    from ..settings.compose import CONF_DIR, SCHEMA_MATCH_WARNING
     from .job import job_main, quote_path
 
     GlobalHydra.instance().clear()
@@ -271,7 +272,7 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
     try:
         with warnings.catch_warnings():
             # conf/hydra/launcher/ray.yaml extends the plugin's schema of the same name on purpose
-            warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema")
+            warnings.filterwarnings("ignore", message=SCHEMA_MATCH_WARNING)
             hydra = Hydra.create_main_hydra2(task_name="sim",
                                              config_search_path=create_config_search_path(f"file://{CONF_DIR}"))
             # hydra.output_subdir=null: no .hydra/ per job (three YAML dumps of the whole config each);
@@ -333,7 +334,11 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
     for k in todo:
         reset_unfinished(root / str(k))
     if not resume or design is None:
-        write_design(root, jobs, hydra_overrides, {"plots": plots})
+        try:  # the claim of the folder: two sweeps into one folder, started together, cannot both get it
+            write_design(root, jobs, hydra_overrides, {"plots": plots}, exclusive=not resume)
+        except RunFolderTaken:
+            raise ConfigError(f"hydra.sweep.dir = {str(root)!r} was just taken by another sweep: results are never "
+                              f"overwritten; choose another folder") from None
     result = SweepResult(root, None, launched=len(todo), timings=timings)
     if todo:
         threads = "1" if name in LOCAL_LAUNCHERS else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -148,6 +149,17 @@ def _compose_one(overrides: list[str], dirs: bool) -> Composed:
     return out
 
 
+#: Hydra's deprecation warning for a config file that extends a plugin's schema of the same name
+#: (``conf/hydra/launcher/ray.yaml`` does so on purpose): silenced wherever Hydra composes.
+SCHEMA_MATCH_WARNING = r"(?s).*is validated against ConfigStore schema"
+
+
+def job_label(overrides: Sequence[str]) -> str:
+    """A job's settings as an error line names them: its overrides without Hydra's own (``hydra.sweep.dir=``,
+    ``hydra/launcher=``...), which say where and how it runs, not what."""
+    return " ".join(o for o in overrides if not o.lstrip("+~").startswith(("hydra.", "hydra/")))
+
+
 def compose_jobs(jobs: Sequence[Sequence[str]], dirs: bool = False) -> list[Composed]:
     """Compose and validate several override lists (sweep jobs) under one Hydra context.
 
@@ -157,14 +169,16 @@ def compose_jobs(jobs: Sequence[Sequence[str]], dirs: bool = False) -> list[Comp
     GlobalHydra.instance().clear()
     out = []
     try:
-        with initialize_config_dir(version_base="1.3", config_dir=str(conffiles.CONF_DIR), job_name="sim"):
+        with initialize_config_dir(version_base="1.3", config_dir=str(conffiles.CONF_DIR), job_name="sim"), \
+                warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=SCHEMA_MATCH_WARNING)
             for k, job in enumerate(jobs):
                 try:
                     out.append(_compose_one(list(job), dirs))
                 except ConfigError as exc:
                     if len(jobs) == 1:
                         raise
-                    raise ConfigError(f"job {k} ({' '.join(job)}): {exc}") from None
+                    raise ConfigError(f"job {k} ({job_label(job)}): {exc}") from None
     finally:
         GlobalHydra.instance().clear()
     return out

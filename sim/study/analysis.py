@@ -10,10 +10,14 @@ computed.
 
 Conventions
 -----------
+* Missing is missing: a firm absent from a scenario and a job that failed or
+  never ran are NaN (never a fill value such as -1), in every variable.
 * Intervals are two-sided Student-t intervals for the mean over seeds at
   ``level`` (default 0.95) with ``n - 1`` degrees of freedom; ``n`` counts the
-  seeds with a defined (non-NaN) value, so a firm without customers in some seeds
-  is averaged over the others. With ``n < 2`` the interval is NaN.
+  seeds with a defined (non-NaN) value: the seeds whose job finished, and for
+  means over customers those in which the firm had customers. With ``n < 2`` the
+  interval is NaN. Every table says in ``attrs["jobs"]`` how many jobs finished,
+  failed or were absent (:func:`jobs_note`).
 * :func:`difference` pairs seeds where both sides have them (common random
   numbers: the same seed draws the same customers); otherwise it uses Welch's
   unpaired interval. It always reports the unpaired standard error too, so the
@@ -25,15 +29,15 @@ Conventions
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
+
+# reading results: re-exported here (A.open_result, A.AnalysisError...)
+from .inputs import AnalysisError, job_counts, jobs_note, open_result, with_seed_dim  # noqa: F401
 
 #: Outcomes of :func:`outcomes` and :func:`outcome_table`: name -> (long_name, units).
 OUTCOMES: dict[str, tuple[str, str]] = {
@@ -52,107 +56,6 @@ OUTCOMES: dict[str, tuple[str, str]] = {
 #: Variables each outcome is computed from.
 _NEEDS = {"profit": "profit", "churn": "churn", "survival": "alive"}
 
-
-class AnalysisError(ValueError):
-    """Bad input to an analysis function (missing variable, non-matching dimensions...)."""
-
-
-# ------------------------------------------------------------------------------ input
-def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
-    """A multirun folder as one lazy Dataset (dask), one dimension per swept override.
-
-    The same combination as :func:`sim.results.merge.load_sweep` (which loads into memory):
-    swept overrides read from each job's ``.hydra/overrides.yaml``, an outer join
-    over firms and steps, NaN for combinations not run, unfinished jobs listed in
-    ``missing_jobs``. Chunks along swept dimensions apply after combining.
-    """
-    jobs = sorted({p.parent for p in root.rglob("run.nc")})
-    if not jobs:
-        raise AnalysisError(f"{root}: no run.nc below this folder")
-    overrides = []
-    for job in jobs:
-        path = job / ".hydra" / "overrides.yaml"
-        items = yaml.safe_load(path.read_text()) if path.exists() else []
-        ov = {}
-        for item in items or []:
-            key, _, value = str(item).partition("=")
-            ov[key.lstrip("+~")] = yaml.safe_load(value) if value else None
-        overrides.append(ov)
-    keys = sorted({k for o in overrides for k in o})
-    swept = [k for k in keys if len({repr(o.get(k)) for o in overrides}) > 1]
-    if not swept:
-        raise AnalysisError(f"{root}: the jobs' overrides do not differ; nothing was swept")
-    inner = {k: v for k, v in chunks.items() if k not in swept} if isinstance(chunks, dict) else chunks
-    runs = [xr.open_dataset(job / "run.nc", engine="h5netcdf", chunks=inner).drop_encoding() for job in jobs]
-    stacked = xr.concat(runs, dim="job", join="outer", combine_attrs="drop_conflicts", data_vars="all",
-                        coords="minimal", compat="override")
-    stacked = stacked.assign_coords({k: ("job", [o.get(k) for o in overrides]) for k in swept})
-    if len(swept) == 1:
-        out = stacked.swap_dims(job=swept[0]).sortby(swept[0])
-    else:
-        out = stacked.set_index(job=swept).unstack("job")
-    outer = {k: v for k, v in chunks.items() if k in swept} if isinstance(chunks, dict) else {}
-    if outer:
-        out = out.chunk(outer)
-    missing = sorted(str(p.relative_to(root)) for p in root.iterdir()
-                     if p.is_dir() and (p / ".hydra").exists() and not (p / "run.nc").exists())
-    out.attrs["swept"] = ", ".join(swept)
-    out.attrs["missing_jobs"] = ", ".join(missing)
-    return out
-
-
-def _open_lazy(path: Path, chunks: dict | str) -> xr.Dataset:
-    """``path`` with dask arrays of ``chunks``. A dict is applied after opening on the file's own
-    chunks: asked directly of the reader, chunks that split the stored (compressed) ones make
-    xarray warn that reading will be slow."""
-    if isinstance(chunks, dict):
-        return xr.open_dataset(path, engine="h5netcdf", chunks={}).chunk(chunks)
-    return xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
-
-
-def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr.Dataset:
-    """Open a run folder, a sweep (multirun) folder or a netCDF file.
-
-    Parameters
-    ----------
-    path : str or path
-        A run folder (holding ``run.nc``), a multirun folder (job folders below it,
-        combined as :func:`sim.results.merge.load_sweep` does) or a ``.nc`` file (a run, a
-        saved sweep or a saved design).
-    chunks : dict or "auto", optional
-        Open lazily with dask arrays of these chunks (e.g. ``{"step": 60}``); None
-        loads into memory.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise AnalysisError(f"{p}: no such file or folder")
-    if p.is_file():
-        if chunks is None:
-            with xr.open_dataset(p, engine="h5netcdf") as ds:
-                return ds.load()
-        return _open_lazy(p, chunks)
-    if (p / "run.nc").exists():
-        return open_result(p / "run.nc", chunks)
-    if chunks is not None and (p / "sweep.nc").exists():  # the sweep's own merge (sim.runner.collect)
-        return _open_lazy(p / "sweep.nc", chunks)
-    if chunks is None:
-        from ..results.merge import load_sweep
-
-        try:
-            return load_sweep(p)
-        except FileNotFoundError:
-            raise AnalysisError(f"{p}: no run.nc in or below this folder") from None
-    return _open_sweep_lazy(p, chunks)
-
-
-def with_seed_dim(ds: xr.Dataset, dim: str = "seed") -> xr.Dataset:
-    """``ds`` with a seed dimension: unchanged if it has one, else a single run's seed (length 1)."""
-    if dim in ds.dims:
-        return ds
-    seed = ds.attrs.get("seed", 0) if dim == "seed" else 0
-    if dim in ds.coords:  # a scalar coordinate
-        return ds.expand_dims(dim)
-    return ds.expand_dims({dim: [int(seed)]})
 
 
 def require(ds: xr.Dataset, names: Sequence[str]) -> None:
@@ -271,8 +174,10 @@ def difference(a: xr.DataArray, b: xr.DataArray, dim: str = "seed", paired: bool
     Returns
     -------
     xarray.Dataset
-        ``diff``, ``se``, ``low``, ``high``, ``n`` (pairs, or the smaller side when
-        unpaired), ``mean_a``, ``mean_b``, the unpaired ``se_unpaired``,
+        ``diff``, ``se``, ``low``, ``high``, ``n`` (pairs with both values, or the smaller
+        side when unpaired), ``mean_a``, ``mean_b`` over ``n_a``, ``n_b`` seeds (the pairs
+        when paired, so that ``diff`` = ``mean_a - mean_b``; each side's own seeds where
+        there is no pair, e.g. a firm on one side only), the unpaired ``se_unpaired``,
         ``low_unpaired``, ``high_unpaired``, and ``crn_gain`` = se_unpaired / se (how
         many times tighter pairing made the interval); ``significant`` is 1 where the
         interval excludes zero. Attribute ``paired`` says which interval ``low`` and
@@ -286,8 +191,11 @@ def difference(a: xr.DataArray, b: xr.DataArray, dim: str = "seed", paired: bool
     if paired is True and len(common) < 2:
         raise AnalysisError(f"paired=True needs at least two seeds present in both (shared: {list(common)})")
     use_pairs = paired is not False and len(common) >= 2
-    if use_pairs:
+    if use_pairs:  # the seeds with a value on both sides: A, B and A - B over the same seeds
         a, b = a.sel({dim: common}), b.sel({dim: common})
+        both = a.notnull() & b.notnull()
+        alone_a, alone_b = mean_ci(a, dim, level), mean_ci(b, dim, level)
+        a, b = a.where(both), b.where(both)
     sa, sb = mean_ci(a, dim, level), mean_ci(b, dim, level)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -306,9 +214,13 @@ def difference(a: xr.DataArray, b: xr.DataArray, dim: str = "seed", paired: bool
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         gain = se_u / se.where(se > 0)
+    mean_a, mean_b, n_a, n_b = sa["mean"], sb["mean"], sa.n, sb.n
+    if use_pairs:  # without any pair (a firm on one side only), each side's own seeds
+        mean_a, n_a = mean_a.where(n > 0, alone_a["mean"]), n_a.where(n > 0, alone_a.n)
+        mean_b, n_b = mean_b.where(n > 0, alone_b["mean"]), n_b.where(n > 0, alone_b.n)
     out = xr.Dataset({
         "diff": diff, "se": se, "low": low, "high": high, "n": n,
-        "mean_a": sa["mean"], "mean_b": sb["mean"],
+        "mean_a": mean_a, "mean_b": mean_b, "n_a": n_a, "n_b": n_b,
         "se_unpaired": se_u, "low_unpaired": diff_u - half_u, "high_unpaired": diff_u + half_u,
         "crn_gain": gain,
         "significant": ((low > 0) | (high < 0)).astype(np.int8),
@@ -419,7 +331,8 @@ def outcome_table(ds: xr.Dataset, steps: Sequence[int] | None = None, dim: str =
     """The outcome table: rows (extra dims..., step, quadrant, firm), columns (outcome, stat).
 
     Stats are ``mean``, ``se``, ``n``, ``low``, ``high`` over seeds (t interval at
-    ``level``); see :data:`OUTCOMES` for what each outcome is and its units.
+    ``level``; ``n`` the seeds with a value); see :data:`OUTCOMES` for what each outcome
+    is and its units. ``attrs["jobs"]`` says how many jobs finished, failed or were absent.
     """
     ds = with_seed_dim(ds, dim)
     summ = summary(ds, steps, dim, level, names)
@@ -436,7 +349,13 @@ def outcome_table(ds: xr.Dataset, steps: Sequence[int] | None = None, dim: str =
     frame = table.index.to_frame(index=False)
     frame.insert(len(frame.columns) - 1, "quadrant", quads)
     table.index = pd.MultiIndex.from_frame(frame)
-    return table.sort_index(level=list(frame.columns[:-1]), sort_remaining=False)
+    table = table.sort_index(level=list(frame.columns[:-1]), sort_remaining=False)
+    table.attrs["jobs"] = jobs_note(ds)
+    return table
+
+
+#: The columns of each outcome in :func:`compare_table`.
+COMPARE_COLUMNS = ("A", "B", "n_A", "n_B", "diff", "low", "high", "n", "crn_gain", "significant")
 
 
 def compare_table(a: xr.Dataset, b: xr.Dataset, steps: Sequence[int] | None = None, dim: str = "seed",
@@ -445,10 +364,13 @@ def compare_table(a: xr.Dataset, b: xr.Dataset, steps: Sequence[int] | None = No
     """Outcomes of A and B side by side with A - B and its interval.
 
     Rows (extra dims..., step, quadrant, firm), the quadrant A's (B's for a firm only
-    in B); columns (outcome, one of ``A``, ``B``, ``diff``,
-    ``low``, ``high``, ``crn_gain``, ``significant``). ``significant`` is True where
-    the interval of the difference excludes zero. Firms on one side only keep their
-    row (outer join) with NaN differences.
+    in B); columns (outcome, one of :data:`COMPARE_COLUMNS`): the means ``A`` and ``B``
+    over ``n_A`` and ``n_B`` seeds with a value, ``diff`` = A - B with its interval
+    ``low``, ``high`` over ``n`` seeds (pairs when paired), ``crn_gain`` and
+    ``significant`` (True where the interval of the difference excludes zero). Firms
+    on one side only keep their row (outer join) with NaN differences.
+    ``attrs``: ``paired``, ``level``, ``seeds_paired`` and ``jobs`` (both sides'
+    :func:`jobs_note`).
     """
     a, b = with_seed_dim(a, dim), with_seed_dim(b, dim)
     steps_a = _check_steps(a, steps)
@@ -457,10 +379,11 @@ def compare_table(a: xr.Dataset, b: xr.Dataset, steps: Sequence[int] | None = No
     frames = []
     for name in oa.data_vars:
         d = difference(oa[name], ob[name], dim, paired, level).compute()
-        sub = xr.Dataset({"A": d.mean_a, "B": d.mean_b, "diff": d["diff"], "low": d.low, "high": d.high,
-                          "crn_gain": d.crn_gain, "significant": d.significant.astype(bool)})
+        sub = xr.Dataset({"A": d.mean_a, "B": d.mean_b, "n_A": d.n_a, "n_B": d.n_b, "diff": d["diff"],
+                          "low": d.low, "high": d.high, "n": d.n, "crn_gain": d.crn_gain,
+                          "significant": d.significant.astype(bool)})
         order = [*_extra_dims(sub, dim), "step", "firm"]
-        df = sub.transpose(*order).to_dataframe()[["A", "B", "diff", "low", "high", "crn_gain", "significant"]]
+        df = sub.to_dataframe(dim_order=order)[list(COMPARE_COLUMNS)]  # rows in the order outcome_table has
         df.columns = pd.MultiIndex.from_product([[name], df.columns])
         frames.append(df)
     table = pd.concat(frames, axis=1)
@@ -471,7 +394,8 @@ def compare_table(a: xr.Dataset, b: xr.Dataset, steps: Sequence[int] | None = No
     frame = table.index.to_frame(index=False)
     frame.insert(len(frame.columns) - 1, "quadrant", label.fillna("-").to_numpy())
     table.index = pd.MultiIndex.from_frame(frame)
-    table.attrs.update(paired=bool(d.attrs["paired"]), level=level)
+    table.attrs.update(paired=bool(d.attrs["paired"]), level=level, seeds_paired=d.attrs["seeds_paired"],
+                       jobs=f"A: {jobs_note(a)}; B: {jobs_note(b)}")
     return table
 
 

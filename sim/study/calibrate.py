@@ -20,6 +20,12 @@ values, and how well each is identified: a **profile** varies one parameter over
 bounds with the others at the fit, and the set of values whose loss stays within
 ``profile_tolerance`` of the profile's minimum, as a share of the bounds, says how
 tightly the targets pin it down (a flat profile = not identified by these targets).
+A verdict rests on the trials and profile points behind it, and says so: below
+:data:`MIN_TRIALS_PER_PARAMETER` trials per fitted parameter (at least
+:data:`MIN_TRIALS`) or :data:`MIN_PROFILE_POINTS` profile points it is marked weak, with
+what to rerun (a coarse profile misplaces the ends of the set; a short search may not
+have found the best region). Failed trials (a job without a result) are counted and
+reported, never averaged.
 
 The config file (see ``analysis/calibrate_retail_bank.yaml``)::
 
@@ -43,7 +49,6 @@ Every field is checked before any run (one line naming the field; exit status 2)
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -54,28 +59,42 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..runner.design import run_design
 from ..settings.schema import ConfigError
-from .sensitivity import (
+from .analysis import job_counts
+from .options import (
+    COMMON_FIELDS,
     Output,
     Parameter,
-    _common,
-    _err,
-    _int,
-    _keys,
-    _number,
-    add_launch_arguments,
     check_against_model,
+    check_keys,
+    common_fields,
+    field_error,
     launch_options,
-    outputs_of,
+    n_jobs_option,
+    number,
+    output_folder,
     parse_outputs,
     parse_parameters,
-    variables_needed,
+    read_settings,
+    tool_parser,
+    whole,
 )
+from .sensitivity import outputs_of, variables_needed
 
 SAMPLERS = ("tpe", "random", "qmc")
+#: The least an identification verdict should rest on (the documented example, docs/ANALYSIS.md:
+#: 64 trials for 3 parameters, 9 profile points): trials with a result per fitted parameter, at
+#: least :data:`MIN_TRIALS` in all, and profile points per parameter.
+MIN_TRIALS_PER_PARAMETER = 16
+MIN_TRIALS = 32
+MIN_PROFILE_POINTS = 9
+
+
+def minimum_trials(n_parameters: int) -> int:
+    """Trials with a result an identification verdict should rest on, for ``n_parameters`` parameters."""
+    return max(MIN_TRIALS, MIN_TRIALS_PER_PARAMETER * n_parameters)
 
 
 @dataclass
@@ -125,63 +144,58 @@ class Settings:
 
 def load_settings(raw: Mapping | str | Path) -> Settings:
     """Read and check a calibration config (a mapping or a YAML file) before any run."""
-    if not isinstance(raw, Mapping):
-        path = Path(raw)
-        if not path.exists():
-            raise ConfigError(f"{path}: no such file")
-        raw = yaml.safe_load(path.read_text()) or {}
-    _keys(raw, ("description", "source", "base_overrides", "seeds", "n_jobs", "level", "trials", "batch",
-                "sampler", "sample_seed", "profile_points", "profile_tolerance", "parameters", "targets"),
-          "", ("parameters", "targets"))
+    raw = read_settings(raw)
+    check_keys(raw, (*COMMON_FIELDS, "source", "trials", "batch", "sampler", "sample_seed", "profile_points",
+                     "profile_tolerance", "parameters", "targets"), "", ("parameters", "targets"))
     params = parse_parameters(raw["parameters"])
     log = {}
     for p in params:
         lg = raw["parameters"][p.name].get("log", False)
         if not isinstance(lg, bool):
-            raise _err(f"parameters.{p.name}.log", f"{lg!r} must be true or false")
+            raise field_error(f"parameters.{p.name}.log", f"{lg!r} must be true or false")
         if lg and p.bounds[0] <= 0:
-            raise _err(f"parameters.{p.name}.bounds", f"{list(p.bounds)}: a log scale needs low > 0")
+            raise field_error(f"parameters.{p.name}.bounds", f"{list(p.bounds)}: a log scale needs low > 0")
         log[p.name] = lg
     targets = []
     for out, extra in parse_outputs(raw["targets"], "targets", ("range", "value", "tolerance", "weight", "source")):
         w = f"targets.{out.name}"
         if ("range" in extra) == ("value" in extra):
-            raise _err(w, "give exactly one of range: [low, high] or value: x (with tolerance: s)")
+            raise field_error(w, "give exactly one of range: [low, high] or value: x (with tolerance: s)")
         t = Target(out, source=str(extra.get("source", "")))
         if "range" in extra:
             r = extra["range"]
             if not isinstance(r, (list, tuple)) or len(r) != 2:
-                raise _err(f"{w}.range", f"{r!r} must be [low, high]")
-            t.low, t.high = _number(r[0], f"{w}.range"), _number(r[1], f"{w}.range")
+                raise field_error(f"{w}.range", f"{r!r} must be [low, high]")
+            t.low, t.high = number(r[0], f"{w}.range"), number(r[1], f"{w}.range")
             if not t.low < t.high:
-                raise _err(f"{w}.range", f"[{t.low:g}, {t.high:g}]: low must be below high")
+                raise field_error(f"{w}.range", f"[{t.low:g}, {t.high:g}]: low must be below high")
             if "tolerance" in extra:
-                raise _err(f"{w}.tolerance", "only with value: (a range is its own tolerance)")
+                raise field_error(f"{w}.tolerance", "only with value: (a range is its own tolerance)")
         else:
-            t.value = _number(extra["value"], f"{w}.value")
+            t.value = number(extra["value"], f"{w}.value")
             if "tolerance" not in extra:
-                raise _err(f"{w}.tolerance", "missing: a value target needs a tolerance > 0 (same units)")
-            t.tolerance = _number(extra["tolerance"], f"{w}.tolerance")
+                raise field_error(f"{w}.tolerance", "missing: a value target needs a tolerance > 0 (same units)")
+            t.tolerance = number(extra["tolerance"], f"{w}.tolerance")
             if t.tolerance <= 0:
-                raise _err(f"{w}.tolerance", f"{t.tolerance:g} must be > 0")
-        t.weight = _number(extra.get("weight", 1.0), f"{w}.weight")
+                raise field_error(f"{w}.tolerance", f"{t.tolerance:g} must be > 0")
+        t.weight = number(extra.get("weight", 1.0), f"{w}.weight")
         if t.weight < 0:
-            raise _err(f"{w}.weight", f"{t.weight:g} must be >= 0 (0: reported against the fit, not fitted)")
+            raise field_error(f"{w}.weight", f"{t.weight:g} must be >= 0 (0: reported against the fit, not fitted)")
         targets.append(t)
-    common = _common(raw)
+    common = common_fields(raw)
     sampler = raw.get("sampler", "tpe")
     if sampler not in SAMPLERS:
-        raise _err("sampler", f"{sampler!r}; allowed: {', '.join(SAMPLERS)}")
-    tol = _number(raw.get("profile_tolerance", 0.1), "profile_tolerance")
+        raise field_error("sampler", f"{sampler!r}; allowed: {', '.join(SAMPLERS)}")
+    tol = number(raw.get("profile_tolerance", 0.1), "profile_tolerance")
     if tol <= 0:
-        raise _err("profile_tolerance", f"{tol:g} must be > 0")
-    s = Settings(params, targets, trials=_int(raw.get("trials", 32), "trials", 1, 100_000),
-                 batch=_int(raw.get("batch", 8), "batch", 1, 10_000), sampler=sampler,
-                 sample_seed=_int(raw.get("sample_seed", 0), "sample_seed", 0),
-                 profile_points=_int(raw.get("profile_points", 7), "profile_points", 0, 1000),
+        raise field_error("profile_tolerance", f"{tol:g} must be > 0")
+    s = Settings(params, targets, trials=whole(raw.get("trials", 32), "trials", 1, 100_000),
+                 batch=whole(raw.get("batch", 8), "batch", 1, 10_000), sampler=sampler,
+                 sample_seed=whole(raw.get("sample_seed", 0), "sample_seed", 0),
+                 profile_points=whole(raw.get("profile_points", 7), "profile_points", 0, 1000),
                  profile_tolerance=tol, log=log, **common)
     if s.profile_points == 1:
-        raise _err("profile_points", "1: use 0 (no profiles) or at least 2")
+        raise field_error("profile_points", "1: use 0 (no profiles) or at least 2")
     check_against_model(s.base_overrides, [t.output for t in targets], "targets")
     return s
 
@@ -220,7 +234,16 @@ def _evaluate(settings: Settings, points: pd.DataFrame, label: str = "") -> tupl
     losses = loss(settings.targets, frame)
     failed = [int(i) for i in str(ds.attrs.get("failed_points", "")).split(", ") if i]
     losses[failed] = np.nan  # a point with a failed job has no outcome (told to Optuna as a failed trial)
+    frame.attrs["job_counts"] = job_counts(ds)
     return frame, losses
+
+
+def _add_counts(total: dict | None, more: dict | None) -> dict | None:
+    if more is None:
+        return total
+    if total is None:
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in more.items()}
+    return {k: total[k] + more[k] for k in total}
 
 
 def loss(targets: Sequence[Target], outcomes: pd.DataFrame) -> np.ndarray:
@@ -258,10 +281,12 @@ def fit(settings: Settings, verbose: bool = False) -> tuple[pd.Series, pd.DataFr
              for p in settings.parameters}
     rows = []
     done = 0
+    counts = None
     while done < settings.trials:
         trials = [study.ask(dists) for _ in range(min(settings.batch, settings.trials - done))]
         points = pd.DataFrame([t.params for t in trials])[[p.name for p in settings.parameters]]
         outcomes, losses = _evaluate(settings, points, f"batch_{done // settings.batch:03d}")
+        counts = _add_counts(counts, outcomes.attrs.get("job_counts"))
         for t, value in zip(trials, losses, strict=True):
             if np.isfinite(value):
                 study.tell(t, float(value))
@@ -273,6 +298,7 @@ def fit(settings: Settings, verbose: bool = False) -> tuple[pd.Series, pd.DataFr
             print(f"  {done}/{settings.trials} trials, best loss {study.best_value:.4g}", flush=True)
     table = pd.concat(rows, ignore_index=True)
     table.index.name = "trial"
+    table.attrs["job_counts"] = counts
     if not np.isfinite(table["loss"]).any():
         raise ConfigError("every trial gave an undefined outcome (NaN): check the targets' firms and steps")
     return pd.Series(study.best_params)[[p.name for p in settings.parameters]], table
@@ -296,6 +322,7 @@ def profiles(settings: Settings, best: pd.Series) -> pd.DataFrame:
     outcomes, losses = _evaluate(settings, points, "profiles")
     out = outcomes.assign(loss=losses)
     out.index = pd.MultiIndex.from_tuples(labels, names=["parameter", "value"])
+    out.attrs["job_counts"] = outcomes.attrs.get("job_counts")
     return out
 
 
@@ -341,8 +368,14 @@ def identification(settings: Settings, best: pd.Series, prof: pd.DataFrame | Non
     the other parameters at the fit, so two parameters that trade off against each
     other (a ridge) can each look identified there; a large ``top_spread`` among the
     best trials is the sign of such a ridge.
+
+    The verdict rests on ``trials`` (trials with a result) and ``profile_points`` (profile
+    points with a result, the fit included), both columns; below :func:`minimum_trials`
+    or :data:`MIN_PROFILE_POINTS` it is marked "weak" with what to rerun.
     """
-    top = trials[np.isfinite(trials["loss"])].nsmallest(max(2, len(trials) // 10), "loss")
+    finished = trials[np.isfinite(trials["loss"])]
+    top = finished.nsmallest(max(2, len(trials) // 10), "loss")
+    need_trials = minimum_trials(len(settings.parameters))
     rows = []
     for p in settings.parameters:
         lo, hi = p.bounds
@@ -358,10 +391,39 @@ def identification(settings: Settings, best: pd.Series, prof: pd.DataFrame | Non
             row.update(low=back(lo_v), high=back(hi_v), width=float((hi_v - lo_v) / span))
             w = row["width"]
             row["verdict"] = "identified" if w <= 0.25 else "partly" if w <= 0.6 else "not identified"
+            row["profile_points"] = int(np.isfinite(pr.to_numpy(float)).sum())
+        row["trials"] = len(finished)
         if min(abs(tr(best[p.name]) - tr(lo)), abs(tr(hi) - tr(best[p.name]))) <= 0.02 * span:
             row["verdict"] = row.get("verdict", "") + " (at a bound: widen it)"
+        weak = []
+        if len(finished) < need_trials:
+            weak.append(f"{len(finished)} trials < {need_trials}")
+        if prof is not None and row["profile_points"] < MIN_PROFILE_POINTS:
+            weak.append(f"{row['profile_points']} profile points < {MIN_PROFILE_POINTS}")
+        if "verdict" in row and weak:
+            row["verdict"] += f" (weak: {', '.join(weak)})"
         rows.append(row)
     return pd.DataFrame(rows).set_index("parameter")
+
+
+def weak_evidence(settings: Settings, result: dict[str, Any]) -> str:
+    """A warning when the verdicts rest on fewer trials or profile points than the documented
+    minimum, saying what to rerun ("" otherwise)."""
+    trials = int(np.isfinite(result["trials"]["loss"]).sum())
+    need = minimum_trials(len(settings.parameters))
+    short = []
+    if trials < need:
+        short.append(f"{trials} trials with a result (trials: {need} or more for {len(settings.parameters)} "
+                     f"parameters)")
+    if result["profiles"] is not None:
+        points = result["identification"]["profile_points"]
+        if (points < MIN_PROFILE_POINTS).any():
+            short.append(f"{int(points.min())} profile points (profile_points: {MIN_PROFILE_POINTS} or more)")
+    if not short:
+        return ""
+    return ("the identification verdicts rest on " + " and ".join(short) + ", below the documented minimum: "
+            "a coarse profile misplaces the ends of the set and a short search may miss the best region; "
+            "treat them as provisional and rerun with more")
 
 
 def fit_report(settings: Settings, best_outcomes: pd.Series) -> pd.DataFrame:
@@ -378,14 +440,19 @@ def fit_report(settings: Settings, best_outcomes: pd.Series) -> pd.DataFrame:
 
 def calibrate(settings: Settings, verbose: bool = False) -> dict[str, Any]:
     """Fit, profile and report. Returns a dict of labelled pandas objects:
-    ``best`` (Series), ``fit`` (targets vs outcomes), ``identification``, ``trials``, ``profiles``."""
+    ``best`` (Series), ``fit`` (targets vs outcomes), ``identification``, ``trials``, ``profiles``;
+    ``job_counts`` (the jobs of every design run: total, done, failed, absent) and ``warning``
+    (:func:`weak_evidence`, "" if the verdicts rest on enough)."""
     best, trials = fit(settings, verbose)
     prof = profiles(settings, best) if settings.profile_points else None
     best_row = trials.loc[trials["loss"].idxmin()]
     report = fit_report(settings, best_row)
     ident = identification(settings, best, prof, trials)
-    return {"best": best, "loss": float(best_row["loss"]), "fit": report, "identification": ident,
-            "trials": trials, "profiles": prof}
+    counts = _add_counts(trials.attrs.get("job_counts"), None if prof is None else prof.attrs.get("job_counts"))
+    result = {"best": best, "loss": float(best_row["loss"]), "fit": report, "identification": ident,
+              "trials": trials, "profiles": prof, "job_counts": counts}
+    result["warning"] = weak_evidence(settings, result)
+    return result
 
 
 def plot_profiles(settings: Settings, result: dict[str, Any]):
@@ -423,22 +490,15 @@ def plot_profiles(settings: Settings, result: dict[str, Any]):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("targets", help="calibration config YAML (see analysis/calibrate_retail_bank.yaml)")
-    parser.add_argument("--out", help="output folder (default results/calibrate/<config name>)")
-    parser.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
-    parser.add_argument("--trials", type=int, help="override the config's trials")
-    add_launch_arguments(parser)
+    parser = tool_parser("python -m sim.calibrate", __doc__.split("\n\n")[0],
+                         "calibration config YAML (see analysis/calibrate_retail_bank.yaml)", trials=True)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.targets)
-        if args.n_jobs is not None:
-            if args.n_jobs == 0 or args.n_jobs < -1:
-                raise _err("--n-jobs", f"{args.n_jobs} must be >= 1 or -1")
-            settings.n_jobs = args.n_jobs
+        settings = load_settings(args.config)
+        settings.n_jobs = n_jobs_option(args, settings.n_jobs)
         if args.trials is not None:
-            settings.trials = _int(args.trials, "--trials", 1, 100_000)
-        out = Path(args.out) if args.out else Path("results") / "calibrate" / Path(args.targets).stem
+            settings.trials = whole(args.trials, "--trials", 1, 100_000)
+        out = output_folder(args, "calibrate")
         settings.launch = launch_options(args, out, "report.txt")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -470,13 +530,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def report_text(result: dict[str, Any], settings: Settings, seconds: float | None = None) -> str:
-    """The fit, the fitted values and their identification as text."""
+    """The fit, the fitted values and their identification as text: what the verdicts rest on
+    (trials and profile points with a result, failed jobs) and a warning when it is too little."""
+    trials = result["trials"]
+    failed = int((~np.isfinite(trials["loss"])).sum())
+    prof = result["profiles"]
+    c = result.get("job_counts")
+    jobs = (f"; jobs: {c['done']} of {c['total']} finished, {c['failed']} failed, {c['absent']} absent"
+            if c else "")
     with pd.option_context("display.width", 200, "display.max_colwidth", 70, "display.float_format", "{:.4g}".format):
-        runs = (len(result["trials"]) + (0 if result["profiles"] is None else len(result["profiles"])))
-        head = (f"{len(result['trials'])} trials ({settings.sampler}) + profiles: {runs} points x "
-                f"{len(settings.seeds)} seeds" + (f" in {seconds:.0f} s" if seconds is not None else ""))
-        return (f"{head}\nbest loss {result['loss']:.4g}\n\n== fit\n{result['fit'].to_string()}\n\n"
+        runs = (len(trials) + (0 if prof is None else len(prof)))
+        head = (f"{len(trials)} trials ({settings.sampler}, {len(trials) - failed} with a result, {failed} failed) + "
+                f"profiles: {runs} points x {len(settings.seeds)} seeds{jobs}"
+                + (f" in {seconds:.0f} s" if seconds is not None else ""))
+        text = (f"{head}\nbest loss {result['loss']:.4g}\n\n== fit\n{result['fit'].to_string()}\n\n"
                 f"== fitted values and identification\n{result['identification'].to_string()}")
+    if result.get("warning"):
+        text += f"\n\nwarning: {result['warning']}"
+    return text
 
 
 if __name__ == "__main__":

@@ -34,61 +34,43 @@ and what is allowed (exit status 2).
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
 from ..runner.design import RUN_DIM, run_design
 from ..settings.schema import ConfigError
+from .analysis import jobs_note
+from .options import (
+    COMMON_FIELDS,
+    Output,
+    Parameter,
+    check_against_model,
+    check_keys,
+    common_fields,
+    field_error,
+    launch_options,
+    n_jobs_option,
+    output_folder,
+    parse_outputs,
+    parse_parameters,
+    read_settings,
+    tool_parser,
+    whole,
+)
 
 METHODS = ("sobol", "morris")
-REDUCE = ("sum", "mean", "last")
 #: Morris grid levels (SALib's default).
 MORRIS_LEVELS = 4
 
 
 # ------------------------------------------------------------------------- settings
-@dataclass
-class Parameter:
-    """A parameter varied by the design: its override (or template) and bounds."""
-
-    name: str
-    bounds: tuple[float, float]
-    override: str | None = None
-    template: str | None = None
-
-    def as_template(self) -> str:
-        return self.template if self.template else f"{self.override}={{value}}"
-
-
-@dataclass
-class Output:
-    """A scalar output per run: ``variable`` of ``firm`` reduced over the steps ``[first, last]``.
-
-    ``firm: all`` sums a firm variable over firms (``reduce: sum``) or takes the
-    customer-weighted mean over firms (``mean``, ``last``); market variables need no firm.
-    ``fill`` replaces an undefined result (NaN: e.g. the NPS of a firm that has lost
-    all its customers) by a stated value; without it an undefined result is an error.
-    """
-
-    name: str
-    variable: str
-    firm: str | None = None
-    reduce: str = "mean"
-    steps: tuple[int, int] | None = None
-    fill: float | None = None
-
-
 @dataclass
 class Settings:
     method: str
@@ -102,147 +84,22 @@ class Settings:
     sample_seed: int = 0
 
 
-def _err(where: str, msg: str) -> ConfigError:
-    return ConfigError(f"{where}: {msg}")
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _err(where, f"{value!r} must be a finite number")
-    return float(value)
-
-
-def _int(value: Any, where: str, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
-        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise _err(where, f"{value!r} must be a whole number {rng}")
-    return value
-
-
-def _keys(d: Mapping, allowed: Sequence[str], where: str, required: Sequence[str] = ()) -> None:
-    if not isinstance(d, Mapping):
-        raise _err(where, f"expected a mapping with fields {', '.join(allowed)}")
-    for k in d:
-        if k not in allowed:
-            raise _err(f"{where}.{k}" if where else str(k), f"unknown field; allowed: {', '.join(allowed)}")
-    for k in required:
-        if k not in d:
-            raise _err(f"{where}.{k}" if where else str(k), "missing (required)")
-
-
-def parse_parameters(raw: Any, where: str = "parameters") -> list[Parameter]:
-    """Parameters from ``{name: {override|template, bounds: [lo, hi]}}``; one-line errors."""
-    if not isinstance(raw, Mapping) or not raw:
-        raise _err(where, "expected a mapping name -> {override: config.path, bounds: [low, high]}")
-    out = []
-    for name, spec in raw.items():
-        w = f"{where}.{name}"
-        _keys(spec, ("override", "template", "bounds", "log"), w, ("bounds",))
-        if ("override" in spec) == ("template" in spec):
-            raise _err(w, "give exactly one of override (a config path) or template (with {value})")
-        if "template" in spec and "{value}" not in str(spec["template"]):
-            raise _err(f"{w}.template", f"{spec['template']!r} must contain {{value}}")
-        b = spec["bounds"]
-        if not isinstance(b, (list, tuple)) or len(b) != 2:
-            raise _err(f"{w}.bounds", f"{b!r} must be [low, high]")
-        lo, hi = _number(b[0], f"{w}.bounds"), _number(b[1], f"{w}.bounds")
-        if not lo < hi:
-            raise _err(f"{w}.bounds", f"[{lo:g}, {hi:g}]: low must be below high")
-        out.append(Parameter(str(name), (lo, hi), spec.get("override"), spec.get("template")))
-    return out
-
-
-def parse_outputs(raw: Any, where: str = "outputs", extra: Sequence[str] = ()) -> list[tuple[Output, dict]]:
-    """Outputs from ``{name: {variable, firm, reduce, steps}}`` (plus ``extra`` fields, returned raw)."""
-    from ..results.output import FIRM_VARS, MARKET_VARS
-
-    if not isinstance(raw, Mapping) or not raw:
-        raise _err(where, "expected a mapping name -> {variable: ..., firm: ..., reduce: ..., steps: [first, last]}")
-    out = []
-    for name, spec in raw.items():
-        w = f"{where}.{name}"
-        _keys(spec, ("variable", "firm", "reduce", "steps", "fill", *extra), w, ("variable",))
-        var = spec["variable"]
-        if var not in FIRM_VARS and var not in MARKET_VARS:
-            raise _err(f"{w}.variable", f"{var!r} is not a firm or market variable; allowed: "
-                                        f"{', '.join([*FIRM_VARS, *MARKET_VARS])}")
-        firm = spec.get("firm")
-        if var in FIRM_VARS and firm is None:
-            raise _err(f"{w}.firm", f"missing: {var} is per firm; name a firm or 'all'")
-        reduce = spec.get("reduce", "mean")
-        if reduce not in REDUCE:
-            raise _err(f"{w}.reduce", f"{reduce!r}; allowed: {', '.join(REDUCE)}")
-        steps = spec.get("steps")
-        if steps is not None:
-            if (not isinstance(steps, (list, tuple)) or len(steps) != 2
-                    or not all(isinstance(s, int) and not isinstance(s, bool) for s in steps)
-                    or not 1 <= steps[0] <= steps[1]):
-                raise _err(f"{w}.steps", f"{steps!r} must be [first, last] whole steps with 1 <= first <= last")
-            steps = (int(steps[0]), int(steps[1]))
-        fill = spec.get("fill")
-        if fill is not None:
-            fill = _number(fill, f"{w}.fill")
-        out.append((Output(str(name), var, None if firm is None else str(firm), reduce, steps, fill),
-                    {k: spec[k] for k in extra if k in spec}))
-    return out
-
-
-def check_against_model(base_overrides: Sequence[str], outputs: Sequence[Output], where: str = "outputs") -> None:
-    """Check firms and step windows of ``outputs`` against the composed base config."""
-    from ..settings.compose import compose_config
-
-    cfg = compose_config(list(base_overrides))
-    for o in outputs:
-        w = f"{where}.{o.name}"
-        if o.firm is not None and o.firm != "all" and o.firm not in cfg.firms:
-            raise _err(f"{w}.firm", f"{o.firm!r} is not a firm of the scenario; allowed: "
-                                    f"{', '.join([*cfg.firms, 'all'])}")
-        if o.steps is not None and o.steps[1] > cfg.steps:
-            raise _err(f"{w}.steps", f"{list(o.steps)} ends after the horizon: allowed [1, {cfg.steps}]")
-
-
-def _common(raw: Mapping, where: str = "") -> dict:
-    out: dict[str, Any] = {}
-    base = raw.get("base_overrides", [])
-    if not isinstance(base, list) or not all(isinstance(b, str) for b in base):
-        raise _err("base_overrides", f"{base!r} must be a list of override strings like scenario=baseline")
-    out["base_overrides"] = base
-    seeds = raw.get("seeds", [0])
-    if (not isinstance(seeds, list) or not seeds
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
-        raise _err("seeds", f"{seeds!r} must be a non-empty list of whole numbers >= 0")
-    out["seeds"] = seeds
-    n_jobs = raw.get("n_jobs", 1)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise _err("n_jobs", f"{n_jobs!r} must be a whole number >= 1, or -1 for every core")
-    out["n_jobs"] = n_jobs
-    level = raw.get("level", 0.95)
-    if not isinstance(level, (int, float)) or isinstance(level, bool) or not 0 < level < 1:
-        raise _err("level", f"{level!r} must be a number in (0, 1), e.g. 0.95")
-    out["level"] = float(level)
-    return out
-
-
 def load_settings(raw: Mapping | str | Path) -> Settings:
     """Read and check a sensitivity config (a mapping or a YAML file) before any run."""
-    if not isinstance(raw, Mapping):
-        path = Path(raw)
-        if not path.exists():
-            raise ConfigError(f"{path}: no such file")
-        raw = yaml.safe_load(path.read_text()) or {}
-    _keys(raw, ("method", "samples", "sample_seed", "seeds", "n_jobs", "level", "base_overrides",
-                "parameters", "outputs", "description"), "", ("method", "samples", "parameters", "outputs"))
+    raw = read_settings(raw)
+    check_keys(raw, ("method", "samples", "sample_seed", *COMMON_FIELDS, "parameters", "outputs"), "",
+               ("method", "samples", "parameters", "outputs"))
     method = raw["method"]
     if method not in METHODS:
-        raise _err("method", f"{method!r}; allowed: {', '.join(METHODS)}")
-    samples = _int(raw["samples"], "samples", 2, 1 << 16)
+        raise field_error("method", f"{method!r}; allowed: {', '.join(METHODS)}")
+    samples = whole(raw["samples"], "samples", 2, 1 << 16)
     if method == "sobol" and samples & (samples - 1):
-        raise _err("samples", f"{samples} must be a power of 2 for Sobol sampling (e.g. 32, 64, 128)")
+        raise field_error("samples", f"{samples} must be a power of 2 for Sobol sampling (e.g. 32, 64, 128)")
     params = parse_parameters(raw["parameters"])
     outputs = [o for o, _ in parse_outputs(raw["outputs"])]
-    common = _common(raw)
+    common = common_fields(raw)
     check_against_model(common["base_overrides"], outputs)
-    return Settings(method, samples, params, outputs, sample_seed=_int(raw.get("sample_seed", 0), "sample_seed", 0),
+    return Settings(method, samples, params, outputs, sample_seed=whole(raw.get("sample_seed", 0), "sample_seed", 0),
                     **common)
 
 
@@ -263,7 +120,7 @@ def sample(params: Sequence[Parameter], method: str, samples: int, seed: int = 0
 
         x = morris.sample(problem(params), samples, num_levels=MORRIS_LEVELS, seed=seed)
     else:
-        raise _err("method", f"{method!r}; allowed: {', '.join(METHODS)}")
+        raise field_error("method", f"{method!r}; allowed: {', '.join(METHODS)}")
     return pd.DataFrame(x, columns=[p.name for p in params])
 
 
@@ -289,7 +146,8 @@ def analyze(design: xr.Dataset | xr.DataArray, y: xr.DataArray, params: Sequence
         Dims (``output``, ``parameter``). Sobol: ``S1``, ``S1_conf``, ``ST``, ``ST_conf``
         (shares of variance, 1; ``*_conf`` is the half-width of the interval). Morris:
         ``mu_star``, ``mu_star_conf``, ``mu``, ``sigma`` (output units per full
-        parameter range).
+        parameter range). Both: ``quality`` (:func:`quality`: ``ok`` or the flags on the
+        estimate) and the attribute ``advice`` (:func:`advice`).
     """
     names = [p.name for p in params]
     missing = [n for n in names if n not in design.coords]
@@ -304,7 +162,7 @@ def analyze(design: xr.Dataset | xr.DataArray, y: xr.DataArray, params: Sequence
     prob = problem(params)
     keys = {"sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf", "mu", "sigma")}
     if method not in keys:
-        raise _err("method", f"{method!r}; allowed: {', '.join(METHODS)}")
+        raise field_error("method", f"{method!r}; allowed: {', '.join(METHODS)}")
     rows = {k: [] for k in keys[method]}
     for yk in y.values:
         if not np.isfinite(yk).all():
@@ -323,7 +181,50 @@ def analyze(design: xr.Dataset | xr.DataArray, y: xr.DataArray, params: Sequence
     out = xr.Dataset({k: (("output", "parameter"), np.array(v)) for k, v in rows.items()},
                      coords={"output": y.output.values, "parameter": names})
     out.attrs.update(method=method, level=level, runs=int(x.shape[0]))
+    out["quality"] = quality(out)
+    out.attrs["advice"] = advice(out)
     return out
+
+
+#: The checks of :func:`quality`: method -> (flag, test on the indices of one output and parameter).
+QUALITY_CHECKS = {
+    "sobol": (("S1 < 0", lambda x: x.S1 < 0),
+              ("ST > 1", lambda x: x.ST > 1),
+              ("S1 interval includes 0", lambda x: (x.S1 - x.S1_conf <= 0) & (x.S1 + x.S1_conf >= 0)),
+              ("ST interval includes 0", lambda x: x.ST - x.ST_conf <= 0)),
+    "morris": (("mu* interval includes 0", lambda x: x.mu_star - x.mu_star_conf <= 0),),
+}
+
+
+def quality(indices: xr.Dataset) -> xr.DataArray:
+    """Flags on each index (dims ``output``, ``parameter``): ``"ok"`` or the reasons to distrust it,
+    ``; ``-separated: an interval that includes 0 (the index cannot be told from no effect at
+    these samples), a total index above 1 or a negative first-order index (impossible values:
+    sampling error)."""
+    flags = np.full((indices.sizes["output"], indices.sizes["parameter"]), "", dtype=object)
+    for flag, test in QUALITY_CHECKS[indices.attrs["method"]]:
+        hit = np.asarray(test(indices).transpose("output", "parameter").values, dtype=bool)
+        flags[hit] = [f"{old}; {flag}" if old else flag for old in flags[hit]]
+    flags[flags == ""] = "ok"
+    return xr.DataArray(flags, dims=("output", "parameter"), coords={"output": indices.output,
+                                                                     "parameter": indices.parameter},
+                        attrs={"long_name": "flags on the estimate (ok, or why to distrust it)"})
+
+
+def advice(indices: xr.Dataset) -> str:
+    """What the flags of :func:`quality` mean for this analysis, with what to do ("" if none)."""
+    flags = indices["quality"].values.ravel()
+    bad = [f for f in flags if f != "ok"]
+    if not bad:
+        return ""
+    runs = indices.attrs["runs"]
+    impossible = sum(("S1 < 0" in f) or ("ST > 1" in f) for f in bad)
+    text = (f"{len(bad)} of {len(flags)} indices flagged (on {runs} design points): an interval that includes 0 "
+            f"cannot be told from no effect")
+    if impossible:
+        text += f"; {impossible} with impossible values (S1 < 0 or ST > 1), a sign of too few samples"
+    return text + ("; rerun with more samples (double samples: the intervals narrow as 1/sqrt(samples)) before "
+                   "ranking flagged parameters; an index that stays near 0 with more samples means no effect")
 
 
 def reduce_output(ds: xr.Dataset, o: Output) -> xr.DataArray:
@@ -396,15 +297,19 @@ def run(settings: Settings, verbose: int = 0, *, sweep_dir: str | Path | None = 
                                         f"{next(o.fill for o in settings.outputs if o.name == k):g}"
                                         for k, v in filled.items() if v)
     indices.attrs["base_overrides"] = " ".join(settings.base_overrides)
+    indices.attrs["jobs"] = jobs_note(ds)
     return indices, design
 
 
 # --------------------------------------------------------------------------- report
 def table(indices: xr.Dataset) -> pd.DataFrame:
-    """The indices as a table: rows (output, parameter) sorted by importance, columns the indices."""
+    """The indices as a table: rows (output, parameter) sorted by importance, columns the indices and
+    their ``quality`` flags; ``attrs``: ``advice`` and ``jobs`` (how many jobs finished)."""
     key = "ST" if indices.attrs["method"] == "sobol" else "mu_star"
     df = indices.to_dataframe()
-    return df.sort_values(["output", key], ascending=[True, False])
+    df = df.sort_values(["output", key], ascending=[True, False])
+    df.attrs.update(advice=indices.attrs.get("advice", ""), jobs=indices.attrs.get("jobs", ""))
+    return df
 
 
 def plot(indices: xr.Dataset):
@@ -418,15 +323,17 @@ def plot(indices: xr.Dataset):
     level = f"{100 * indices.attrs['level']:g}%"
     for ax, o in zip(axes[0], outs, strict=True):
         x = indices.sel(output=o)
+        flagged = ["" if q == "ok" else "//" for q in x["quality"].values] if "quality" in x else [""] * len(y)
         if indices.attrs["method"] == "sobol":
-            ax.barh(y - 0.2, x.S1, 0.4, xerr=x.S1_conf, label="first order S1", color="C0", capsize=3)
-            ax.barh(y + 0.2, x.ST, 0.4, xerr=x.ST_conf, label="total ST", color="C1", capsize=3)
-            ax.set_xlabel(f"Sobol index (share of variance), {level} intervals")
+            ax.barh(y - 0.2, x.S1, 0.4, xerr=x.S1_conf, label="first order S1", color="C0", capsize=3,
+                    hatch=flagged)
+            ax.barh(y + 0.2, x.ST, 0.4, xerr=x.ST_conf, label="total ST", color="C1", capsize=3, hatch=flagged)
+            ax.set_xlabel(f"Sobol index (share of variance),\n{level} intervals; hatched: flagged")
             ax.axvline(0, color="0.5", lw=0.8)
         else:
-            ax.barh(y, x.mu_star, 0.6, xerr=x.mu_star_conf, color="C0", capsize=3, label="mu*")
+            ax.barh(y, x.mu_star, 0.6, xerr=x.mu_star_conf, color="C0", capsize=3, label="mu*", hatch=flagged)
             ax.plot(x.sigma, y, "kx", label="sigma")
-            ax.set_xlabel(f"Morris mu* (output units per range), {level} intervals")
+            ax.set_xlabel(f"Morris mu* (output units per range),\n{level} intervals; hatched: flagged")
         ax.set_yticks(y, list(indices.parameter.values))
         ax.invert_yaxis()
         ax.set_title(str(o))
@@ -436,60 +343,14 @@ def plot(indices: xr.Dataset):
     return fig
 
 
-def add_launch_arguments(parser: argparse.ArgumentParser, default: str = "basic or joblib, by n_jobs") -> None:
-    """``--launcher``, ``--sweep-dir``, ``--hydra``, ``--resume``: where the design's jobs run."""
-    parser.add_argument("--launcher", help=f"how the design's jobs run (default: {default}): basic (one after the "
-                                           "other here), joblib (local processes), ray, slurm, submitit_local "
-                                           "(Hydra launchers, a job folder each), or local (in memory, no files)")
-    parser.add_argument("--sweep-dir", help="the sweep folder of the design's jobs (default OUT/sweep; on a "
-                                            "cluster: storage every node sees)")
-    parser.add_argument("--hydra", action="append", default=[], metavar="OVERRIDE",
-                        help="a launcher option, e.g. --hydra hydra.launcher.partition=short (repeatable)")
-    parser.add_argument("--resume", action="store_true",
-                        help="finish an interrupted or partly failed analysis in OUT: run only the jobs "
-                             "without a result, with the same config")
-
-
-def launch_options(args: argparse.Namespace, out: Path, done_file: str) -> dict[str, Any]:
-    """The run_design options of the launch arguments; checks ``out`` (never overwritten)."""
-    from ..runner.design import LOCAL
-
-    if args.launcher == LOCAL and (args.sweep_dir or args.resume or args.hydra):
-        raise ConfigError(f"--launcher {LOCAL} runs in memory: no --sweep-dir, --resume or --hydra")
-    bad = [h for h in args.hydra if not h.startswith("hydra.")]
-    if bad:
-        raise _err("--hydra", f"{bad[0]!r}: only launcher options (hydra.launcher.KEY=VALUE)")
-    sweep = Path(args.sweep_dir) if args.sweep_dir else out / "sweep"
-    if args.resume:
-        if (out / done_file).exists():
-            raise ConfigError(f"--resume: {out / done_file} exists: this analysis is complete; choose another --out")
-        if not sweep.is_dir():
-            raise ConfigError(f"--resume: {sweep} holds no sweep to resume; run without --resume first")
-    elif out.exists() and any(out.iterdir()):
-        raise ConfigError(f"{out} already holds files: results are never overwritten; choose --out, "
-                          f"or add --resume to finish that analysis")
-    elif args.sweep_dir and sweep.exists() and any(sweep.iterdir()):
-        raise ConfigError(f"--sweep-dir {sweep} already holds files; choose another, or add --resume")
-    if args.launcher == LOCAL:
-        return {"launcher": LOCAL}
-    return {"launcher": args.launcher, "sweep_dir": sweep, "hydra_overrides": list(args.hydra),
-            "resume": bool(args.resume)}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.split("\n\n")[0])
-    parser.add_argument("config", help="sensitivity config YAML (see analysis/sensitivity_both.yaml)")
-    parser.add_argument("--out", help="output folder (default results/sensitivity/<config name>)")
-    parser.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
-    add_launch_arguments(parser)
+    parser = tool_parser("python -m sim.sensitivity", __doc__.split("\n\n")[0],
+                         "sensitivity config YAML (see analysis/sensitivity_both.yaml)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config)
-        if args.n_jobs is not None:
-            if args.n_jobs == 0 or args.n_jobs < -1:
-                raise _err("--n-jobs", f"{args.n_jobs} must be >= 1 or -1")
-            settings.n_jobs = args.n_jobs
-        out = Path(args.out) if args.out else Path("results") / "sensitivity" / Path(args.config).stem
+        settings.n_jobs = n_jobs_option(args, settings.n_jobs)
+        out = output_folder(args, "sensitivity")
         options = launch_options(args, out, "indices.nc")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -521,7 +382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
              if design.attrs.get("sweep_dir") else "")
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(f"{settings.method}: {indices.attrs['runs']} design points x {len(settings.seeds)} seeds "
-              f"in {time.perf_counter() - t0:.0f} s{where}{filled}\n{tab.to_string()}\nwritten: {out}")
+              f"in {time.perf_counter() - t0:.0f} s{where} ({indices.attrs['jobs']}){filled}\n{tab.to_string()}")
+    if indices.attrs["advice"]:
+        print(f"warning: {indices.attrs['advice']}")
+    print(f"written: {out}")
     return 0
 
 

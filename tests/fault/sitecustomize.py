@@ -1,4 +1,4 @@
-"""Fault injection for sweep tests: with ``SIM_TEST_FAIL_SEED=K`` on the path (``PYTHONPATH=tests/fault``),
+"""Fault injection for tests: with ``SIM_TEST_FAIL_SEED=K`` on the path (``PYTHONPATH=tests/fault``),
 every process (the sweep's workers too) makes a run with ``seed=K`` raise in its third step.
 
 This is the only way to make one job of a real, multi-process sweep fail at run time:
@@ -19,3 +19,19 @@ if os.environ.get("SIM_TEST_FAIL_SEED", "").isdigit():
         _step(self)
 
     CustomerModel.step = _failing_step
+
+if os.environ.get("SIM_TEST_NOW"):
+    # Hydra's ${now:...} (the default run and sweep folder names) at a fixed moment, so that two runs
+    # started by a test get the same default folder name, as two runs started in the same second do
+    from datetime import datetime as _datetime
+
+    import hydra.core.utils as _hydra_utils
+
+    _now = _datetime.fromisoformat(os.environ["SIM_TEST_NOW"])
+
+    class _FrozenDatetime(_datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return _now
+
+    _hydra_utils.datetime = _FrozenDatetime

@@ -58,3 +58,50 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         write_atomic(ds, tmp_path / "run.nc")
     assert list(tmp_path.iterdir()) == []
+
+
+def _claim(args):
+    import time
+
+    from sim.results.runfolder import claim_new_folder
+
+    path, start = args
+    while time.time() < start:  # every process claims at the same moment
+        pass
+    return str(claim_new_folder(path, "hydra.run.dir", suffix=True, note="test\n"))
+
+
+def test_processes_claiming_one_default_folder_at_once_each_get_their_own(tmp_path):
+    import multiprocessing
+    import time
+
+    path = tmp_path / "results" / "2026-01-02_03-04-05"
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        got = pool.map(_claim, [(path, time.time() + 2.0)] * 6)
+    assert sorted(got) == sorted([str(path)] + [f"{path}_{k}" for k in range(2, 7)])
+    assert all((tmp_path / "results" / p / "INCOMPLETE").read_text().endswith("test\n") for p in got)
+
+
+def test_a_named_folder_is_claimed_if_new_or_empty_and_refused_otherwise(tmp_path):
+    from sim.results.runfolder import claim_new_folder
+    from sim.settings.schema import ConfigError
+
+    assert claim_new_folder(tmp_path / "new", "k", suffix=False) == tmp_path / "new"
+    assert claim_new_folder(tmp_path / "new", "k", suffix=False, note="x") == tmp_path / "new"  # empty: ours
+    with pytest.raises(RunFolderTaken, match="k = '.*new' already holds files"):
+        claim_new_folder(tmp_path / "new", "k", suffix=False, note="x")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match=r"k = '.*file': the folder cannot be created \(a part of the path is a "
+                                          r"file, not a folder\)"):
+        claim_new_folder(tmp_path / "file", "k", suffix=False)
+    assert claim_new_folder(tmp_path / "new", "k", suffix=True) == tmp_path / "new_2"
+
+
+def test_a_sweep_folder_is_claimed_by_its_design_table_once(tmp_path):
+    from sim.results.sweepfolder import read_design, write_design
+
+    write_design(tmp_path, [["seed=0"]], exclusive=True)
+    with pytest.raises(RunFolderTaken):
+        write_design(tmp_path, [["seed=1"]], exclusive=True)
+    assert read_design(tmp_path)["jobs"] == [{"job": 0, "overrides": ["seed=0"]}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["design.yaml"]

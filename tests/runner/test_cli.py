@@ -335,3 +335,80 @@ def test_a_single_run_is_composed_and_validated_once(tmp_path, monkeypatch):
     cli.main(["scenario=baseline", "customers.n=500", "steps=2", "plots=false", f"hydra.run.dir={tmp_path / 'r'}"])
     assert (tmp_path / "r" / RESULT).exists()
     assert calls == [], "the job converted Hydra's composition again"
+
+
+# ------------------------------------------------------- run folders that never collide
+FAULT = ROOT / "tests" / "fault"
+
+
+def test_two_runs_started_in_the_same_second_get_two_folders(tmp_path):
+    """Before: both picked the same default folder; one was refused as "an unfinished run" and still wrote
+    its .hydra/ record over the other's (.hydra said seed 1, run.nc seed 2)."""
+    env = dict(ENV, PYTHONPATH=f"{FAULT}{os.pathsep}{ROOT}", SIM_TEST_NOW="2026-01-02T03:04:05")
+    procs = [subprocess.Popen([sys.executable, "-m", "sim", *SMALL, f"seed={seed}", "plots=false"], cwd=tmp_path,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for seed in (1, 2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+    base = tmp_path / "results" / "baseline"
+    folders = sorted(p.name for p in base.iterdir())
+    assert folders == ["2026-01-02_03-04-05", "2026-01-02_03-04-05_2"]
+    seeds = set()
+    for name in folders:
+        ds = sim.load(base / name)
+        overrides = (base / name / ".hydra" / "overrides.yaml").read_text()
+        assert f"seed={ds.attrs['seed']}" in overrides  # each record is its own run's
+        assert not (base / name / INCOMPLETE).exists()
+        seeds.add(ds.attrs["seed"])
+    assert seeds == {1, 2}
+
+
+def test_a_refused_run_writes_nothing_anywhere(in_tmp, capsys):
+    folder = in_tmp / "done"
+    cli.main([*SMALL, f"hydra.run.dir={folder}", "plots=false"])
+    assert (folder / RESULT).exists() and (folder / ".hydra" / "overrides.yaml").exists()
+    before = {p: p.stat().st_mtime_ns for p in folder.rglob("*")}
+    code, err = exit_of([*SMALL, "seed=5", f"hydra.run.dir={folder}"], capsys)
+    assert code == 2 and "already holds files" in assert_one_line_error(err)
+    assert {p: p.stat().st_mtime_ns for p in folder.rglob("*")} == before  # .hydra/ and the log untouched
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["done"]
+
+
+@pytest.mark.parametrize("where", ["/proc/nope", "{tmp}/a_file/x", "/sys/nope"])
+@pytest.mark.parametrize("multirun", [False, True])
+def test_an_unwritable_output_folder_is_one_line_and_exit_2(in_tmp, capsys, where, multirun):
+    (in_tmp / "a_file").write_text("a file, not a folder")
+    path = where.format(tmp=in_tmp)
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    code, err = exit_of([*(["-m", "seed=0,1"] if multirun else []), *SMALL, f"{key}={path}"], capsys)
+    msg = assert_one_line_error(err)
+    assert code == 2 and msg.startswith(f"{key} = '{path}': the folder cannot be created (")
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["a_file"]
+
+
+def test_a_read_only_file_system_is_one_line(in_tmp, capsys, monkeypatch):
+    import errno
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    code, err = exit_of([*SMALL, f"hydra.run.dir={in_tmp / 'ro'}"], capsys)
+    assert code == 2 and "the folder cannot be created (Read-only file system)" in assert_one_line_error(err)
+
+
+def test_a_python_process_crash_in_hydra_does_not_hide_the_claim(in_tmp, capsys, monkeypatch):
+    """The folder is claimed (with its INCOMPLETE marker) before Hydra starts: a run that dies before
+    it computes anything leaves a folder that says so, not one that looks empty."""
+    monkeypatch.setattr(cli, "hydra_main", lambda: (_ for _ in ()).throw(KeyboardInterrupt()))
+    code, err = exit_of([*SMALL, f"hydra.run.dir={in_tmp / 'r'}"], capsys)
+    assert code == 130 and (in_tmp / "r" / INCOMPLETE).read_text().startswith("This run has not finished")
+
+
+def test_a_bad_sweep_job_is_named_by_its_settings_not_by_hydra_options(in_tmp, capsys):
+    """The error line listed hydra.sweep.dir=... as if it were one of the job's settings."""
+    code, err = exit_of(["-m", "seed=0,1", "customers.n=-5", f"hydra.sweep.dir={in_tmp / 'sw'}",
+                         "hydra/launcher=joblib"], capsys)
+    msg = assert_one_line_error(err)
+    assert code == 2 and msg.startswith("job 0 (seed=0 customers.n=-5): customers.n = -5 is out of range"), msg
+    assert "hydra" not in msg and not (in_tmp / "sw").exists()

@@ -73,3 +73,30 @@ def test_every_stylized_fact_is_listed(odd):
 
 def test_main_check_reports_up_to_date(capsys):
     assert docs.main(["--check"]) == 0
+
+
+def _quoted_commands(text: str) -> list[tuple[list[str], str]]:
+    """``$ python -m sim ARGS`` lines of the README's text blocks and the line quoted after each."""
+    import shlex
+
+    lines = text.splitlines()
+    return [(shlex.split(ln.removeprefix("$ python -m sim "))[0:], lines[k + 1])
+            for k, ln in enumerate(lines) if ln.startswith("$ python -m sim ") and k + 1 < len(lines)]
+
+
+def test_the_readme_quotes_the_command_lines_errors_as_they_are(tmp_path, monkeypatch, capsys):
+    """Each ``$ python -m sim ...`` of README.md prints the error line quoted after it (``...``: any text)."""
+    import re
+
+    from sim.runner import cli
+
+    readme = (docs.ODD_PATH.parents[1] / "README.md").read_text()
+    quoted = _quoted_commands(readme)
+    assert len(quoted) >= 3
+    monkeypatch.chdir(tmp_path)
+    for args, expected in quoted:
+        with pytest.raises(SystemExit) as info:
+            cli.main(args)
+        got = capsys.readouterr().err.strip()
+        pattern = ".*".join(re.escape(part) for part in expected.split("..."))
+        assert info.value.code == 2 and re.fullmatch(pattern, got), (args, expected, got)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-import sim
 from sim.results.merge import MERGED_NC
 from sim.runner.sweep import run_jobs
+from tests.sweep_helpers import assert_cell_is_run
 
 JOBS = [[f"scenario={s}", f"seed={k}", "customers.n=400", "steps=38"]
         for s in ("baseline", "disruptor") for k in (0, 1)]
@@ -34,11 +33,9 @@ def check_grid(ds, folder: Path) -> None:
     assert ds.scenario.values.tolist() == ["baseline", "disruptor"] and ds.seed.values.tolist() == [0, 1]
     assert int(ds.attrs["jobs_done"]) == 4
     for scenario, seed in (("baseline", 1), ("disruptor", 0)):
-        direct = sim.run([f"scenario={scenario}", f"seed={seed}", "customers.n=400", "steps=38"])
-        cell = ds.sel(scenario=scenario, seed=seed).sel(firm=direct.firm.values)
-        for name in direct.data_vars:
-            assert cell[name].dtype == direct[name].dtype
-            np.testing.assert_array_equal(cell[name].values, direct[name].values, err_msg=name)
+        # integers with absent cells (no disruptor in the baseline) are NaN there, the values the same
+        assert_cell_is_run(ds, {"scenario": scenario, "seed": seed},
+                           [f"scenario={scenario}", f"seed={seed}", "customers.n=400", "steps=38"])
 
 
 def test_ray_sweep_on_a_local_ray_instance(tmp_path):
@@ -60,3 +57,65 @@ def test_submitit_local_sweep(tmp_path):
                   hydra_overrides=["hydra.launcher.timeout_min=20"])
     check_grid(ds, tmp_path / "submitit")
     assert (tmp_path / "submitit" / ".submitit").is_dir()  # submitit's own logs, beside the job folders
+
+
+# ------------------------------------------------------------ the check (sim.runner.launchers)
+def test_launcher_name_reads_the_hydra_override():
+    from sim.runner.launchers import launcher_name
+
+    assert launcher_name([]) == "joblib"
+    assert launcher_name(["hydra.launcher.n_jobs=2", "hydra/launcher=ray"]) == "ray"
+    assert launcher_name(["+hydra/launcher=submitit_local"]) == "submitit_local"
+
+
+@pytest.mark.parametrize("name", ["ray", "slurm", "submitit_slurm", "submitit_local"])
+def test_check_launcher_names_the_extra_and_the_missing_module(monkeypatch, name):
+    import sys
+
+    from sim.runner.launchers import LAUNCHER_EXTRAS, check_launcher
+    from sim.settings.schema import ConfigError
+
+    extra, modules = LAUNCHER_EXTRAS[name]
+    for module in modules:
+        monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    with pytest.raises(ConfigError) as err:
+        check_launcher(name)
+    msg = str(err.value)
+    assert msg.startswith(f"hydra/launcher={name} needs the {extra!r} extra") and "\n" not in msg
+    assert all(m in msg for m in modules) and f'pip install ".[{extra}]"' in msg
+
+
+@pytest.mark.parametrize("name", ["joblib", "basic", "some_other_plugin"])
+def test_launchers_without_an_extra_pass_the_check(name):
+    from sim.runner.launchers import check_launcher
+
+    check_launcher(name)  # Hydra itself reports a launcher it does not know
+
+
+def test_the_command_line_checks_the_launcher_before_any_folder(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from sim.runner import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["-m", "seed=0,1", "customers.n=300", "steps=3", "hydra/launcher=ray"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and "needs the 'ray' extra" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_checking_a_ray_sweep_warns_nothing(tmp_path, monkeypatch):
+    """A Ray sweep printed Hydra's UserWarning about conf/hydra/launcher/ray.yaml matching the plugin's schema."""
+    import warnings
+
+    from sim.runner import cli
+
+    _need("hydra_plugins.hydra_ray_launcher")
+    monkeypatch.chdir(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prep = cli._prepare(["-m", "seed=0,1", "customers.n=300", "steps=3", "hydra/launcher=ray",
+                             f"hydra.sweep.dir={tmp_path / 'sw'}"])
+    assert len(prep.composed) == 2

@@ -79,9 +79,37 @@ def test_sweep_monitor_prints_a_line_per_finished_job(tmp_path):
     (folders[3] / "INCOMPLETE").write_text("This run has not finished (or was killed): no run.nc yet.\n")
     mon.poll()
     line = stream.getvalue().strip()
-    assert line.startswith("sweep: 2/5 done, 1 failed, 0:00:0") and "elapsed, about" in line and "left" in line
+    # four jobs were seen running at once, two have finished: no estimate before a full round
+    assert line.startswith("sweep: 2/5 done, 1 failed, 0:00:0") and line.endswith("elapsed")
     mon.poll()
     assert stream.getvalue().count("\n") == 1  # nothing new, no new line
+
+
+def test_the_time_left_leaves_out_the_start_up(tmp_path):
+    """The issue's sweep: 200 jobs, 2 workers, about 10 s of start-up before the first job and 1.7 s a job
+    afterwards; the first progress line said "about 0:37:16 left" for a sweep of 3 minutes."""
+    now = [0.0]
+    folders = [tmp_path / str(k) for k in range(200)]
+    stream = io.StringIO()
+    mon = SweepMonitor(folders, total=200, stream=stream, interval=3600, clock=lambda: now[0])
+    startup, per_job = 10.0, 1.7
+    for k in range(0, 200, 2):  # the workers take two jobs at a time
+        now[0] = startup + per_job * k / 2
+        for j in (k, k + 1):
+            folders[j].mkdir()
+        mon.poll()
+        now[0] += per_job
+        for j in (k, k + 1):
+            (folders[j] / "run.nc").write_text("")
+        mon.poll()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 100 and lines[-1].startswith("sweep: 200/200 done")
+    first = lines[0]  # two jobs done at 11.7 s, 198 left: 198 x 1.7 / 2 = 168 s
+    assert first.startswith("sweep: 2/200 done, 0:00:12 elapsed, about 0:02:48 left"), first
+    for k, line in enumerate(lines[:-1]):
+        left = 198 - 2 * k
+        h, m, sec = map(int, line.split("about ")[1].split(" left")[0].split(":"))
+        assert abs(3600 * h + 60 * m + sec - left * per_job / 2) <= 1, line
 
 
 @pytest.mark.parametrize("value", ["yes", "off"])

@@ -40,6 +40,8 @@ def test_sweep_runs_every_job_in_its_folder_without_plots(grid):
     assert sorted(int(p.name) for p in out.iterdir() if p.is_dir()) == list(range(8))
     assert all((out / str(j) / "run.nc").exists() for j in range(8))
     assert not list(out.rglob("*.png")), "sweep jobs make no plots unless plots=true"
+    # only what a sweep needs: the result and the job's log (the config is run.nc's config attribute)
+    assert all(sorted(p.name for p in (out / str(j)).iterdir()) == ["run.nc", "sim.log"] for j in range(8))
     assert (out / MERGED_NC).exists() and (out / "design.yaml").exists()
     design = yaml.safe_load((out / "design.yaml").read_text())
     assert design["jobs"][5]["overrides"] == ["scenario=disruptor", "firms.both.price=1.0", "seed=1",
@@ -79,14 +81,20 @@ def test_merged_dataset_has_a_dimension_per_factor_and_equals_single_runs(grid):
                               ds.share.sel({"firms.both.price": 1.2}).values)
 
 
-def test_integer_variables_keep_their_dtype_with_a_fill_value(grid):
+def test_missing_is_missing_integers_with_absent_cells_are_nan_and_stored_with_a_cf_fill_value(grid):
+    import h5py
+
     ds = open_merged(grid[0])
-    for name in ("customers", "alive", "quadrant", "segment_customers", "unassigned"):
+    for name in ("segment_customers", "unassigned"):  # defined in every cell: integers stay integers
         assert ds[name].dtype == np.int64, name
-    absent = ds.customers.sel(scenario="baseline", firm="disruptor")
-    assert (absent.values == -1).all() and ds.customers.attrs["fill_value"] == -1
+    for name in ("customers", "alive", "quadrant"):  # the disruptor is absent from the baseline
+        assert ds[name].dtype == np.float64 and ds[name].encoding["_FillValue"] == -1, name
+        assert "fill_value" not in ds[name].attrs
+    assert bool(ds.customers.sel(scenario="baseline", firm="disruptor").isnull().all())
     assert (ds.customers.sel(scenario="disruptor", firm="disruptor").values >= 0).all()
     assert bool(ds.share.sel(scenario="baseline", firm="disruptor").isnull().all())
+    with h5py.File(grid[0] / MERGED_NC) as f:  # on disk: integers with the CF _FillValue every reader masks
+        assert f["customers"].dtype == np.int32 and int(f["customers"].attrs["_FillValue"][0]) == -1
 
 
 def test_provenance_per_run_and_design_table(grid):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim.runner.design import run_design as _run_design
@@ -96,4 +97,94 @@ def test_two_run_folders_give_differences_without_intervals(tmp_path, capsys):
             tmp_path / name / "run.nc", engine="h5netcdf")
     assert main([str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c"), "--outcomes", "share"]) == 0
     text = capsys.readouterr().out
-    assert "(1 seeds)" in text and "one seed on a side" in text and text.count("(no interval)") == 4
+    assert "(1 seed with a result; one run)" in text and "one seed on a side" in text
+    assert text.count("(no interval)") == 4
+
+
+# ---------------------------------------------------------------- pairing and missing jobs
+@pytest.fixture(scope="module")
+def template():
+    import sim
+
+    return sim.run(["scenario=disruptor", "customers.n=200", "steps=3"])
+
+
+def _side(template, root, seeds, failed=(), n=200, segments=None, scenarios=("x",), firms=None):
+    from tests.sweep_helpers import fake_sweep
+
+    firms = firms or template.firm.values.tolist()
+    config = {"steps": 3, "customers": {"n": n, "segments": segments or {"all": {"share": 1.0}}}}
+    jobs = [{"overrides": [f"scenario={sc}", f"seed={s}"], "status": "failed" if (sc, s) in failed else "done",
+             "firms": firms, "config": config} for sc in scenarios for s in seeds]
+    return fake_sweep(root, template, jobs)
+
+
+def test_a_failed_job_is_left_out_not_averaged_and_the_printout_says_so(template, tmp_path, capsys):
+    """The issue's case: one failed job made survival 0.667 [-0.19, 1.52], quadrants "mixed", "(6 seeds)"."""
+    sw = _side(template, tmp_path / "sw", range(6), failed={("a", 3)}, scenarios=("a", "b"))
+    out = tmp_path / "c"
+    assert main([f"{sw}:scenario=a", f"{sw}:scenario=b", "--out", str(out), "--outcomes", "survival"]) == 0
+    text = capsys.readouterr().out
+    assert "(5 seeds with a result; 6 jobs: 5 finished, 1 failed, 0 absent" in text
+    assert "paired by seed (common random numbers) on 5 seeds: 0, 1, 2, 4, 5" in text
+    assert "A: seeds without a result (failed or absent jobs): 3" in text
+    assert "mixed" not in text and "-0.19" not in text
+    table = pd.read_csv(out / "comparison.csv").set_index("firm")
+    alive = template.alive.isel(step=-1).to_series()
+    assert set(table.index) == set(alive.index) and (table["step"] == 3).all()
+    for firm, row in table.iterrows():
+        assert row["survival_A"] == row["survival_B"] == alive[firm]
+        assert row["survival_n_A"] == 5 and row["survival_n_B"] == 5 and row["survival_n"] == 5
+        assert row["survival_low"] == row["survival_high"] == 0
+
+
+def test_results_of_different_population_sizes_are_refused_unless_unpaired(template, tmp_path, capsys):
+    a = _side(template, tmp_path / "big", range(6), n=200)
+    b = _side(template, tmp_path / "small", range(3), n=400)
+    assert main([str(a), str(b), "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "A has 200 customers, B 400" in err and "--unpaired" in err
+    assert not (tmp_path / "c").exists()
+    assert main([str(a), str(b), "--out", str(tmp_path / "d"), "--outcomes", "share", "--unpaired"]) == 0
+    text = capsys.readouterr().out
+    assert "unpaired (--unpaired): Welch intervals over 6 seeds of A and 3 of B" in text
+    assert "customers.n (200 vs 400)" in text
+
+
+def test_other_customers_are_not_paired_and_dropped_seeds_are_named(template, tmp_path, capsys):
+    a = _side(template, tmp_path / "a", range(6))
+    b = _side(template, tmp_path / "b", range(3), segments={"all": {"share": 1.0, "literacy": 0.2}})
+    assert main([str(a), str(b), "--out", str(tmp_path / "c"), "--outcomes", "share"]) == 0
+    text = capsys.readouterr().out
+    assert "unpaired: A and B draw their customers differently (customers.segments.all.literacy differ)" in text
+    c = _side(template, tmp_path / "c3", range(3))
+    assert main([str(a), str(c), "--out", str(tmp_path / "d"), "--outcomes", "share"]) == 0
+    text = capsys.readouterr().out
+    assert "paired by seed (common random numbers) on 3 seeds: 0, 1, 2" in text
+    assert "A: seeds not on the other side, left out of the pairs: 3, 4, 5" in text
+    assert "settings that differ" not in text
+
+
+@pytest.mark.parametrize("a, b, message", [
+    ("sw:scen=a", "sw:scenario=b", "'scen' is not swept in"),
+    ("sw:scenario=c", "sw:scenario=b", "scenario = 'c' is not in"),
+    ("sw:seed=x", "sw:scenario=b", "seed = 'x' is not in"),
+])
+def test_a_bad_selection_is_one_line(template, tmp_path, capsys, a, b, message):
+    _side(template, tmp_path / "sw", range(2), scenarios=("a", "b"))
+    assert main([str(tmp_path / a), str(tmp_path / b), "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "c").exists()
+
+
+def test_the_comparison_rows_are_ordered_as_the_outcome_table(template, tmp_path, capsys):
+    """Both tables list rows (swept dims..., step, quadrant, firm); the comparison printed (firm, quadrant, step),
+    unlike docs/ANALYSIS.md."""
+    sw = _side(template, tmp_path / "sw", range(3), failed={("a", 1)}, scenarios=("a", "b"))
+    assert main([f"{sw}:scenario=a", f"{sw}:scenario=b", "--out", str(tmp_path / "c"), "--outcomes", "share"]) == 0
+    header = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(("step", "firm"))]
+    assert header and all(ln.split() == ["step", "quadrant", "firm"] for ln in header), header
+    assert (tmp_path / "c" / "comparison.csv").read_text().startswith("step,quadrant,firm,")
+    a = A.open_result(sw)
+    assert list(A.outcome_table(a, names=["share"]).index.names) == ["scenario", "step", "quadrant", "firm"]

@@ -185,3 +185,70 @@ def test_the_worked_examples_run_through_the_sweep_path(tmp_path, name, samples)
     assert design.attrs["launcher"] == "joblib"  # n_jobs: 2
     points = design.sizes["run"] * design.sizes["seed"]
     assert len(list((tmp_path / "out" / "sweep").glob("*/run.nc"))) == points
+
+
+def _ishigami(samples, seed=1):
+    design = _design(sample(ISHIGAMI, "sobol", samples, seed=seed))
+    x1, x2, x3 = (design[f"x{i}"] for i in (1, 2, 3))
+    y = (np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3**4 * np.sin(x1)).rename("ishigami")
+    return analyze(design, y, ISHIGAMI, "sobol", seed=seed)
+
+
+def test_weak_sobol_estimates_are_flagged_with_advice():
+    """Few samples give impossible values (a total above 1, negative first-order indices) and intervals
+    across 0: each is flagged, and the advice says to take more samples."""
+    from sim.study.sensitivity import table
+
+    params = [Parameter("a", (0, 1)), Parameter("b", (0, 1))]  # a carries nearly all the variance
+    found = set()
+    for seed in range(1, 6):
+        design = _design(sample(params, "sobol", 16, seed=seed))
+        weak = analyze(design, (np.exp(3 * design.a) + 0.3 * design.b).rename("y"), params, "sobol", seed=seed)
+        flags = weak["quality"].values.ravel().tolist()
+        found |= {f for flag in flags for f in flag.split("; ")}
+        for p, flag in zip(weak.parameter.values, weak["quality"].sel(output="y").values, strict=True):
+            x = weak.sel(output="y", parameter=p)
+            assert ("S1 < 0" in flag) == bool(x.S1 < 0) and ("ST > 1" in flag) == bool(x.ST > 1)
+            assert ("S1 interval includes 0" in flag) == bool(abs(x.S1) <= x.S1_conf)
+            assert ("ST interval includes 0" in flag) == bool(x.ST <= x.ST_conf)
+            assert (flag == "ok") == (not any(f in flag for f in ("<", ">", "includes")))
+        if any(f != "ok" for f in flags):
+            assert "rerun with more samples" in weak.attrs["advice"]
+            assert "impossible values" in weak.attrs["advice"] or not {"S1 < 0", "ST > 1"} & found
+            assert table(weak).attrs["advice"] == weak.attrs["advice"] and "quality" in table(weak).columns
+    assert {"S1 < 0", "ST > 1", "S1 interval includes 0"} <= found
+    strong = _ishigami(1024)
+    # x3 has no first-order effect (S1 = 0): its interval includes 0 and is flagged; the others are sound
+    assert strong["quality"].sel(output="ishigami").values.tolist() == ["ok", "ok", "S1 interval includes 0"]
+
+
+def test_morris_intervals_across_zero_are_flagged():
+    params = [Parameter("a", (0, 1)), Parameter("b", (0, 1))]
+    design = _design(sample(params, "morris", 10, seed=1))
+    rng = np.random.default_rng(0)
+    y = (2 * design.a + 0.001 * rng.standard_normal(design.sizes["run"])).rename("y")
+    m = analyze(design, y, params, "morris")
+    assert m["quality"].sel(output="y", parameter="a") == "ok"
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_the_figure_shows_its_axis_labels_whole(method):
+    """The Morris figure of docs/ANALYSIS.md (two outputs, five parameters named like these) had its
+    x-axis label cut off at the figure's edge."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sim.study.sensitivity import plot
+
+    params = [Parameter(n, (0, 1)) for n in ("digital", "human", "price", "steering", "intervention")]
+    design = _design(sample(params, method, 16 if method == "sobol" else 10, seed=1))
+    y = xr.concat([(2 * design.digital + design.price).rename("y"), (design.human - design.steering).rename("y")],
+                  dim=xr.DataArray(["profit", "nps"], dims="output", name="output"))
+    ind = analyze(design, y, params, method)
+    ind.attrs["seeds"] = 2
+    fig = plot(ind)
+    fig.canvas.draw()
+    box = fig.bbox
+    for ax in fig.axes:
+        label = ax.xaxis.label.get_window_extent()
+        assert label.x0 >= box.x0 and label.x1 <= box.x1 and label.y0 >= box.y0, ax.get_xlabel()
