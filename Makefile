@@ -7,18 +7,36 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+RAY_STAMP := $(VENV)/.installed-ray
+# Ray's Hydra launcher, installed without its dependencies after the `ray` extra (pyproject.toml says why)
+RAY_LAUNCHER := hydra-ray-launcher==1.2.2
 APP_STAMP := $(VENV)/.installed-app
 ASSET_STAMP := $(VENV)/.installed-app-assets
 CF_STAMP := $(VENV)/.installed-cf
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8765
 ARGS ?=
+# After the main suite, `make test` runs the Mesa-facing, page, API and command-line tests on these
+# Pythons too, each in its own .venv-X.Y with the newest Mesa pip gives it (Mesa 3.4+ needs Python
+# 3.12; on Python 3.11 pip installs Mesa 3.3). A Python the machine lacks is skipped with one line
+# saying so. EXTRA_PYTHONS= (empty) skips them all.
+EXTRA_PYTHONS ?= 3.12 3.13
+COMPAT_TESTS ?= tests/test_model_mesa.py tests/test_api.py tests/test_dependencies.py tests/firms/test_agents.py \
+	tests/runner/test_cli.py tests/app \
+	tests/results/test_output.py::test_the_firm_datacollector_stores_what_mesas_collect_stores \
+	tests/results/test_output.py::test_the_firm_datacollector_hands_changed_reporters_to_mesa
+# Shell code printing the interpreter of Python $$v: python$$v when it runs (a pyenv shim answers only
+# for the versions pyenv has activated), else the newest $$v.x in pyenv's versions folder; nothing if none.
+FIND_PYTHON = for p in python$$v $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$$v.*/bin/python$$v 2>/dev/null \
+	| sort -rV); do "$$p" -c "import sys; sys.exit('%d.%d' % sys.version_info[:2] != '$$v')" >/dev/null 2>&1 \
+	&& { command -v "$$p"; break; }; done
 
-.PHONY: run test test-fast lint bench validate baseline facts analysis clean-venv help app lecture chromium udunits
+.PHONY: run ray test-pythons test test-fast lint bench validate baseline facts analysis clean-venv help app lecture chromium udunits
 
 help:
 	@echo "make run [ARGS='scenario=baseline seed=3']   run a scenario, write results/, print a summary"
-	@echo "make test                                     install test extras and run the whole suite"
+	@echo "make test                                     install test extras and run the whole suite (then part of it on Python $(EXTRA_PYTHONS))"
+	@echo "make ray                                      Ray and its Hydra launcher (hydra/launcher=ray) into .venv"
 	@echo "make app [PORT=8765]                          the classroom page (Mesa SolaraViz), offline"
 	@echo "make lecture                                  rerun the scenarios, rewrite docs/lecture/ figures for docs/LECTURE.md"
 	@echo "make lint                                     ruff check"
@@ -40,9 +58,17 @@ $(STAMP): pyproject.toml | $(PY)
 # Ray's launcher pins cloudpickle<3: it is installed last, without its dependencies, so the pin
 # cannot downgrade anything else (ray itself is installed first, normally).
 $(TEST_STAMP): pyproject.toml $(APP_STAMP) | $(PY)
-	$(PY) -m pip install --quiet -e ".[test,slurm,zarr]" "ray[default]>=2.9,<3"
-	$(PY) -m pip install --quiet --no-deps "hydra-ray-launcher==1.2.2"
-	touch $(STAMP) $(TEST_STAMP)
+	$(PY) -m pip install --quiet -e ".[test,slurm,zarr,ray]"
+	$(PY) -m pip install --quiet --no-deps "$(RAY_LAUNCHER)"
+	touch $(STAMP) $(TEST_STAMP) $(RAY_STAMP)
+
+# Sweeps on Ray (hydra/launcher=ray): the `ray` extra, then the launcher without its dependencies.
+$(RAY_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[ray]"
+	$(PY) -m pip install --quiet --no-deps "$(RAY_LAUNCHER)"
+	touch $(STAMP) $(RAY_STAMP)
+
+ray: $(RAY_STAMP)
 
 $(APP_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[app]"
@@ -100,6 +126,32 @@ run: $(STAMP)
 
 test: $(TEST_STAMP) $(ASSET_STAMP) $(CF_STAMP) chromium
 	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
+	@$(MAKE) --no-print-directory test-pythons
+
+# COMPAT_TESTS on each of EXTRA_PYTHONS the machine has (see above). Every Python is tried; the
+# target fails at the end naming the ones on which the tests failed.
+test-pythons: chromium
+	@failed=""; for v in $(EXTRA_PYTHONS); do \
+	  py=$$($(FIND_PYTHON)); \
+	  if [ -z "$$py" ]; then echo "make test: skipped Python $$v: no python$$v on this machine"; continue; fi; \
+	  echo "make test: Python $$v ($$py), newest Mesa, in .venv-$$v: $(COMPAT_TESTS)"; \
+	  $(MAKE) --no-print-directory .venv-$$v/.installed-test XPYTHON="$$py" \
+	    && SIM_TEST_ARTIFACTS=test-artifacts/python$$v .venv-$$v/bin/python -m pytest -n 2 --dist loadfile \
+	      -p no:cacheprovider $(COMPAT_TESTS) \
+	    || failed="$$failed $$v"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: failed on Python$$failed"; exit 1; fi
+
+# The venv of another Python for test-pythons (XPYTHON: its interpreter): the page's extra and the
+# test runner only (COMPAT_TESTS need neither the analysis tools nor the launchers), and the page's assets.
+.venv-%/.installed-test: pyproject.toml
+	@test -n "$(XPYTHON)" || { echo "$@: give the interpreter, XPYTHON=python$* (make test-pythons finds it)"; exit 2; }
+	test -x .venv-$*/bin/python || $(XPYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-$*/bin/python -m pip install --quiet -e ".[app]" "pytest>=8" "pytest-xdist>=3.5" "hypothesis>=6.100" \
+	  "playwright>=1.40" "coloraide>=3" packaging pandas
+	.venv-$*/bin/python -m sim.app.assets
+	touch $@
 
 test-fast: $(TEST_STAMP) $(ASSET_STAMP) $(CF_STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" $(ARGS)
@@ -148,4 +200,4 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-*/

@@ -83,8 +83,12 @@ class CustomerModel(mesa.Model):
     """
 
     def __init__(self, cfg: SimConfig | None = None, /, *, scenario: str | None = None,
-                 seed: int | None = None, rng: Any = None, customers: int | None = None,
+                 rng: Any = None, customers: int | None = None,
                  steps: int | None = None, overrides: Sequence[str] | str = (), **parameters: Any):
+        # ``seed`` comes through ``parameters``, unnamed: Mesa 3.4+'s batch_run hands each run's ``rng``
+        # value to the model's ``seed`` keyword when the signature names one (to ``rng`` otherwise),
+        # which replaced a ``seed`` given in batch_run's parameters by None (a fresh, unrecorded seed).
+        seed = parameters.pop("seed", None)
         if cfg is None:
             cfg = keyword_config(scenario=scenario, seed=seed, rng=rng, customers=customers, steps=steps,
                                  overrides=overrides, **parameters)

@@ -12,6 +12,7 @@ import pytest
 
 import sim
 from sim.model import CustomerModel
+from sim.results.output import MESA_VERSION
 
 SMALL = {"scenario": "baseline", "customers": 1500, "steps": 5}
 
@@ -119,28 +120,73 @@ def test_datacollector_reports_what_the_dataset_records():
     assert av[av.Step == 0].trust.isna().all()  # nothing recorded before step 1
 
 
-def test_batch_run_two_values_two_iterations_matches_sim_run():
-    rows = mesa.batch_run(CustomerModel, parameters={"seed": [0, 1], **SMALL}, iterations=2, max_steps=100,
-                          data_collection_period=1, display_progress=False)
-    table = pd.DataFrame(rows)
-    assert sorted(table.RunId.unique()) == [0, 1, 2, 3]
-    # Mesa 3.3's batch_run reports steps 0 .. model.steps - 1 of a model that stops itself
-    assert table.Step.max() == 4
-    for seed in (0, 1):
-        ds = sim.run(["scenario=baseline", "customers.n=1500", "steps=5"], seed=seed)
-        runs = table[(table.seed == seed) & (table.Step >= 1)]
-        assert runs.RunId.nunique() == 2  # two iterations, identical results
+#: Mesa 3.4+'s batch_run seeds the runs from ``rng`` (one run per value and parameter combination,
+#: handed to the model's ``rng``) and deprecates ``iterations``; Mesa 3.3's repeats by ``iterations``.
+BATCH_RNG = MESA_VERSION >= (3, 4)
+#: Mesa 3.5's batch_run steps while ``model.steps < max_steps`` and reports every collected step,
+#: 0 .. the last (its ``model.time``, a float); Mesa 3.3's (and 3.4's) steps while ``model.steps <=
+#: max_steps`` and reports steps 0 .. ``model.steps - 1``: no row for the last step of a model that stops.
+BATCH_ALL_STEPS = MESA_VERSION >= (3, 5)
+NO_ITERATIONS = "error:The `iterations` keyword argument is deprecated:DeprecationWarning"
+
+
+def _repeats(n: int) -> dict:
+    """batch_run's keyword for ``n`` runs of every parameter combination."""
+    return {"rng": [None] * n} if BATCH_RNG else {"iterations": n}
+
+
+def _rows_match_sim_run(table: pd.DataFrame, seed_column: str) -> None:
+    """Every row of steps 1.. holds what ``sim.run`` records for its seed, step and firm."""
+    for seed in table[seed_column].unique():
+        ds = sim.run(["scenario=baseline", "customers.n=1500", "steps=5"], seed=int(seed))
+        runs = table[(table[seed_column] == seed) & (table.Step >= 1)]
+        assert len(runs) > 0
         for _, row in runs.iterrows():
-            rec = ds.sel(step=row.Step, firm=row.firm)
+            rec = ds.sel(step=int(row.Step), firm=row.firm)
             assert row.n_customers == int(rec.customers)
             assert row.share == pytest.approx(float(rec.share), abs=0, rel=1e-12)
             assert row.cash == pytest.approx(float(rec.cash), abs=0, rel=1e-12)
-            assert row.mean_price == pytest.approx(float(ds.mean_price.sel(step=row.Step)), rel=1e-12)
+            assert row.mean_price == pytest.approx(float(ds.mean_price.sel(step=int(row.Step))), rel=1e-12)
             assert (np.isnan(row.trust) and np.isnan(float(rec.trust))) or row.trust == float(rec.trust)
+
+
+@pytest.mark.filterwarnings(NO_ITERATIONS)
+def test_batch_run_two_seeds_two_repeats_matches_sim_run():
+    """Seeds in batch_run's parameters, each run twice (``rng=[None, None]`` on Mesa 3.4+,
+    ``iterations=2`` on 3.3): the seeds reach the model (Mesa 3.4+ would overwrite them with the
+    runs' ``rng`` values, None, were ``seed`` named in the model's signature) and repeats are identical."""
+    rows = mesa.batch_run(CustomerModel, parameters={"seed": [0, 1], **SMALL}, max_steps=100,
+                          data_collection_period=1, display_progress=False, **_repeats(2))
+    table = pd.DataFrame(rows)
+    assert sorted(table.RunId.unique()) == [0, 1, 2, 3]
+    assert sorted(table.groupby("RunId").seed.first()) == [0, 0, 1, 1]
+    steps = SMALL["steps"] + 1 if BATCH_ALL_STEPS else SMALL["steps"]
+    assert sorted(table.Step.unique()) == list(range(steps))
+    assert len(table) == 4 * steps * 4  # runs x steps x firms
+    _rows_match_sim_run(table, "seed")
+    for _, runs in table.groupby("seed"):
+        first, second = (part.drop(columns=["RunId", "iteration", "AgentID"]).reset_index(drop=True)
+                         for _, part in runs.groupby("RunId"))
+        pd.testing.assert_frame_equal(first, second)
+
+
+@pytest.mark.skipif(not BATCH_RNG, reason=f"Mesa {mesa.__version__}'s batch_run has no rng (Mesa 3.4+)")
+@pytest.mark.filterwarnings(NO_ITERATIONS)
+def test_batch_run_rng_seeds_the_runs():
+    rows = mesa.batch_run(CustomerModel, parameters=SMALL, rng=[0, 1, 0], max_steps=100, data_collection_period=1,
+                          display_progress=False)
+    table = pd.DataFrame(rows)
+    assert table.groupby("RunId").rng.first().tolist() == [0, 1, 0]
+    assert table.Step.max() == SMALL["steps"]
+    _rows_match_sim_run(table, "rng")
 
 
 @pytest.mark.parametrize("max_steps", [0, 3, 50])
 def test_batch_run_any_max_steps(max_steps):
     rows = mesa.batch_run(CustomerModel, parameters={"seed": 0, **SMALL}, max_steps=max_steps,
                           display_progress=False)
-    assert rows and rows[-1]["Step"] == min(max_steps, SMALL["steps"] - 1)
+    last = min(max_steps, SMALL["steps"] if BATCH_ALL_STEPS else SMALL["steps"] - 1)
+    assert rows and {row["Step"] for row in rows} == {last}  # the end of the run only
+    assert len(rows) == 4  # one per firm
+    if last:
+        _rows_match_sim_run(pd.DataFrame(rows), "seed")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import operator
 import os
+import re
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -307,12 +308,22 @@ class _Recorded:
         return float(recorder.data[self.name][t - 1, firm.index])
 
 
+#: The installed Mesa's version, (major, minor, patch): the one place that tells Mesa 3.3 (the newest
+#: on Python 3.11) from the Mesa 3.4+ of Python 3.12+ (tests/test_model_mesa.py reads it for batch_run).
+MESA_VERSION = tuple(int(n) for n in re.findall(r"\d+", metadata.version("mesa"))[:3])
+#: Mesa 3.4.1+ keys a DataCollector's records by ``model.time`` (a float: 0.0, 1.0, ...) and lists the
+#: collected times in ``_collection_steps``, from which Mesa 3.5's ``batch_run`` picks its rows;
+#: Mesa 3.3 keys them by ``model.steps``.
+MESA_TIMED_RECORDS = MESA_VERSION >= (3, 4, 1)
+
+
 class FirmDataCollector(mesa.DataCollector):
     """Mesa's DataCollector with a direct :meth:`collect` for the reporters :func:`make_datacollector` sets.
 
     It stores exactly what :meth:`mesa.DataCollector.collect` stores (``model_vars`` lists,
-    ``_agent_records[step]`` as ``(step, unique_id, *values)`` tuples, the same values and
-    types), without a Python call per reporter and agent: the firms' attributes are read by
+    ``_agent_records[key]`` as ``(key, unique_id, *values)`` tuples, the same values and
+    types, and on Mesa 3.4.1+ the collected times in ``_collection_steps``; the key is
+    ``model.time`` there and ``model.steps`` on Mesa 3.3: :data:`MESA_TIMED_RECORDS`), without a Python call per reporter and agent: the firms' attributes are read by
     one ``attrgetter`` each and the recorded variables from the Recorder's latest row. A
     collector whose reporters were changed after construction, or a model holding other
     agents than its firms, is collected by Mesa's own method.
@@ -337,6 +348,9 @@ class FirmDataCollector(mesa.DataCollector):
         for var, attr in self._model_attrs:  # floats, ints and bools: Mesa's deepcopy returns them as they are
             model_vars[var].append(getattr(model, attr))
         t = model.steps
+        key = model.time if MESA_TIMED_RECORDS else t
+        if MESA_TIMED_RECORDS:
+            self._collection_steps.append(key)
         recorder = model.recorder
         if t == recorder.latest_step:
             latest = recorder.latest
@@ -345,7 +359,8 @@ class FirmDataCollector(mesa.DataCollector):
         else:
             rows = [tuple(_Recorded(name)(f) for name in self._recorded) for f in model.agents]
         attrs = self._agent_attrs
-        self._agent_records[t] = [(t, f.unique_id, *attrs(f), *row) for f, row in zip(model.agents, rows, strict=True)]
+        self._agent_records[key] = [(key, f.unique_id, *attrs(f), *row)
+                                    for f, row in zip(model.agents, rows, strict=True)]
 
 
 def make_datacollector(model) -> mesa.DataCollector:

@@ -169,12 +169,20 @@ QUIET_LOGGERS = ("matplotlib", "PIL", "h5py", "h5netcdf", "numba", "fontTools", 
 
 
 def _log_to_files(level: int, message: str, exc: BaseException | None = None) -> None:
-    """A record (with ``exc``'s traceback) for the log files only, not the terminal."""
+    """A record (with ``exc``'s traceback) for the log files only, not the terminal.
+
+    The terminal has its one line already: a log file that cannot take the record (a full
+    disk, the usual cause of the failure it records) does not add logging's own traceback
+    there (``logging.raiseExceptions`` off meanwhile)."""
     record = log.makeRecord(log.name, level, __file__, 0, message, None,
                             (type(exc), exc, exc.__traceback__) if exc is not None else None)
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.FileHandler):
-            handler.handle(record)
+    raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.FileHandler):
+                handler.handle(record)
+    finally:
+        logging.raiseExceptions = raise_exceptions
 
 
 def _set_up_logging(verbose) -> None:

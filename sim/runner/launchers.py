@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..settings.errors import after_extra
 from ..settings.schema import ConfigError
 
 #: Launchers that run the jobs on this machine: one Numba thread per job.
@@ -42,7 +43,7 @@ def check_launcher(name: str) -> None:
     if missing:
         raise ConfigError(f"hydra/launcher={name} needs the {extra!r} extra, which is not installed (no "
                           f"{', '.join(missing)}): pip install \".[{extra}]\" (pip install -e \".[{extra}]\" "
-                          f"in a development checkout), into this project's environment")
+                          f"in a development checkout){after_extra(extra)}, into this project's environment")
 
 
 def launcher_name(hydra_overrides: Sequence[str]) -> str:

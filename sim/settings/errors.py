@@ -169,6 +169,16 @@ def _file_of(config_name: str) -> str:
     return _label(conffiles.CONF_DIR / f"{config_name}.yaml")
 
 
+#: Ray's Hydra launcher: not in the ``ray`` extra (it pins cloudpickle<3, which downgraded cloudpickle
+#: under dask), installed after it without its dependencies (pyproject.toml; ``make ray``).
+RAY_LAUNCHER = "hydra-ray-launcher==1.2.2"
+
+
+def after_extra(extra: str | None) -> str:
+    """The end of an install hint for this project's ``extra``: the ``ray`` extra's second step."""
+    return f', then pip install --no-deps "{RAY_LAUNCHER}"' if extra == "ray" else ""
+
+
 #: Hydra plugins by the group option they add: (pip package, this project's extra that installs it).
 HYDRA_PLUGINS = {
     "hydra/launcher/joblib": ("hydra-joblib-launcher", None),
@@ -196,7 +206,7 @@ def _missing_option(group: str, option: str) -> str:
     plugin = HYDRA_PLUGINS.get(f"{group}/{option}")
     if plugin:
         package, extra = plugin
-        how = f"pip install -e '.[{extra}]'" if extra else f"pip install {package}"
+        how = f"pip install -e '.[{extra}]'{after_extra(extra)}" if extra else f"pip install {package}"
         return (f"{group}={option} needs the Hydra plugin {package}, which is not installed: {how} "
                 f"(into this project's .venv)")
     if group in config_groups():

@@ -83,3 +83,29 @@ def test_artefact_failure_keeps_the_result_and_says_which(tmp_path, monkeypatch,
     assert captured.out.startswith(f"run folder: {out}\n")
     assert captured.err == (f"warning: figures not written (OSError: [Errno 28] No space left on device); "
                             f"{RESULT} is complete in {out}\n")
+
+
+def test_a_log_file_that_cannot_take_a_failure_record_adds_nothing_on_the_terminal(tmp_path, capsys):
+    """On a full disk the log file fails too: the terminal keeps its one line (on Python 3.13 the
+    figures' longer traceback no longer fit the full-disk test's last page, and logging printed
+    its own traceback)."""
+    import errno
+    import logging
+
+    class Full:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    handler = logging.FileHandler(tmp_path / "cli.log")
+    handler.stream.close()
+    handler.stream = Full()
+    logging.getLogger().addHandler(handler)
+    try:
+        job._log_to_files(logging.WARNING, "figures not written", OSError(errno.ENOSPC, "No space left on device"))
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert capsys.readouterr().err == ""
+    assert logging.raiseExceptions
