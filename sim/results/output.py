@@ -323,7 +323,8 @@ class FirmDataCollector(mesa.DataCollector):
     It stores exactly what :meth:`mesa.DataCollector.collect` stores (``model_vars`` lists,
     ``_agent_records[key]`` as ``(key, unique_id, *values)`` tuples, the same values and
     types, and on Mesa 3.4.1+ the collected times in ``_collection_steps``; the key is
-    ``model.time`` there and ``model.steps`` on Mesa 3.3: :data:`MESA_TIMED_RECORDS`), without a Python call per reporter and agent: the firms' attributes are read by
+    ``model.time`` there and ``model.steps`` on Mesa 3.3: :data:`MESA_TIMED_RECORDS`),
+    without a Python call per reporter and agent: the firms' attributes are read by
     one ``attrgetter`` each and the recorded variables from the Recorder's latest row. A
     collector whose reporters were changed after construction, or a model holding other
     agents than its firms, is collected by Mesa's own method.

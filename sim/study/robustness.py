@@ -97,24 +97,32 @@ def overrides(point: dict[str, float]) -> list[str]:
     return [f"{k}={v:.6g}" for k, v in point.items()]
 
 
-def _measure(args) -> tuple[int, bool, dict]:
-    """One fact at one seed with extra overrides (a worker: a failure to run counts as the fact failing)."""
-    number, seed, n, extra, ablate = args
+def _measure(args) -> list[tuple[int, bool, dict]]:
+    """Facts ``numbers`` at one seed with extra overrides (a worker: the facts of one configuration share
+    its runs; a failure to run counts as the fact failing, and says why)."""
+    numbers, seed, n, extra, ablate = args
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
-    try:
-        o = FACTS[number].run(seed, n, extra, ablate=ablate)
-        return number, bool(o.holds), o.measured
-    except Exception as exc:  # a draw the model cannot run counts as a failure, and says why
-        return number, False, {"error": f"{type(exc).__name__}: {exc}"[:200]}
+    out = []
+    for number in numbers:
+        try:
+            o = FACTS[number].run(seed, n, extra, ablate=ablate)
+            out.append((number, bool(o.holds), o.measured))
+        except Exception as exc:
+            out.append((number, False, {"error": f"{type(exc).__name__}: {exc}"[:200]}))
+    return out
 
 
 def _parallel(jobs: list[tuple], n_jobs: int) -> list[tuple[int, bool, dict]]:
+    """Every job's results, flattened in the jobs' order (one result per fact of each job)."""
     from joblib import Parallel, delayed
 
     from .robustness import _measure as measure  # by its module name, so that workers can unpickle it
 
-    # one fact's runs of one configuration go to one worker, so that they share its run cache
-    return Parallel(n_jobs=n_jobs, verbose=0, batch_size=1)(delayed(measure)(j) for j in jobs)
+    # the largest jobs first (the 100,000-customer variation), so that no worker is left with it at the end
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][2] * len(jobs[i][0]))
+    done = Parallel(n_jobs=n_jobs, verbose=0, batch_size=1)(delayed(measure)(jobs[i]) for i in order)
+    by_job = dict(zip(order, done, strict=True))
+    return [r for i in range(len(jobs)) for r in by_job[i]]
 
 
 def _fmt(v) -> str:
@@ -152,25 +160,25 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     numbers = sorted(FACTS)
     n0 = args.structural_customers
-    base_jobs = [(k, 0, n0, (), False) for k in numbers] + [(k, 0, n0, (), True) for k in numbers]
+    all_facts = tuple(numbers)
+    base_jobs = [(all_facts, 0, n0, (), False)] + [((k,), 0, n0, (), True) for k in numbers]
     var_jobs = [
-        (k, 0, 100_000 if name == "100,000 customers" else n0, VARIATIONS[name], False)
+        (tuple(k for k in numbers if name in FACTS[k].applies), 0,
+         100_000 if name == "100,000 customers" else n0, VARIATIONS[name], False)
         for name in VARIATIONS
-        for k in numbers
-        if name in FACTS[k].applies
     ]
     points = sample(args.draws)
     wide = sample(args.wide_draws, seed=2027, spread=0.5) if args.wide_draws else []
-    lhs_jobs = [
-        (k, 1000 + i, args.customers, tuple(overrides(p)), False) for i, p in enumerate(points) for k in numbers
-    ]
-    wide_jobs = [(k, 3000 + i, args.customers, tuple(overrides(p)), False) for i, p in enumerate(wide) for k in numbers]
+    lhs_jobs = [(all_facts, 1000 + i, args.customers, tuple(overrides(p)), False) for i, p in enumerate(points)]
+    wide_jobs = [(all_facts, 3000 + i, args.customers, tuple(overrides(p)), False) for i, p in enumerate(wide)]
     results = _parallel(base_jobs + var_jobs + lhs_jobs + wide_jobs, args.jobs)
-    cut = np.cumsum([len(base_jobs), len(var_jobs), len(lhs_jobs)])
+    n_var = sum(len(j[0]) for j in var_jobs)
+    var_cells = [(k, seed, n, extra, ablate) for ks, seed, n, extra, ablate in var_jobs for k in ks]
+    cut = np.cumsum([2 * len(numbers), n_var, len(points) * len(numbers)])
     report = {
         "base": results[: len(numbers)],
         "ablated": results[len(numbers) : cut[0]],
-        "variations": list(zip(var_jobs, results[cut[0] : cut[1]], strict=True)),
+        "variations": list(zip(var_cells, results[cut[0] : cut[1]], strict=True)),
         "lhs": results[cut[1] : cut[2]],
         "wide": results[cut[2] :],
     }
@@ -191,12 +199,12 @@ def _prim(points, holds: np.ndarray, number: int, fig_dir: Path):
     """The PRIM box of parameter space where a fact fails (EMA Workbench), with its figure."""
     import pandas as pd
 
-    from .discovery import prim_boxes
+    from .discovery import plot_discovery, prim_boxes
 
     x = pd.DataFrame(points)
-    result = prim_boxes(x, ~holds)
+    result = prim_boxes(x, ~holds, condition=f"fact {number} fails")
     path = fig_dir / f"prim_fact{number}.png"
-    result.save_figure(path)
+    plot_discovery(result, path, title=f"Fact {number}: where it fails (PRIM)")
     return result, path
 
 
