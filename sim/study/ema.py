@@ -28,7 +28,7 @@ given list of them. Workbench names must be Python identifiers, so a path's dots
 double underscores (``market__beta_human``, :func:`ema_name`); the function the workbench
 calls maps them back, and :func:`config_path` does so for tables.
 
-**Outcomes** use the rule of :mod:`sim.study.sensitivity` (its ``Output``): ``variable``
+**Outcomes** use the rule of :mod:`sim.study.options` (its ``Output``): ``variable``
 (a firm or market variable of :mod:`sim.results.output`), ``firm`` (a firm of the scenario,
 or ``all``: summed over firms for ``reduce: sum``, otherwise weighted by customers),
 ``steps: [first, last]`` (default every step), ``fill`` (the value of an undefined result,
@@ -64,7 +64,8 @@ import pandas as pd
 
 from ..runner.design import point_overrides
 from ..settings.schema import ConfigError, SimConfig, allowed_range
-from .sensitivity import REDUCE, Output, check_against_model, parse_outputs, reduce_output
+from .options import REDUCE, Output, check_against_model, parse_outputs
+from .sensitivity import reduce_output
 
 #: The outcome reductions: the scalar ones of :mod:`sim.study.sensitivity`, and ``series``.
 SERIES = "series"
@@ -256,7 +257,7 @@ def outcome_values(ds, outputs: Sequence[Output], series: frozenset[str] | set[s
 
 
 def _outcomes(raw: Any, base_overrides: list[str]) -> tuple[list[Output], frozenset[str]]:
-    """Outcome specs (the format of :func:`sim.study.sensitivity.parse_outputs`, plus ``reduce: series``)."""
+    """Outcome specs (the format of :func:`sim.study.options.parse_outputs`, plus ``reduce: series``)."""
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError("outcomes: expected a mapping name -> {variable: ..., firm: ..., reduce: last|mean|sum|"
                           "series, steps: [first, last]}")
