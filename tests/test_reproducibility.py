@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASE_N = 40_000
 CASE = ["scenario=disruptor", f"customers.n={CASE_N}", "steps=30", "firms.disruptor.enter_step=10",
         *all_mechanisms(shock_start=5, shock_end=8),
-        "firms.human_only.pricing=best_response", "firms.both.strategy=adaptive"]
+        "firms.human_only.pricing=markup", "firms.both.strategy=adaptive"]
 SEED = 11
 
 

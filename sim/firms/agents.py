@@ -193,7 +193,9 @@ class Firm(mesa.Agent):
         self.invest_spend = 0.0
         STRATEGIES[self.cfg.strategy](self)
         target = PRICING[self.cfg.pricing](self, self.unit_cost())
-        if self.entered_at is not None and self.model.steps - self.entered_at < self.cfg.penetration_steps:
+        # a firm present from the start decides first at step 1, an entrant at its entry step: both
+        # penetrate for penetration_steps decisions
+        if self.entered_at is not None and self.model.steps - max(self.entered_at, 1) < self.cfg.penetration_steps:
             target *= 1.0 - self.cfg.penetration_discount
         if not np.isfinite(target):  # a degenerate market (no price sensitivity at all): keep the price
             target = self.price

@@ -32,8 +32,9 @@ Rule = Callable[..., float]
 
 
 def fixed(firm, unit_cost: float, **position: Any) -> float:
-    """Keep the price (the config's ``price``): for teaching, and for scenarios that fix prices."""
-    return firm.price
+    """The config's ``price`` (a list price the firm returns to after penetration pricing): for teaching,
+    and for scenarios that fix prices."""
+    return firm.cfg.price
 
 
 def markup(firm, unit_cost: float, **position: Any) -> float:

@@ -273,8 +273,8 @@ class FirmConfig:
                                  "weight of the latest step in the firm's estimate of its demand and its slope "
                                  "(nash pricing; 1: the latest step only)")
     penetration_steps: int = param(0, 0, 100_000, "steps",
-                                   "an entrant's penetration pricing: for this many steps after entry its price "
-                                   "target is cut by penetration_discount", True)
+                                   "penetration pricing: for this many steps from entry (a firm present from "
+                                   "the start: from step 1) its price target is cut by penetration_discount", True)
     penetration_discount: float = param(0.0, 0, 0.95, "share", "cut of the price target while penetrating")
     strategy: str = choice("static", STRATEGIES, "position strategy")
     invest_step: float = param(0.02, 0, 1, "level/step", "largest move of d or h per step (adaptive)")

@@ -70,6 +70,26 @@ def test_an_entrant_is_funded_at_entry_and_known_as_well_as_the_average_firm():
     assert entrant.cash == pytest.approx(36 * entrant.step_cost(model.n / len(model.alive_firms())))
 
 
+@pytest.mark.parametrize("enter_step", [0, 3])
+def test_penetration_pricing_lasts_penetration_steps_decisions_from_entry(enter_step):
+    """A firm present from the start and an entrant both charge the cut price for exactly
+    ``penetration_steps`` steps (fixed pricing, full adjustment: the price is the target)."""
+    firm_cfg = [f"firms.disruptor.{k}" for k in ("pricing=fixed", "price=1.0", "price_adjust=1.0",
+                                                  "penetration_steps=4", "penetration_discount=0.25")]
+    model = make_model(["scenario=disruptor", f"firms.disruptor.enter_step={enter_step}", *firm_cfg], n=2000,
+                       steps=12)
+    entrant = model.firm_list[4]
+    prices = {}
+    for _ in range(12):
+        model.step()
+        if entrant.alive:
+            prices[model.steps] = entrant.price
+    first = max(enter_step, 1)
+    cut = [t for t, p in prices.items() if p == pytest.approx(0.75)]
+    assert cut == list(range(first, first + 4))
+    assert all(p == pytest.approx(1.0) for t, p in prices.items() if t >= first + 4)
+
+
 def test_settle_books_revenue_costs_and_cash():
     model = make_model(["firms.both.intervention=[0.01,0.0,0.02]"], n=1000)
     both = model.firm_list[3]

@@ -24,7 +24,7 @@ def test_targets():
     model.prepare_step(1)
     firm = model.firm_list[3]
     firm.cfg.markup = 0.25
-    assert PRICING["fixed"](firm, 0.5) == firm.price
+    assert PRICING["fixed"](firm, 0.5) == firm.cfg.price != firm.price  # the list price, not the last one
     assert PRICING["markup"](firm, 0.5) == pytest.approx(0.625)
     # before any demand is seen: the best response of the forecast demand to the rivals' prices
     view, me = market_view(firm)

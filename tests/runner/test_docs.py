@@ -67,8 +67,8 @@ def test_every_stylized_fact_is_listed(odd):
 
     block = docs.block(odd, "facts")
     assert len(FACTS) >= 13
-    for number, (_, fn) in FACTS.items():
-        assert f"`sim.study.facts.{fn.__name__}`" in block, number
+    for number, fact in FACTS.items():
+        assert f"`sim.study.facts.{fact.measure.__name__}`" in block, number
 
 
 def test_main_check_reports_up_to_date(capsys):
