@@ -64,8 +64,9 @@ def _enum(name: str, entries) -> type[IntEnum]:
 TRAITS = (
     Row("literacy", "1", "digital skill; below `adoption.literacy_threshold` a customer never adopts "
         "digital channels (digitally excluded)"),
-    Row("human_pref", "1", "phi: probability that an adopter wants a human for a contact; weight of human "
-        "service in choice"),
+    Row("human_pref", "1", "phi: human preference; an adopter wants a human for a contact with probability "
+        "phi times the escalation factor; in choice phi weighs human service and 1 - phi an adopter's digital "
+        "taste"),
     Row("affinity", "1", "w: how much the customer wants a relationship at all; scales the engagement "
         "target, the emotional term of utility and intervention effects"),
     Row("privacy", "1", "trust needed before the customer shares data with the provider"),
