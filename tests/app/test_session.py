@@ -37,7 +37,9 @@ def test_status_line_names_entry_and_shock():
         lines[run.step_now] = run.status()
     assert lines[4] == "step 4 of 120, seed 0: shock starts: human capacity cut, customers pushed online"
     assert lines[5] == "step 5 of 120, seed 0: no entry, exit or shock"
-    assert lines[6].startswith("step 6 of 120, seed 0: disruptor enters (digital only, price 0.80")
+    entry_price = float(run.data()["price"].sel(firm="disruptor", step=6))  # its penetration price
+    assert lines[6] == f"step 6 of 120, seed 0: disruptor enters (digital only, price {entry_price:.2f})"
+    assert entry_price < 0.8  # below its list price: penetration pricing
     assert lines[16].startswith("step 16 of 120, seed 0: shock ends")
     assert [s for s, _ in run.events()] == sorted(s for s, _ in run.events())  # the log keeps every event
 
