@@ -174,7 +174,7 @@ def prices(v: dict) -> None:
         run = TP.price_run(name)
         by_profit = T.nash_by_best_responses(run.alpha, run.costs)
         nash = T.nash_by_fixed_point(run.alpha, run.costs)
-        path = T.adjustment_path(run.alpha, run.costs, run.p0, run.lam, TP.STEPS)
+        path = T.nash_rule_path(run.alpha, run.costs, run.p0, run.lam, run.mu, TP.STEPS)
         tail = run.price[-TP.TAIL :]
         symmetric = f"{T.symmetric_markup(run.alpha, len(run.costs)):.4f}" if np.ptp(run.costs) == 0 else "-"
         rows.append([name, f"{run.alpha:g}", vec(run.costs, 2), f"{run.lam:g}", vec(by_profit), vec(nash), symmetric,
@@ -207,6 +207,24 @@ def prices(v: dict) -> None:
         stab_rows.append([f"{lam:g}", vec(nash2), vec(run.price[-2]), vec(run.price[-1]),
                           f"{np.abs(run.price[-TP.TAIL:] - nash2).max():.2e}"])
     save(fig, "price_equilibrium.png")
+    # random coefficients: Gamma-distributed price sensitivity, the equilibrium over a million-customer sample
+    rc = TP.RC
+    run = C.run_prices(rc["alpha"], rc["extras"], 0.5, TP.N, 80, 1.0, TP.BASE_COST, seed=7, cv=rc["cv"])
+    costs = TP.BASE_COST + np.asarray(rc["extras"])
+    theory = T.rc_logit_nash(T.gamma_sample(rc["alpha"], rc["cv"], 1_000_000, seed=12), costs)
+    homogeneous = T.nash_by_fixed_point(rc["alpha"], costs)
+    tail = run.price[-TP.TAIL:]
+    try:
+        alphas = T.gamma_sample(rc["alpha"], rc["cv"], 20_000, seed=11)
+        blp = f"{np.abs(T.rc_logit_nash(alphas, costs) / T.rc_logit_nash_pyblp(alphas, costs) - 1).max():.1e}"
+    except ImportError:
+        blp = "pyblp not installed"
+    v["price_rc_table"] = table(
+        ["mean alpha", "cv", "unit costs", "Nash, RC logit (1,000,000-customer sample)",
+         "Nash with the mean alpha (homogeneous formula)", "sim, mean of last 10 steps",
+         "max relative deviation, last 10", "our solver vs pyblp (relative)"],
+        [[f"{rc['alpha']:g}", f"{rc['cv']:g}", vec(costs, 2), vec(theory), vec(homogeneous), vec(tail.mean(axis=0)),
+          f"{np.abs(tail / theory - 1).max():.2e}", blp]])
     v["price_table"] = table(["case", "alpha", "unit costs", "price_adjust", "Nash (numerical best responses)",
                               "Nash (fixed point of FOC)", "N / (alpha (N-1))", "sim, mean of last 10 steps",
                               "max abs deviation, last 10"], rows)
