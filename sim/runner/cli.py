@@ -165,6 +165,10 @@ def _prepare(argv: list[str]) -> Prepared:
         other_sweeper = any(_key(o).startswith(("hydra/sweeper", "hydra.sweeper")) for o in overrides)
         hydra_ovs = [o for o in overrides if _is_hydra(o)]
         check_launcher(launcher_name(hydra_ovs))
+        if not any(_key(o) == "hydra/launcher" for o in hydra_ovs):
+            # the launcher the sweep runs with (sim.runner.sweep.launch adds it too), so that its
+            # options (hydra.launcher.n_jobs=4) are checked against the right schema
+            hydra_ovs = ["hydra/launcher=joblib", *hydra_ovs]
         if other_sweeper:  # another sweeper builds its own jobs: each is then checked when it runs
             if options.get("resume"):
                 raise ConfigError("resume = true works with the basic sweeper (the grid of -m), not with "

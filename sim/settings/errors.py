@@ -327,6 +327,9 @@ def explain(exc: BaseException, overrides: Sequence[str] = ()) -> str:
         missing = isinstance(inner, KeyError) or "not in" in str(inner).splitlines()[0]
     else:
         return prefix + re.sub(r"^In '[^']+': ", "", _one_line(exc))
+    if key.startswith("hydra."):  # Hydra's own config (a launcher's options), not the model's schema
+        return prefix + (f"{key}: unknown Hydra setting (of Hydra or of the chosen launcher, hydra/launcher=...)"
+                         if missing else f"{key}: {str(inner or exc).strip().splitlines()[0]}")
     spot = _lookup(key)
     if spot.kind == "unknown":
         return prefix + _unknown_message(spot)

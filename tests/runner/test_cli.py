@@ -129,6 +129,19 @@ def test_prepare_pins_sweep_folder_and_keeps_overrides(in_tmp):
     assert any(a.startswith("hydra.sweep.dir=results/multirun/") for a in argv)
 
 
+def test_a_sweep_takes_the_default_launchers_options(in_tmp, capsys):
+    """``hydra.launcher.n_jobs=N`` without ``hydra/launcher=joblib`` (the default launcher) was refused as
+    "hydra: unknown field": the check composed the jobs without the launcher the sweep runs with."""
+    argv = cli.prepare(["-m", *SMALL, "seed=0,1", "hydra.launcher.n_jobs=1"])
+    assert "hydra.launcher.n_jobs=1" in argv
+    code, err = exit_of(["-m", *SMALL, "seed=0,1", "hydra.launcher.n_jobz=1"], capsys)
+    assert code == 2 and assert_one_line_error(err).endswith(
+        "hydra.launcher.n_jobz: unknown Hydra setting (of Hydra or of the chosen launcher, hydra/launcher=...)")
+    code, err = exit_of(["-m", *SMALL, "seed=0,1", "hydra.launcher.n_jobs=abc"], capsys)
+    assert code == 2 and assert_one_line_error(err).endswith(
+        "hydra.launcher.n_jobs: Value 'abc' of type 'str' could not be converted to Integer")
+
+
 def test_info_flags_pass_through(in_tmp, capsys, monkeypatch):
     called = []
     monkeypatch.setattr(cli, "hydra_main", lambda: called.append(list(sys.argv)))
