@@ -1,11 +1,13 @@
-"""Generated parts of ``docs/ODD.md``: the parameter table, the output table, the config groups.
+"""Generated parts of ``docs/ODD.md`` (the parameter table, the output table, the config groups, the
+layout, the facts) and of ``docs/OUTPUTS.md`` (the output table).
 
 The tables are built from the code (:func:`sim.settings.schema.field_docs`, the variable
 tables of :mod:`sim.results.output`, the layout table of :mod:`sim.engine.layout`, the YAML
 files in ``conf/``) so the documentation cannot drift from it. ``python -m sim.runner.docs``
-rewrites every generated block of ``docs/ODD.md`` in place, between markers such as ``<!-- params:start -->`` and
-``<!-- params:end -->``; ``python -m sim.runner.docs --check`` only reports whether the
-file is up to date (exit status 1 if not). ``tests/test_docs.py`` runs the check.
+rewrites every generated block of those files in place, between markers such as
+``<!-- params:start -->`` and ``<!-- params:end -->``; ``python -m sim.runner.docs --check``
+only reports whether they are up to date (exit status 1 if not). ``tests/runner/test_docs.py``
+runs the check.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..settings.schema import FORMS, field_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 ODD_PATH = ROOT / "docs" / "ODD.md"
+OUTPUTS_PATH = ROOT / "docs" / "OUTPUTS.md"
 CONF_DIR = ROOT / "conf"
 
 #: Ranges and units of the list-valued fields, which carry no ``range`` metadata
@@ -138,9 +141,14 @@ BLOCKS = {"params": parameter_table, "outputs": output_table, "groups": groups_t
           "facts": facts_table}
 
 
-def render(text: str) -> str:
-    """``text`` with every generated block replaced by what the generators produce now."""
-    for name, make in BLOCKS.items():
+#: The files with generated blocks and the blocks each must hold.
+GENERATED: dict[Path, tuple[str, ...]] = {ODD_PATH: tuple(BLOCKS), OUTPUTS_PATH: ("outputs",)}
+
+
+def render(text: str, names: tuple[str, ...] = tuple(BLOCKS)) -> str:
+    """``text`` with its generated blocks ``names`` replaced by what the generators produce now."""
+    for name in names:
+        make = BLOCKS[name]
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
         pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
         if not pattern.search(text):
@@ -159,23 +167,30 @@ def block(text: str, name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite the generated blocks of docs/ODD.md (or only check them with ``--check``)."""
-    parser = argparse.ArgumentParser(prog="python -m sim.runner.docs", description=__doc__.splitlines()[0])
+    """Rewrite the generated blocks of docs/ODD.md and docs/OUTPUTS.md (or only check them with ``--check``)."""
+    parser = argparse.ArgumentParser(prog="python -m sim.runner.docs", description="Rewrite (or --check) the "
+                                     "generated tables of docs/ODD.md and docs/OUTPUTS.md from the code.")
     parser.add_argument("--check", action="store_true", help="only check; exit 1 if out of date")
-    parser.add_argument("path", nargs="?", default=str(ODD_PATH), help="the ODD file (default docs/ODD.md)")
+    parser.add_argument("path", nargs="*", help="the files (default docs/ODD.md and docs/OUTPUTS.md; another file: "
+                        "the blocks it holds)")
     args = parser.parse_args(argv)
-    path = Path(args.path)
-    text = path.read_text()
-    new = render(text)
-    if new == text:
-        print(f"{path}: generated tables up to date")
-        return 0
-    if args.check:
-        print(f"{path}: generated tables out of date; run python -m sim.runner.docs", file=sys.stderr)
-        return 1
-    path.write_text(new)
-    print(f"{path}: generated tables rewritten")
-    return 0
+    paths = [Path(p) for p in args.path] or list(GENERATED)
+    stale = 0
+    for path in paths:
+        text = path.read_text()
+        names = GENERATED.get(path.resolve()) or tuple(n for n in BLOCKS if f"<!-- {n}:start -->" in text)
+        if not names:
+            raise SystemExit(f"{path}: no generated blocks (markers such as <!-- outputs:start -->)")
+        new = render(text, names)
+        if new == text:
+            print(f"{path}: generated tables up to date")
+        elif args.check:
+            print(f"{path}: generated tables out of date; run python -m sim.runner.docs", file=sys.stderr)
+            stale = 1
+        else:
+            path.write_text(new)
+            print(f"{path}: generated tables rewritten")
+    return stale
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""docs/ODD.md stays true to the code: generated tables current, every output and scenario named."""
+"""docs/ODD.md and docs/OUTPUTS.md stay true to the code: generated tables current, every output and scenario
+named; the command lines quoted in the documents print the errors quoted under them."""
 
 from __future__ import annotations
 
@@ -29,6 +30,29 @@ def test_other_generated_tables_are_current(odd, name):
 
 def test_render_is_a_fixed_point(odd):
     assert docs.render(odd) == odd, STALE
+
+
+def test_the_output_page_holds_the_current_output_table():
+    outputs = docs.OUTPUTS_PATH.read_text()
+    stale = "docs/OUTPUTS.md is out of date: run `python -m sim.runner.docs` and commit the result"
+    assert docs.block(outputs, "outputs") == docs.output_table(), stale
+    assert docs.render(outputs, docs.GENERATED[docs.OUTPUTS_PATH]) == outputs, stale
+    for name in (*FIRM_VARS, *SEGMENT_VARS, *MARKET_VARS):
+        assert f"| `{name}` |" in outputs, name
+
+
+def test_main_rewrites_a_stale_block_and_check_reports_it(tmp_path, capsys):
+    page = tmp_path / "OUTPUTS.md"
+    page.write_text("intro\n<!-- outputs:start -->\nold\n<!-- outputs:end -->\n")
+    assert docs.main(["--check", str(page)]) == 1 and "old" in page.read_text()
+    assert "out of date" in capsys.readouterr().err
+    assert docs.main([str(page)]) == 0 and docs.block(page.read_text(), "outputs") == docs.output_table()
+    assert docs.main(["--check", str(page)]) == 0
+    # docs/ODD.md must hold every block: one that lost its markers is an error, not skipped
+    odd = tmp_path / "ODD.md"
+    odd.write_text(page.read_text())
+    with pytest.raises(ValueError, match="markers <!-- params:start -->"):
+        docs.render(odd.read_text(), docs.GENERATED[docs.ODD_PATH])
 
 
 def test_field_docs_expands_every_nested_config():
@@ -76,23 +100,25 @@ def test_main_check_reports_up_to_date(capsys):
 
 
 def _quoted_commands(text: str) -> list[tuple[list[str], str]]:
-    """``$ python -m sim ARGS`` lines of the README's text blocks and the line quoted after each."""
+    """``$ python -m sim ARGS`` lines of a document's text blocks and the line quoted after each."""
     import shlex
 
     lines = text.splitlines()
-    return [(shlex.split(ln.removeprefix("$ python -m sim "))[0:], lines[k + 1])
+    return [(shlex.split(ln.removeprefix("$ python -m sim ")), lines[k + 1])
             for k, ln in enumerate(lines) if ln.startswith("$ python -m sim ") and k + 1 < len(lines)]
 
 
-def test_the_readme_quotes_the_command_lines_errors_as_they_are(tmp_path, monkeypatch, capsys):
-    """Each ``$ python -m sim ...`` of README.md prints the error line quoted after it (``...``: any text)."""
+def test_the_documents_quote_the_command_lines_errors_as_they_are(tmp_path, monkeypatch, capsys):
+    """Each ``$ python -m sim ...`` of README.md and docs/*.md (docs/GUARANTEES.md quotes them) prints the
+    error line quoted after it (``...``: any text)."""
     import re
 
     from sim.runner import cli
 
-    readme = (docs.ODD_PATH.parents[1] / "README.md").read_text()
-    quoted = _quoted_commands(readme)
-    assert len(quoted) >= 3
+    root = docs.ODD_PATH.parents[1]
+    quoted = [q for path in (root / "README.md", *sorted((root / "docs").glob("*.md")))
+              for q in _quoted_commands(path.read_text())]
+    assert len(_quoted_commands((root / "docs" / "GUARANTEES.md").read_text())) >= 3
     monkeypatch.chdir(tmp_path)
     for args, expected in quoted:
         with pytest.raises(SystemExit) as info:
