@@ -83,7 +83,7 @@ def test_a_run_needs_only_the_base_dependencies(tmp_path):
 def test_no_extra_brings_rays_launcher(extra):
     """hydra-ray-launcher pins cloudpickle<3; with dask (analysis, test) in the same environment
     ``pip install ".[ray]"`` downgraded cloudpickle under it. It is installed after the extras with
-    --no-deps (``make ray``, ``make test``), as README, Makefile and the error hints say."""
+    --no-deps (``make ray``, ``make test``), as docs/SWEEPS.md, the Makefile and the error hints say."""
     assert "hydra-ray-launcher" not in base_closure(extras=frozenset({extra}))
 
 
@@ -93,6 +93,7 @@ def test_rays_launcher_is_installed_alike_everywhere():
     makefile = (ROOT / "Makefile").read_text()
     assert f"RAY_LAUNCHER := {RAY_LAUNCHER}\n" in makefile
     assert makefile.count('--no-deps "$(RAY_LAUNCHER)"') == 2  # make test, make ray
-    readme = (ROOT / "README.md").read_text()
-    assert f'pip install -e ".[ray]" && pip install --no-deps "{RAY_LAUNCHER}"' in readme
-    assert ".[ray]" not in readme.replace(f'pip install -e ".[ray]" && pip install --no-deps "{RAY_LAUNCHER}"', "")
+    line = f'pip install -e ".[ray]" && pip install --no-deps "{RAY_LAUNCHER}"'
+    assert line in (ROOT / "docs" / "SWEEPS.md").read_text()
+    for page in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))):  # no other way to install it
+        assert ".[ray]" not in page.read_text().replace(line, ""), page.name

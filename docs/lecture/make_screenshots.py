@@ -1,4 +1,4 @@
-"""Screenshots of the classroom page for the guide and the README (``docs/lecture/page*.png``).
+"""Screenshots of the classroom page for the guide and docs/CLASSROOM.md (``docs/lecture/page*.png``).
 
 Starts ``python -m sim.app`` on a free local port, opens it at 1400 x 900 in headless
 Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright, as

@@ -20,7 +20,7 @@ usage: python -m sim [OVERRIDE ...]          run one scenario, write results/<sc
 Tool options (true/false): plots= (default true for a run, false in a sweep), progress=
 (a bar over steps on a terminal; a line per finished job of a sweep), resume= (with -m and
 hydra.sweep.dir=DIR: run only the sweep's unfinished jobs). Launchers for -m:
-hydra/launcher=joblib (default, all cores), ray, slurm, submitit_local (see README).
+hydra/launcher=joblib (default, all cores), ray, slurm, submitit_local (see docs/SWEEPS.md).
 
 Overrides are Hydra's KEY=VALUE, without dashes (seed=3, not --seed 3): scenario=NAME,
 seed=INT, steps=INT, customers.n=INT, market.FIELD=VALUE, firms.FIRM.FIELD=VALUE,
