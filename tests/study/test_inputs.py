@@ -133,6 +133,8 @@ LAZY_LEVELS = ("defect: the lazy path of an unmerged sweep drops a level with no
                "the levels, where the eager path keeps the sweep's cells, in its order, with NaN")
 LAZY_DESIGN = ("defect: the lazy path unstacks a sampled design into a sparse grid of its factors (price x seed, "
                "half NaN) instead of the eager path's run dimension")
+LAZY_JOBS = ("defect: the lazy path of an unmerged sweep has no job_number, so a selection of its cells counts "
+             "every job of the sweep (job_counts promises the selection's own)")
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_LEVELS)
@@ -150,6 +152,13 @@ def test_a_sampled_design_opened_lazily_has_a_run_dimension_as_eagerly(design):
     assert eager.share.dims == ("run", "step", "firm")
     assert eager["firms.both.price"].values.tolist() == [1.07, 0.93, 1.31]
     assert lazy.share.dims == eager.share.dims
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_JOBS)
+def test_a_selection_of_a_lazily_opened_sweep_counts_its_own_jobs(grid):
+    eager, lazy = open_result(grid), open_result(grid, chunks={"step": 2})
+    assert job_counts(eager.sel(scenario="baseline"))["total"] == 3
+    assert job_counts(lazy.sel(scenario="baseline")) == job_counts(eager.sel(scenario="baseline"))
 
 
 # ------------------------------------------------------------------ the seed dimension
