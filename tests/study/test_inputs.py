@@ -116,9 +116,10 @@ def test_an_unmerged_sweep_opened_lazily_holds_each_finished_jobs_run(grid):
     lazy = open_result(grid, chunks={"step": 2})
     assert lazy.share.chunks is not None and not (grid / MERGED_NC).exists()
     assert lazy.attrs["swept"] == "scenario, seed"
+    computed = lazy.compute()
     for job, scenario, seed in ((0, "baseline", 2), (1, "baseline", 0), (3, "disruptor", 2)):
         run = sim.load(grid / str(job))
-        cell = lazy.sel(scenario=scenario, seed=seed).compute()
+        cell = computed.sel(scenario=scenario, seed=seed)
         for name in ("customers", "share", "price", "nps"):
             np.testing.assert_array_equal(cell[name].sel(firm=run.firm.values).values, run[name].values,
                                           err_msg=f"job {job}: {name}")
