@@ -145,8 +145,9 @@ def job_counts(ds: xr.Dataset) -> dict[str, object] | None:
 
 
 def jobs_note(ds: xr.Dataset) -> str:
-    """One line on the jobs behind ``ds``: ``"12 jobs: 10 finished, 2 failed (jobs 3, 9), 0 absent"``;
-    ``"one run"`` for a run without job records."""
+    """One line on the jobs behind ``ds``: ``"12 jobs: 10 finished, 2 failed, 0 absent (not run or
+    unfinished); without a result: jobs 3, 9"`` (at most ten job numbers, then ``...``); ``"one run"``
+    for a run without job records."""
     c = job_counts(ds)
     if c is None:
         return "one run"
