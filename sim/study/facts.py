@@ -13,6 +13,7 @@ neighbourhood and a set of structural variations (docs/FACTS.md).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -23,16 +24,11 @@ import numpy as np
 from ..engine.layout import Sm
 
 #: Structural variations of the market (:mod:`sim.study.robustness`): name -> overrides. "twins" adds a
-#: second digital-only and a second digital-and-human firm; "excluded" makes 70% of customers digitally
-#: excluded.
+#: second digital-only and a second digital-and-human firm (conf/firms/four_quadrants_twins.yaml);
+#: "excluded" makes 70% of customers digitally excluded.
 VARIATIONS: dict[str, tuple[str, ...]] = {
     "three firms": ("~firms.neither",),
-    "six firms (twins)": (
-        "+firms.digital_only_2.digital=0.88",
-        "+firms.digital_only_2.human=0.22",
-        "+firms.both_2.digital=0.88",
-        "+firms.both_2.human=0.78",
-    ),
+    "six firms (twins)": ("firms=four_quadrants_twins",),
     "equal start prices": (
         "firms.neither.price=1.0",
         "firms.digital_only.price=1.0",
@@ -319,18 +315,15 @@ def fact11(r: Runs) -> Outcome:
 def fact12(r: Runs) -> Outcome:
     import sim
 
-    mono = [
-        "firms.neither.enter_step=100000",
-        "firms.digital_only.enter_step=100000",
-        "firms.human_only.enter_step=100000",
-        "firms.both.pricing=fixed",
-    ]
+    mono = ["~firms.neither", "~firms.digital_only", "~firms.human_only", "firms.both.pricing=fixed"]
     runs = {}
     for hike in (False, True):
         model = sim.build(list(r.args("baseline", [*mono, "steps=60"])), seed=r.seed)
         for t in range(60):
-            if hike and t == 30:
-                model.firm_list[3].price *= 1.3
+            if hike and t == 30:  # a 30% rise of the list price, at once
+                firm = next(f for f in model.firm_list if f.name == "both")
+                firm.cfg = dataclasses.replace(firm.cfg, price=firm.cfg.price * 1.3)
+                firm.price = firm.cfg.price
             model.step()
         runs[hike] = sim.dataset(model)
     out = {

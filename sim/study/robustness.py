@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .facts import FACTS, VARIATIONS, Outcome
+from .facts import FACTS, VARIATIONS, Outcome, _run_cached
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Market parameters varied by the robustness sample, each within +-25% (or +-50%) of its default.
@@ -109,6 +109,9 @@ def _measure(args) -> list[tuple[int, bool, dict]]:
             out.append((number, bool(o.holds), o.measured))
         except Exception as exc:
             out.append((number, False, {"error": f"{type(exc).__name__}: {exc}"[:200]}))
+    # the next job is another configuration: its runs are not these (and a worker that keeps them grows
+    # until loky replaces it, which costs a fresh import and kernel load)
+    _run_cached.cache_clear()
     return out
 
 
