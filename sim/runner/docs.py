@@ -121,6 +121,10 @@ def groups_table() -> str:
             "parameter table):", "", "| file | firm | settings |", "|---|---|---|"]
     for path in sorted((CONF_DIR / "firms").glob("*.yaml")):
         for name, firm in _yaml(path).items():
+            if name == "defaults":  # the line-ups this one extends
+                bases = ", ".join(f"`{b}`" for b in firm)
+                out.append(f"| `{path.stem}` | (the firms of {bases}) | |")
+                continue
             settings = ", ".join(f"{k}={v}" for k, v in (firm or {}).items())
             out.append(f"| `{path.stem}` | {name} | {_cell(settings)} |")
     return "\n".join(out)
