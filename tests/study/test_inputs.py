@@ -129,37 +129,36 @@ def test_an_unmerged_sweep_opened_lazily_holds_each_finished_jobs_run(grid):
         "total": 6, "done": 3, "failed": 2, "absent": 1, "missing": [2, 4, 5]}
 
 
-#: Defects of sim/study/inputs.py's _open_sweep_lazy, found by the two tests below (reported, not fixed here).
-LAZY_LEVELS = ("defect: the lazy path of an unmerged sweep drops a level with no finished job (seed 1) and sorts "
-               "the levels, where the eager path keeps the sweep's cells, in its order, with NaN")
-LAZY_DESIGN = ("defect: the lazy path unstacks a sampled design into a sparse grid of its factors (price x seed, "
-               "half NaN) instead of the eager path's run dimension")
-LAZY_JOBS = ("defect: the lazy path of an unmerged sweep has no job_number, so a selection of its cells counts "
-             "every job of the sweep (job_counts promises the selection's own)")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_LEVELS)
 def test_an_unmerged_sweep_opened_lazily_has_the_eager_cells(grid):
     """``open_result`` combines a multirun folder "as load_sweep does", lazily or not: the same
-    swept levels in the sweep's order, NaN for jobs without a result."""
+    swept levels in the sweep's order (a level without a finished job too), NaN for jobs without a
+    result, the same dtypes, attributes and encodings: the lazy Dataset computes to the eager one."""
     eager, lazy = open_result(grid), open_result(grid, chunks={"step": 2})
     assert lazy.seed.values.tolist() == eager.seed.values.tolist() == [2, 0, 1]
-    assert lazy.share.dims == eager.share.dims
+    assert lazy.share.dims == eager.share.dims == ("scenario", "seed", "step", "firm")
+    assert lazy.share.chunksizes["step"] == (2, 2, 1) and lazy.customers.dtype == np.float64
+    assert bool(lazy.share.sel(seed=1).isnull().all().compute()), "the failed jobs"
+    computed = lazy.compute()
+    xr.testing.assert_identical(computed, eager)
+    for name, var in eager.variables.items():
+        assert lazy[name].encoding == var.encoding, name
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_DESIGN)
 def test_a_sampled_design_opened_lazily_has_a_run_dimension_as_eagerly(design):
     eager, lazy = open_result(design), open_result(design, chunks={})
     assert eager.share.dims == ("run", "step", "firm")
     assert eager["firms.both.price"].values.tolist() == [1.07, 0.93, 1.31]
-    assert lazy.share.dims == eager.share.dims
+    assert lazy.share.dims == eager.share.dims and lazy.share.chunks is not None
+    xr.testing.assert_identical(lazy.compute(), eager)
+    assert open_result(design, chunks={"run": 2}).share.chunksizes["run"] == (2, 1), "chunks along the cells"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_JOBS)
 def test_a_selection_of_a_lazily_opened_sweep_counts_its_own_jobs(grid):
     eager, lazy = open_result(grid), open_result(grid, chunks={"step": 2})
     assert job_counts(eager.sel(scenario="baseline"))["total"] == 3
-    assert job_counts(lazy.sel(scenario="baseline")) == job_counts(eager.sel(scenario="baseline"))
+    assert lazy.job_number.values.tolist() == eager.job_number.values.tolist() == [[0, 1, 2], [3, 4, 5]]
+    for sel in ({"scenario": "baseline"}, {"scenario": "disruptor"}, {"seed": 1}, {"seed": 2}):
+        assert job_counts(lazy.sel(sel)) == job_counts(eager.sel(sel)), sel
 
 
 # ------------------------------------------------------------------ the seed dimension
@@ -218,10 +217,12 @@ def test_what_cannot_be_read_raises_one_analysis_error_line(tmp_path):
         assert isinstance(err.value, ValueError), "callers catching ValueError catch it too"
 
 
-def test_a_folder_of_identical_jobs_has_nothing_swept_to_combine_lazily(run_dir, tmp_path):
+def test_a_folder_of_identical_jobs_opens_lazily_as_eagerly_a_run_per_job(run_dir, tmp_path):
+    """Nothing swept (the jobs' overrides are the same): not a grid, so a ``run`` dimension, lazily as eagerly."""
     root = tmp_path / "same"
     write_design(root, [["seed=5"], ["seed=5"]])
     for k in (0, 1):
         shutil.copytree(run_dir[0], root / str(k))
-    with pytest.raises(AnalysisError, match="the jobs' overrides do not differ; nothing was swept"):
-        open_result(root, chunks={})
+    eager, lazy = open_result(root), open_result(root, chunks={})
+    assert eager.share.dims == ("run", "step", "firm") and eager.attrs["swept"] == ""
+    xr.testing.assert_identical(lazy.compute(), eager)
