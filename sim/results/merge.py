@@ -432,6 +432,8 @@ def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True)
     in the ``failures`` attribute and ``failures.yaml``, and their cells are NaN).
     """
     root = Path(sweep_dir).resolve()
+    if root.is_file():  # a merged file, say, where its sweep folder belongs
+        raise NotADirectoryError(f"{root}: a file, not a sweep folder")
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such sweep folder")
     states = job_states(root)
