@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.results.merge import MERGED_NC, collect, load_sweep
@@ -21,7 +25,7 @@ from sim.results.runfolder import write_atomic
 from sim.results.sweepfolder import write_design
 from sim.runner.sweep import run_jobs
 from sim.study.inputs import AnalysisError, job_counts, jobs_note, open_result, with_seed_dim
-from tests.sweep_helpers import ENV, FAULT, ROOT, run_cli
+from tests.sweep_helpers import ENV, FAULT, ROOT, fake_sweep, run_cli
 
 FIXED = ["customers.n=300", "steps=5", "hydra/launcher=basic"]
 
@@ -159,6 +163,41 @@ def test_a_selection_of_a_lazily_opened_sweep_counts_its_own_jobs(grid):
     assert lazy.job_number.values.tolist() == eager.job_number.values.tolist() == [[0, 1, 2], [3, 4, 5]]
     for sel in ({"scenario": "baseline"}, {"scenario": "disruptor"}, {"seed": 1}, {"seed": 2}):
         assert job_counts(lazy.sel(sel)) == job_counts(eager.sel(sel)), sel
+
+
+@pytest.fixture(scope="module")
+def template():
+    """A small real run: the layout of every fake job's run.nc (five firms, five steps)."""
+    return sim.run(["scenario=disruptor", "customers.n=200", "steps=5"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_sweep_opened_lazily_computes_to_its_merge_in_memory(template, data):
+    """Whatever the design (a grid with its levels in any order, or a grid with cells left out: a list of runs),
+    whichever jobs finished, failed or never started, whichever firms (in whatever order) each run has:
+    the lazy Dataset computes to the eager one, encodings too, and its selections count the same jobs."""
+    firms = template.firm.values.tolist()
+    scenarios = data.draw(st.permutations(["a", "b", "c"]).map(lambda p: p[:2]), label="scenarios")
+    seeds = data.draw(st.lists(st.integers(0, 9), min_size=1, max_size=3, unique=True), label="seeds")
+    cells = [(sc, s) for sc in scenarios for s in seeds]
+    kept = data.draw(st.lists(st.sampled_from(cells), min_size=1, max_size=len(cells), unique=True), label="cells")
+    statuses = data.draw(st.lists(st.sampled_from(["done", "failed", "absent"]), min_size=len(kept),
+                                  max_size=len(kept)).filter(lambda x: "done" in x), label="statuses")
+    runs_firms = [data.draw(st.permutations(firms).flatmap(lambda p: st.integers(1, len(p)).map(lambda n: p[:n])),
+                            label=f"firms of job {k}") for k in range(len(kept))]
+    jobs = [{"overrides": [f"scenario={sc}", f"seed={s}"], "status": status, "firms": list(fs)}
+            for (sc, s), status, fs in zip(kept, statuses, runs_firms, strict=True)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = fake_sweep(Path(tmp) / "sw", template, jobs)
+        eager, lazy = open_result(root), open_result(root, chunks={"step": 2})
+        assert lazy.share.chunks is not None
+        xr.testing.assert_identical(lazy.compute(), eager)
+        for name, var in eager.variables.items():
+            assert lazy[name].encoding == var.encoding, name
+        for d in eager.job_number.dims:
+            for value in eager[d].values[:2]:
+                assert job_counts(lazy.sel({d: value})) == job_counts(eager.sel({d: value})), (d, value)
 
 
 # ------------------------------------------------------------------ the seed dimension
