@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,11 @@ ZARR_THRESHOLD = 2 * 1024**3
 INT_FILL = -1
 
 
+#: The encoding of an integer variable that holds missing cells (float64 with NaN in memory):
+#: int64 on disk with :data:`INT_FILL` as CF ``_FillValue``.
+MASKED_INT = {"dtype": "int64", "_FillValue": INT_FILL}
+
+
 def _masked(arr: np.ndarray, attrs: dict) -> tuple[np.ndarray, dict, dict]:
     """An int64 array holding :data:`INT_FILL` where nothing was recorded, as float64 with NaN there
     and the encoding that stores it as int64 with that ``_FillValue``; without fills, unchanged."""
@@ -64,7 +70,7 @@ def _masked(arr: np.ndarray, attrs: dict) -> tuple[np.ndarray, dict, dict]:
         return arr, attrs, {}
     out = arr.astype(np.float64)
     out[missing] = np.nan
-    return out, attrs, {"dtype": "int64", "_FillValue": INT_FILL}
+    return out, attrs, dict(MASKED_INT)
 
 
 def masked(ds: xr.Dataset) -> xr.Dataset:
@@ -77,7 +83,7 @@ def masked(ds: xr.Dataset) -> xr.Dataset:
             continue
         new = var.where(var != fill)
         new.attrs = {k: v for k, v in var.attrs.items() if k != "fill_value"}
-        new.encoding = {**var.encoding, "dtype": "int64", "_FillValue": INT_FILL}
+        new.encoding = {**var.encoding, **MASKED_INT}
         ds[name] = new
     return ds
 
@@ -179,15 +185,7 @@ class _Run:
             self.step = xr.DataArray(f["step"][()])
             self.firm = xr.DataArray(np.array(text(f["firm"][()]), dtype=object))
             self.segment = xr.DataArray(np.array(text(f["segment"][()]), dtype=object))
-            self.attrs = {}
-            for key, value in f.attrs.items():
-                if key.startswith("_"):  # the file format's own (_NCProperties...), hidden by xarray too
-                    continue
-                if isinstance(value, bytes):
-                    value = value.decode()
-                elif isinstance(value, np.ndarray) and value.size == 1:
-                    value = value.reshape(()).item()
-                self.attrs[key] = value
+            self.attrs = run_attributes(f.attrs)
 
     def __contains__(self, name: str) -> bool:
         return name in self.data
@@ -202,79 +200,128 @@ def _read_run(path: Path, template: xr.Dataset) -> _Run:
     return _Run(path, template)
 
 
+@dataclass
+class Layout:
+    """Where each job of a sweep goes in the merged Dataset (from the design table, in design order).
+
+    A full grid has one dimension per swept factor, its levels in the order the sweep lists
+    them (``dims``, ``shape``, ``coords``); any other design one ``run`` dimension, a cell per
+    job, with the factors as coordinates along it. ``pos`` maps each job to its cell's index.
+    """
+
+    swept: list[str]
+    fixed: dict
+    grid: bool
+    dims: list[str]
+    shape: tuple[int, ...]
+    coords: dict
+    pos: dict[int, tuple[int, ...]]
+
+    def jobs_in_cell_order(self) -> list[int]:
+        """The jobs, one per cell, in the order of the cells flattened (C order)."""
+        return sorted(self.pos, key=self.pos.__getitem__)
+
+
+def layout_of(states: list[JobState]) -> Layout:
+    """The cells of the merged Dataset of ``states`` (a sweep's jobs in design order)."""
+    swept, levels, cells, fixed = factors_of([s.overrides for s in states])
+    grid = _is_grid(swept, levels, cells)
+    if grid:
+        index = {k: {repr(v): i for i, v in enumerate(levels[k])} for k in swept}
+        shape = tuple(len(levels[k]) for k in swept)
+        coords: dict = {k: _coord(levels[k]) for k in swept}
+        pos = {s.job: tuple(index[k][repr(c[k])] for k in swept) for s, c in zip(states, cells, strict=True)}
+        return Layout(swept, fixed, True, list(swept), shape, coords, pos)
+    coords = {"run": np.arange(len(states), dtype=np.int64)}
+    for k in swept:
+        coords[k] = ("run", _coord([c[k] for c in cells]))
+    return Layout(swept, fixed, False, ["run"], (len(states),), coords, {s.job: (i,) for i, s in enumerate(states)})
+
+
+def run_attributes(attrs) -> dict:
+    """A run file's global attributes as plain values (text as str, one-element arrays as scalars),
+    without the file format's own (``_NCProperties``...: hidden by xarray too)."""
+    out = {}
+    for key, value in attrs.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, bytes):
+            value = value.decode()
+        elif isinstance(value, np.ndarray) and value.size == 1:
+            value = value.reshape(()).item()
+        out[key] = value
+    return out
+
+
 def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
     """Merge the finished jobs of ``states`` (design order) into one Dataset (see the module doc)."""
-    jobs = [s.overrides for s in states]
-    swept, levels, cells, fixed = factors_of(jobs)
-    grid = _is_grid(swept, levels, cells)
+    lay = layout_of(states)
     done = [s for s in states if s.done]
     if not done:
         raise FileNotFoundError(f"no finished job ({RESULT}) in the sweep: "
                                 f"{len(states)} jobs, none done")
     first = load(done[0].folder)  # names, dimensions and attributes of the variables
     runs = {s.job: _read_run(s.folder / RESULT, first) for s in done}
-    firms = _union([list(r.firm.values) for r in runs.values()])
-    segments = _union([list(r.segment.values) for r in runs.values()])
-    steps = sorted(set().union(*[set(r.step.values.tolist()) for r in runs.values()]))
-
-    if grid:
-        cell_dims = list(swept)
-        cell_shape = tuple(len(levels[k]) for k in swept)
-        index = {k: {repr(v): i for i, v in enumerate(levels[k])} for k in swept}
-
-        def where(c: dict) -> tuple[int, ...]:
-            return tuple(index[k][repr(c[k])] for k in swept)
-        coords = {k: _coord(levels[k]) for k in swept}
-    else:
-        cell_dims = ["run"]
-        cell_shape = (len(states),)
-        coords = {"run": np.arange(len(states), dtype=np.int64)}
-        for k in swept:
-            coords[k] = ("run", _coord([c[k] for c in cells]))
-    pos = {s.job: (where(c) if grid else (i,)) for i, (s, c) in enumerate(zip(states, cells, strict=True))}
-
-    full = {"step": steps, "firm": firms, "segment": segments}
+    full = run_axes([r.step.values.tolist() for r in runs.values()], [list(r.firm.values) for r in runs.values()],
+                    [list(r.segment.values) for r in runs.values()])
     lookups = {d: {v: i for i, v in enumerate(vals)} for d, vals in full.items()}
     data = {}
     for name, var in first.data_vars.items():
-        shape = cell_shape + tuple(len(full[d]) for d in var.dims)
+        shape = lay.shape + tuple(len(full[d]) for d in var.dims)
         integer = np.issubdtype(var.dtype, np.integer)
         arr = np.full(shape, INT_FILL if integer else np.nan, dtype=np.int64 if integer else np.float64)
         data[name] = (arr, var.dims, dict(var.attrs))
     for job, ds in runs.items():
         idx = {d: np.array([lookups[d][v] for v in ds[d].values.tolist()], dtype=np.intp) for d in full}
-        cell = pos[job]
+        cell = lay.pos[job]
         for name, (arr, dims, _) in data.items():
             if name not in ds:
                 continue
             sel = cell + np.ix_(*[idx[d] for d in dims]) if dims else cell
             arr[sel] = ds[name].values
-    variables = {name: _variable(cell_dims + list(dims), arr, a) for name, (arr, dims, a) in data.items()}
+    variables = {name: _variable(lay.dims + list(dims), arr, a) for name, (arr, dims, a) in data.items()}
+    return assemble(lay, states, variables, {job: r.attrs for job, r in runs.items()}, full, first.step.dtype,
+                    attrs)
 
+
+def run_axes(steps: list[list], firms: list[list], segments: list[list]) -> dict[str, list]:
+    """The merged Dataset's ``step`` (sorted), ``firm`` and ``segment`` (first-seen order: the order in
+    which the scenarios list them) from those of each finished run."""
+    return {"step": sorted(set().union(*map(set, steps))), "firm": _union(firms), "segment": _union(segments)}
+
+
+def assemble(lay: Layout, states: list[JobState], variables: dict[str, xr.Variable], run_attrs: dict[int, dict],
+             full: dict[str, list], step_dtype, attrs: dict | None = None) -> xr.Dataset:
+    """The merged Dataset from its data ``variables`` (dimensions ``lay.dims`` + the run's, eager or
+    lazy), each finished job's attributes (``run_attrs``: job -> :func:`run_attributes`) and the
+    axes ``full`` (:func:`run_axes`): adds the ``run_<name>`` variables, ``job_number``, the design
+    table, the coordinates and the attributes (see the module doc)."""
+    variables = dict(variables)
+    coords = dict(lay.coords)
     # per-run attributes: common ones stay attributes, the others become run_<name> variables
-    names = _union([list(ds.attrs) for ds in runs.values()])
+    names = _union([list(a) for a in run_attrs.values()])
     ds_attrs: dict = {}
     for name in names:
-        vals = [ds.attrs.get(name) for ds in runs.values()]
+        vals = [a.get(name) for a in run_attrs.values()]
         if all(v is not None for v in vals) and len({repr(v) for v in vals}) == 1:
             ds_attrs[name] = vals[0]
             continue
         numeric = all(isinstance(v, (int, float, np.number)) for v in vals if v is not None)
         if numeric and all(isinstance(v, (int, np.integer)) for v in vals if v is not None):
-            arr = np.full(cell_shape, INT_FILL, dtype=np.int64)
+            arr = np.full(lay.shape, INT_FILL, dtype=np.int64)
         elif numeric:
-            arr = np.full(cell_shape, np.nan)
+            arr = np.full(lay.shape, np.nan)
         else:
-            arr = np.full(cell_shape, "", dtype=object)
-        for job, ds in runs.items():
-            if name in ds.attrs:
-                arr[pos[job]] = ds.attrs[name] if numeric else str(ds.attrs[name])
-        variables[f"run_{name}"] = _variable(cell_dims, arr, {"long_name": f"each run's {name!r} attribute"})
-    job_number = np.full(cell_shape, INT_FILL, dtype=np.int64)
+            arr = np.full(lay.shape, "", dtype=object)
+        for job, a in run_attrs.items():
+            if name in a:
+                arr[lay.pos[job]] = a[name] if numeric else str(a[name])
+        variables[f"run_{name}"] = _variable(lay.dims, arr, {"long_name": f"each run's {name!r} attribute"})
+    job_number = np.full(lay.shape, INT_FILL, dtype=np.int64)
     for s in states:
-        job_number[pos[s.job]] = s.job
-    variables["job_number"] = (cell_dims, job_number, {"long_name": "job of the design table that made the cell",
-                                                        "units": "1"})
+        job_number[lay.pos[s.job]] = s.job
+    variables["job_number"] = (lay.dims, job_number, {"long_name": "job of the design table that made the cell",
+                                                      "units": "1"})
     # the design table
     variables["job_overrides"] = (["job"], np.array([" ".join(s.overrides) for s in states], dtype=object),
                                   {"long_name": "the job's overrides"})
@@ -287,23 +334,23 @@ def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
                               {"long_name": "why the job did not finish"})
     variables["job_log"] = (["job"], np.array([s.log for s in states], dtype=object),
                             {"long_name": "where the job's log or INCOMPLETE marker is"})
-    coords.update({"step": np.array(steps, dtype=first.step.dtype), "firm": np.array(firms, dtype=object),
-                   "segment": np.array(segments, dtype=object),
+    coords.update({"step": np.array(full["step"], dtype=step_dtype), "firm": np.array(full["firm"], dtype=object),
+                   "segment": np.array(full["segment"], dtype=object),
                    "job": np.array([s.job for s in states], dtype=np.int64)})
     out = xr.Dataset(variables, coords=coords)
     label_coordinates(out)
-    for k in swept:
+    for k in lay.swept:
         out[k].attrs.update(long_name=f"swept setting {k}", **({"units": "1"} if out[k].dtype.kind in "iuf" else {}))
-    if not grid:
+    if not lay.grid:
         out["run"].attrs.update(long_name="run of the sweep (its job number)", units="1")
     out["job"].attrs.update(long_name="job number of the design table", units="1")
     failed = [s for s in states if s.status in ("failed", "interrupted")]
     missing = [s for s in states if not s.done]
     ds_attrs.update({
-        "swept": ", ".join(swept),
-        "design": "grid" if grid else "list of runs",
-        "fixed_overrides": " ".join(f"{k}={v}" for k, v in fixed.items()),
-        "jobs_total": len(states), "jobs_done": len(done), "jobs_failed": len(failed),
+        "swept": ", ".join(lay.swept),
+        "design": "grid" if lay.grid else "list of runs",
+        "fixed_overrides": " ".join(f"{k}={v}" for k, v in lay.fixed.items()),
+        "jobs_total": len(states), "jobs_done": len(states) - len(missing), "jobs_failed": len(failed),
         "missing_jobs": np.array([s.job for s in missing], dtype=np.int64),
         "failed_jobs": np.array([s.job for s in failed], dtype=np.int64),
         "failures": yaml.safe_dump(failure_records(missing), sort_keys=False),
@@ -385,6 +432,8 @@ def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True)
     in the ``failures`` attribute and ``failures.yaml``, and their cells are NaN).
     """
     root = Path(sweep_dir).resolve()
+    if root.is_file():  # a merged file, say, where its sweep folder belongs
+        raise NotADirectoryError(f"{root}: a file, not a sweep folder")
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such sweep folder")
     states = job_states(root)

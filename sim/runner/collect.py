@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise FileNotFoundError(f"{args.sweep_dir}: no job finished ({result.launcher_error})")
             else:
                 ds = collect(args.sweep_dir, fmt=args.format)
-    except (ConfigError, FileNotFoundError) as exc:
+    except (ConfigError, FileNotFoundError, NotADirectoryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except RunInterrupted as exc:

@@ -416,6 +416,8 @@ def run_jobs(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, lau
 def resume(sweep_dir: str | os.PathLike, fmt: str = "auto", progress: bool = True) -> SweepResult:
     """Rerun a sweep folder's jobs that have no ``run.nc`` (as recorded in its design), then merge."""
     root = Path(sweep_dir).resolve()
+    if root.is_file():
+        raise ConfigError(f"resume: {root}: a file, not a sweep folder")
     design = read_design(root)
     if design is None:
         raise ConfigError(f"resume: {root} holds no {DESIGN}: not a sweep folder written by this tool")

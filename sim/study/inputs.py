@@ -22,43 +22,52 @@ class AnalysisError(ValueError):
 
 # ------------------------------------------------------------------------------ input
 def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
-    """A sweep folder without its merged file as one lazy Dataset (dask), one dimension per swept override.
+    """A sweep folder without its merged file as one lazy Dataset (dask): what
+    :func:`sim.results.merge.load_sweep` gives in memory, with the data read on demand.
 
-    The same combination as :func:`sim.results.merge.load_sweep` (which loads into memory):
-    the jobs and their overrides from the folder's design table (``design.yaml``), an
-    outer join over firms and steps, NaN for firms absent and for jobs without a result
-    (listed in ``missing_jobs``). Chunks along swept dimensions apply after combining.
+    The merge's own layout and assembly (:func:`sim.results.merge.layout_of`,
+    :func:`sim.results.merge.assemble`): one dimension per swept override in the order of the
+    sweep's design table (``design.yaml``), or a ``run`` dimension for a sampled design; NaN for
+    firms absent from a run and for jobs without a result (listed in ``missing_jobs``);
+    ``job_number``, the ``run_<name>`` variables and the design table as in the merge. Chunks
+    along the cell dimensions apply after combining (one cell per chunk before).
     """
-    from ..results.merge import factors_of
-    from ..results.runfolder import widened
+    import dask.array as da
+
+    from ..results.merge import MASKED_INT, assemble, layout_of, run_attributes, run_axes
+    from ..results.runfolder import RESULT, widened
     from ..results.sweepfolder import job_states
 
     states = job_states(root)
     done = [s for s in states if s.done]
     if not done:
         raise AnalysisError(f"{root}: no run.nc below this folder")
-    swept, _, cells, _ = factors_of([s.overrides for s in states])
-    if not swept:
-        raise AnalysisError(f"{root}: the jobs' overrides do not differ; nothing was swept")
-    inner = {k: v for k, v in chunks.items() if k not in swept} if isinstance(chunks, dict) else chunks
-    runs = [widened(xr.open_dataset(s.folder / "run.nc", engine="h5netcdf", chunks=inner)).drop_encoding()
-            for s in done]
-    stacked = xr.concat(runs, dim="job", join="outer", combine_attrs="drop_conflicts", data_vars="all",
-                        coords="minimal", compat="override")
-    by_job = {s.job: c for s, c in zip(states, cells, strict=True)}
-    stacked = stacked.assign_coords({k: ("job", [by_job[s.job][k] for s in done]) for k in swept})
-    if len(swept) == 1:
-        out = stacked.swap_dims(job=swept[0]).sortby(swept[0])
-    else:
-        out = stacked.set_index(job=swept).unstack("job")
-    outer = {k: v for k, v in chunks.items() if k in swept} if isinstance(chunks, dict) else {}
-    if outer:
-        out = out.chunk(outer)
-    failed = [s.job for s in states if s.status in ("failed", "interrupted")]
-    out.attrs.update(swept=", ".join(swept), jobs_total=len(states), jobs_done=len(done), jobs_failed=len(failed),
-                     missing_jobs=np.array([s.job for s in states if not s.done], dtype=np.int64),
-                     failed_jobs=np.array(failed, dtype=np.int64))
-    return out
+    lay = layout_of(states)
+    inner = {k: v for k, v in chunks.items() if k not in lay.dims} if isinstance(chunks, dict) else chunks
+    runs = {s.job: widened(xr.open_dataset(s.folder / RESULT, engine="h5netcdf", chunks=inner)).drop_encoding()
+            for s in done}
+    full = run_axes([r.step.values.tolist() for r in runs.values()], [list(r.firm.values) for r in runs.values()],
+                    [list(r.segment.values) for r in runs.values()])
+    first = runs[done[0].job]
+    order = lay.jobs_in_cell_order()
+    variables = {}
+    for name, var in first.data_vars.items():
+        axes = {d: full[d] for d in var.dims}
+        shape = tuple(len(v) for v in axes.values())
+        # each cell's run on the merged axes (a firm it did not have: NaN), None for a job without a result
+        cells = [runs[j][name].reindex(axes).data if j in runs and name in runs[j] else None for j in order]
+        integer = np.issubdtype(var.dtype, np.integer) and all(c is not None and c.dtype.kind in "iu" for c in cells)
+        dtype = np.int64 if integer else np.float64
+        cells = [da.full(shape, np.nan, dtype=dtype) if c is None else c.astype(dtype) for c in cells]
+        data = da.stack(cells).reshape(lay.shape + shape)
+        attrs = {k: v for k, v in var.attrs.items() if k not in ("fill_value", "_FillValue")}
+        masked = np.issubdtype(var.dtype, np.integer) and not integer  # written as the merge writes it
+        variables[name] = xr.Variable(lay.dims + list(var.dims), data, attrs,
+                                      encoding=dict(MASKED_INT) if masked else {})
+    out = assemble(lay, states, variables, {j: run_attributes(r.attrs) for j, r in runs.items()}, full,
+                   first.step.dtype)
+    outer = {k: v for k, v in chunks.items() if k in lay.dims} if isinstance(chunks, dict) else {}
+    return out.chunk(outer) if outer else out
 
 
 def _open_lazy(path: Path, chunks: dict | str) -> xr.Dataset:

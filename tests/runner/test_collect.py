@@ -131,7 +131,8 @@ def _bad_inputs(tmp_path):
     write_design(never, [["seed=0"], ["seed=1"]])  # a design whose jobs never ran
     return [
         ([str(tmp_path / "nowhere")], "no such sweep folder"),
-        ([str(tmp_path / "file.nc")], "no such sweep folder"),
+        ([str(tmp_path / "file.nc")], "file.nc: a file, not a sweep folder"),
+        (["--resume", str(tmp_path / "file.nc")], "file.nc: a file, not a sweep folder"),
         ([str(tmp_path / "empty")], "not a sweep folder (no design.yaml and no job folders)"),
         ([str(tmp_path / "other")], "not a sweep folder (no design.yaml and no job folders)"),
         ([str(never)], "no finished job (run.nc) in the sweep: 2 jobs, none done"),
@@ -154,6 +155,16 @@ def test_the_entry_module_refuses_a_missing_folder_in_one_line(tmp_path):
     proc = run_cli([str(tmp_path / "nowhere")], module="sim.collect", timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"error: {tmp_path / 'nowhere'}: no such sweep folder\n"
+
+
+def test_the_entry_module_says_a_file_is_a_file_not_a_missing_folder(tmp_path):
+    """A merged file given where its sweep folder belongs exists: the line says it is a file."""
+    path = tmp_path / "sweep.nc"
+    path.write_bytes(b"")
+    proc = run_cli([str(path)], module="sim.collect", timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == f"error: {path}: a file, not a sweep folder\n"
+    assert path.read_bytes() == b"" and sorted(tmp_path.iterdir()) == [path], "nothing written"
 
 
 def test_an_unknown_format_is_refused_naming_the_allowed_ones(sweep, capsys):

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.results.merge import MERGED_NC, collect, load_sweep
@@ -21,7 +25,7 @@ from sim.results.runfolder import write_atomic
 from sim.results.sweepfolder import write_design
 from sim.runner.sweep import run_jobs
 from sim.study.inputs import AnalysisError, job_counts, jobs_note, open_result, with_seed_dim
-from tests.sweep_helpers import ENV, FAULT, ROOT, run_cli
+from tests.sweep_helpers import ENV, FAULT, ROOT, fake_sweep, run_cli
 
 FIXED = ["customers.n=300", "steps=5", "hydra/launcher=basic"]
 
@@ -129,37 +133,71 @@ def test_an_unmerged_sweep_opened_lazily_holds_each_finished_jobs_run(grid):
         "total": 6, "done": 3, "failed": 2, "absent": 1, "missing": [2, 4, 5]}
 
 
-#: Defects of sim/study/inputs.py's _open_sweep_lazy, found by the two tests below (reported, not fixed here).
-LAZY_LEVELS = ("defect: the lazy path of an unmerged sweep drops a level with no finished job (seed 1) and sorts "
-               "the levels, where the eager path keeps the sweep's cells, in its order, with NaN")
-LAZY_DESIGN = ("defect: the lazy path unstacks a sampled design into a sparse grid of its factors (price x seed, "
-               "half NaN) instead of the eager path's run dimension")
-LAZY_JOBS = ("defect: the lazy path of an unmerged sweep has no job_number, so a selection of its cells counts "
-             "every job of the sweep (job_counts promises the selection's own)")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_LEVELS)
 def test_an_unmerged_sweep_opened_lazily_has_the_eager_cells(grid):
     """``open_result`` combines a multirun folder "as load_sweep does", lazily or not: the same
-    swept levels in the sweep's order, NaN for jobs without a result."""
+    swept levels in the sweep's order (a level without a finished job too), NaN for jobs without a
+    result, the same dtypes, attributes and encodings: the lazy Dataset computes to the eager one."""
     eager, lazy = open_result(grid), open_result(grid, chunks={"step": 2})
     assert lazy.seed.values.tolist() == eager.seed.values.tolist() == [2, 0, 1]
-    assert lazy.share.dims == eager.share.dims
+    assert lazy.share.dims == eager.share.dims == ("scenario", "seed", "step", "firm")
+    assert lazy.share.chunksizes["step"] == (2, 2, 1) and lazy.customers.dtype == np.float64
+    assert bool(lazy.share.sel(seed=1).isnull().all().compute()), "the failed jobs"
+    computed = lazy.compute()
+    xr.testing.assert_identical(computed, eager)
+    for name, var in eager.variables.items():
+        assert lazy[name].encoding == var.encoding, name
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_DESIGN)
 def test_a_sampled_design_opened_lazily_has_a_run_dimension_as_eagerly(design):
     eager, lazy = open_result(design), open_result(design, chunks={})
     assert eager.share.dims == ("run", "step", "firm")
     assert eager["firms.both.price"].values.tolist() == [1.07, 0.93, 1.31]
-    assert lazy.share.dims == eager.share.dims
+    assert lazy.share.dims == eager.share.dims and lazy.share.chunks is not None
+    xr.testing.assert_identical(lazy.compute(), eager)
+    assert open_result(design, chunks={"run": 2}).share.chunksizes["run"] == (2, 1), "chunks along the cells"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LAZY_JOBS)
 def test_a_selection_of_a_lazily_opened_sweep_counts_its_own_jobs(grid):
     eager, lazy = open_result(grid), open_result(grid, chunks={"step": 2})
     assert job_counts(eager.sel(scenario="baseline"))["total"] == 3
-    assert job_counts(lazy.sel(scenario="baseline")) == job_counts(eager.sel(scenario="baseline"))
+    assert lazy.job_number.values.tolist() == eager.job_number.values.tolist() == [[0, 1, 2], [3, 4, 5]]
+    for sel in ({"scenario": "baseline"}, {"scenario": "disruptor"}, {"seed": 1}, {"seed": 2}):
+        assert job_counts(lazy.sel(sel)) == job_counts(eager.sel(sel)), sel
+
+
+@pytest.fixture(scope="module")
+def template():
+    """A small real run: the layout of every fake job's run.nc (five firms, five steps)."""
+    return sim.run(["scenario=disruptor", "customers.n=200", "steps=5"])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_sweep_opened_lazily_computes_to_its_merge_in_memory(template, data):
+    """Whatever the design (a grid with its levels in any order, or a grid with cells left out: a list of runs),
+    whichever jobs finished, failed or never started, whichever firms (in whatever order) each run has:
+    the lazy Dataset computes to the eager one, encodings too, and its selections count the same jobs."""
+    firms = template.firm.values.tolist()
+    scenarios = data.draw(st.permutations(["a", "b", "c"]).map(lambda p: p[:2]), label="scenarios")
+    seeds = data.draw(st.lists(st.integers(0, 9), min_size=1, max_size=3, unique=True), label="seeds")
+    cells = [(sc, s) for sc in scenarios for s in seeds]
+    kept = data.draw(st.lists(st.sampled_from(cells), min_size=1, max_size=len(cells), unique=True), label="cells")
+    statuses = data.draw(st.lists(st.sampled_from(["done", "failed", "absent"]), min_size=len(kept),
+                                  max_size=len(kept)).filter(lambda x: "done" in x), label="statuses")
+    runs_firms = [data.draw(st.permutations(firms).flatmap(lambda p: st.integers(1, len(p)).map(lambda n: p[:n])),
+                            label=f"firms of job {k}") for k in range(len(kept))]
+    jobs = [{"overrides": [f"scenario={sc}", f"seed={s}"], "status": status, "firms": list(fs)}
+            for (sc, s), status, fs in zip(kept, statuses, runs_firms, strict=True)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = fake_sweep(Path(tmp) / "sw", template, jobs)
+        eager, lazy = open_result(root), open_result(root, chunks={"step": 2})
+        assert lazy.share.chunks is not None
+        xr.testing.assert_identical(lazy.compute(), eager)
+        for name, var in eager.variables.items():
+            assert lazy[name].encoding == var.encoding, name
+        for d in eager.job_number.dims:
+            for value in eager[d].values[:2]:
+                assert job_counts(lazy.sel({d: value})) == job_counts(eager.sel({d: value})), (d, value)
 
 
 # ------------------------------------------------------------------ the seed dimension
@@ -218,10 +256,12 @@ def test_what_cannot_be_read_raises_one_analysis_error_line(tmp_path):
         assert isinstance(err.value, ValueError), "callers catching ValueError catch it too"
 
 
-def test_a_folder_of_identical_jobs_has_nothing_swept_to_combine_lazily(run_dir, tmp_path):
+def test_a_folder_of_identical_jobs_opens_lazily_as_eagerly_a_run_per_job(run_dir, tmp_path):
+    """Nothing swept (the jobs' overrides are the same): not a grid, so a ``run`` dimension, lazily as eagerly."""
     root = tmp_path / "same"
     write_design(root, [["seed=5"], ["seed=5"]])
     for k in (0, 1):
         shutil.copytree(run_dir[0], root / str(k))
-    with pytest.raises(AnalysisError, match="the jobs' overrides do not differ; nothing was swept"):
-        open_result(root, chunks={})
+    eager, lazy = open_result(root), open_result(root, chunks={})
+    assert eager.share.dims == ("run", "step", "firm") and eager.attrs["swept"] == ""
+    xr.testing.assert_identical(lazy.compute(), eager)
