@@ -433,16 +433,24 @@ class Session:
 
     # ------------------------------------------------------------------ the worker
     def _start(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
+        # Called with the lock held. ``_worker`` is None once the worker has decided, under the lock,
+        # that it has nothing to do: a thread that is leaving may still be alive (``is_alive()``) for
+        # a while, longest on Python 3.13, and would never see what was asked of it meanwhile.
+        if self._worker is None:
             self._worker = threading.Thread(target=self._work, name="classroom-session", daemon=True)
             self._worker.start()
 
     def _work(self) -> None:
-        if self.context is not None:
-            with self.context:
+        try:
+            if self.context is not None:
+                with self.context:
+                    self._loop()
+            else:
                 self._loop()
-        else:
-            self._loop()
+        finally:  # also when the loop raised: the next click starts a new worker
+            with self._cond:
+                if self._worker is threading.current_thread():
+                    self._worker = None
 
     def _loop(self) -> None:
         next_at = 0.0
@@ -451,6 +459,7 @@ class Session:
                 while True:
                     now = time.monotonic()
                     if self._closed:
+                        self._worker = None
                         return
                     if self._pending is not None:
                         if now >= self._pending_at:
@@ -460,7 +469,8 @@ class Session:
                     if self._steps or (self.playing and now >= next_at):
                         break
                     if not self.playing:
-                        return  # nothing to do: the next click starts a new worker
+                        self._worker = None  # nothing to do: the next click starts a new worker
+                        return
                     self._cond.wait(next_at - now)
                 settings, self._pending = self._pending, None
                 if settings is not None:

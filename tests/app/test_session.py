@@ -164,6 +164,29 @@ def test_after_an_error_the_controls_work_again():
     s.close()
 
 
+def test_a_click_while_the_worker_winds_down_is_done():
+    """A worker that found nothing to do can still be alive for a while as it leaves (on Python 3.13
+    long enough to lose the next click every time): what is asked meanwhile gets a new worker."""
+    leaving = threading.Event()
+
+    class SlowToClose:  # the page's kernel context, here taking 0.5 s to close
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            leaving.set()
+            time.sleep(0.5)
+
+    s = Session(Settings(customers=SMALL), context=SlowToClose())
+    s.step()
+    assert leaving.wait(60) and s.run.step_now == 1  # the step is done, the worker is leaving
+    s.change(Settings(customers=SMALL, seed=3))
+    s.step()
+    assert s.wait_idle(20)
+    assert s.run.sim.cfg.seed == 3 and s.run.step_now == 1
+    s.close()
+
+
 def test_reset_rebuilds_what_the_sidebar_shows():
     s = _session(scenario="baseline")
     s.change(Settings(scenario="baseline", customers=SMALL + 100, seed=3))
