@@ -31,13 +31,15 @@ def test_steps_stop_at_the_horizon():
 def test_status_line_names_entry_and_shock():
     run = Run(Settings(customers=SMALL, enter_step=6, shock=True, shock_start=4))
     assert run.status().startswith("step 0 of 120, seed 0: scenario disruptor, 2,000 customers, 4 firms")
-    lines = {}
+    lines, prices = {}, {}
     for _ in range(17):
         run.step()
         lines[run.step_now] = run.status()
+        prices[run.step_now] = next(f.price for f in run.sim.agents if f.name == "disruptor")
     assert lines[4] == "step 4 of 120, seed 0: shock starts: human capacity cut, customers pushed online"
     assert lines[5] == "step 5 of 120, seed 0: no entry, exit or shock"
-    assert lines[6].startswith("step 6 of 120, seed 0: disruptor enters (digital only, price 0.80")
+    # the price it charges at entry (Nash pricing with the penetration cut moves it off the list price 0.80)
+    assert lines[6].startswith(f"step 6 of 120, seed 0: disruptor enters (digital only, price {prices[6]:.2f})")
     assert lines[16].startswith("step 16 of 120, seed 0: shock ends")
     assert [s for s, _ in run.events()] == sorted(s for s, _ in run.events())  # the log keeps every event
 
