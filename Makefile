@@ -46,8 +46,16 @@ help:
 	@echo "make bench                                    performance suite (~10 min): benchmarks/results.md and results.json"
 	@echo "make facts                                    stylized facts over a Latin-hypercube sample: docs/FACTS.md (~10 min)"
 
+# The interpreter PYTHON names: PYTHON itself when it runs, else for PYTHON=pythonX.Y (a pyenv shim
+# answers only for the versions pyenv has activated) the newest X.Y in pyenv's versions folder, as
+# test-pythons finds it; nothing when there is none. Expanded only when .venv is created.
+PYTHON_EXE = $(shell if $(PYTHON) -c "" >/dev/null 2>&1; then command -v $(PYTHON); \
+	$(if $(findstring /,$(PYTHON)),,else v=$(patsubst python%,%,$(PYTHON)); $(FIND_PYTHON);) fi)
+
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(if $(PYTHON_EXE),,$(error no $(PYTHON) on this machine (not on the PATH, nor in pyenv's versions folder): \
+	  give another, PYTHON=python3 or an interpreter's path))
+	$(PYTHON_EXE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
