@@ -16,15 +16,29 @@ CF_STAMP := $(VENV)/.installed-cf
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8765
 ARGS ?=
-# After the main suite, `make test` runs the Mesa-facing, page, API and command-line tests on these
-# Pythons too, each in its own .venv-X.Y with the newest Mesa pip gives it (Mesa 3.4+ needs Python
-# 3.12; on Python 3.11 pip installs Mesa 3.3). A Python the machine lacks is skipped with one line
-# saying so. EXTRA_PYTHONS= (empty) skips them all.
+# After the main suite, `make test` runs the tests that meet Mesa, the Python version and the newest
+# libraries on these Pythons too, each in its own .venv-X.Y with the newest Mesa pip gives it (Mesa 3.4+
+# needs Python 3.12; on Python 3.11 pip installs Mesa 3.3). A Python the machine lacks is skipped with
+# one line saying so. EXTRA_PYTHONS= (empty) skips them all.
 EXTRA_PYTHONS ?= 3.12 3.13
-COMPAT_TESTS ?= tests/test_model_mesa.py tests/test_api.py tests/test_dependencies.py tests/firms/test_agents.py \
-	tests/runner/test_cli.py tests/app \
+# What those runs cover (about a third of the time of the whole files): the model on Mesa's API,
+# batch_run and the seeds (test_model_mesa), a run with the base dependencies only (test_dependencies),
+# the firms as Mesa agents, the DataCollector, the API, the page's session threads, the page rendered
+# in process and in Chromium (one real-browser test) with its assets, and the command line: its
+# errors, help, signals, and a whole run with its log and a quiet terminal. Checked by tests/test_makefile.py.
+COMPAT_TESTS ?= tests/test_model_mesa.py tests/test_dependencies.py tests/firms/test_agents.py tests/test_api.py \
 	tests/results/test_output.py::test_the_firm_datacollector_stores_what_mesas_collect_stores \
-	tests/results/test_output.py::test_the_firm_datacollector_hands_changed_reporters_to_mesa
+	tests/results/test_output.py::test_the_firm_datacollector_hands_changed_reporters_to_mesa \
+	tests/app/test_session.py \
+	tests/app/test_page.py::test_page_renders_steps_and_shows_errors_in_process \
+	tests/app/test_page.py::test_page_assets_are_installed_locally \
+	tests/app/test_page.py::test_holding_an_arrow_key_rebuilds_once_and_play_is_not_lost \
+	tests/runner/test_cli.py::test_bad_input_exits_2_with_one_line_and_writes_nothing \
+	tests/runner/test_cli.py::test_an_unwritable_output_folder_is_one_line_and_exit_2 \
+	tests/runner/test_cli.py::test_help_anywhere_names_scenarios_their_firms_and_integer_ranges \
+	tests/runner/test_cli.py::test_subprocess_bad_override_exit_2_one_line \
+	tests/runner/test_cli.py::test_interrupted_run_leaves_no_result_and_says_why \
+	tests/runner/test_cli.py::test_log_holds_what_a_user_wants_and_no_library_debug
 # Shell code printing the interpreter of Python $$v: python$$v when it runs (a pyenv shim answers only
 # for the versions pyenv has activated), else the newest $$v.x in pyenv's versions folder; nothing if none.
 FIND_PYTHON = for p in python$$v $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$$v.*/bin/python$$v 2>/dev/null \
