@@ -157,10 +157,13 @@ test-pythons: chromium
 	  py=$$($(FIND_PYTHON)); \
 	  if [ -z "$$py" ]; then echo "make test: skipped Python $$v: no python$$v on this machine"; continue; fi; \
 	  echo "make test: Python $$v ($$py), newest Mesa, in .venv-$$v: $(COMPAT_TESTS)"; \
-	  $(MAKE) --no-print-directory .venv-$$v/.installed-test XPYTHON="$$py" \
-	    && SIM_TEST_ARTIFACTS=test-artifacts/python$$v .venv-$$v/bin/python -m pytest -n 2 --dist loadfile \
-	      -p no:cacheprovider $(COMPAT_TESTS) \
-	    || failed="$$failed $$v"; \
+	  t0=$$(date +%s); \
+	  if $(MAKE) --no-print-directory .venv-$$v/.installed-test XPYTHON="$$py"; then \
+	    t1=$$(date +%s); \
+	    SIM_TEST_ARTIFACTS=test-artifacts/python$$v .venv-$$v/bin/python -m pytest -n 2 --dist loadfile \
+	      -p no:cacheprovider $(COMPAT_TESTS) || failed="$$failed $$v"; \
+	    echo "make test: Python $$v: $$((t1 - t0)) s to install, $$(($$(date +%s) - t1)) s to test"; \
+	  else failed="$$failed $$v"; fi; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make test: failed on Python$$failed"; exit 1; fi
 
