@@ -32,7 +32,7 @@ COMPAT_TESTS ?= tests/test_model_mesa.py tests/test_dependencies.py tests/firms/
 	tests/app/test_session.py \
 	tests/app/test_page.py::test_page_renders_steps_and_shows_errors_in_process \
 	tests/app/test_page.py::test_page_assets_are_installed_locally \
-	tests/app/test_page.py::test_holding_an_arrow_key_rebuilds_once_and_play_is_not_lost \
+	tests/app/test_page.py::test_layout_at_1400x900_and_at_150_percent_zoom \
 	tests/runner/test_cli.py::test_bad_input_exits_2_with_one_line_and_writes_nothing \
 	tests/runner/test_cli.py::test_an_unwritable_output_folder_is_one_line_and_exit_2 \
 	tests/runner/test_cli.py::test_help_anywhere_names_scenarios_their_firms_and_integer_ranges \
