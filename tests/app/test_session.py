@@ -189,6 +189,37 @@ def test_a_click_while_the_worker_winds_down_is_done():
     s.close()
 
 
+def test_the_page_reads_a_step_whole():
+    """The page draws from its own thread while the worker steps (after a click, or when drawing takes
+    longer than SHOW_WAIT): it reads the run before or after a step, never in the middle of one (there
+    the model counts the step and has not recorded it: the read-outs raised IndexError, the page's
+    status row failed and play waited SHOW_WAIT for every later step)."""
+    run = Run(Settings(customers=SMALL))
+    inside, go_on = threading.Event(), threading.Event()
+    record = run.sim.recorder.record
+
+    def held_record(*args, **kwargs):
+        inside.set()
+        assert go_on.wait(60)
+        return record(*args, **kwargs)
+
+    run.sim.recorder.record = held_record
+    stepping = threading.Thread(target=run.step)
+    stepping.start()
+    try:
+        assert inside.wait(60)  # mid-step
+        seen: dict = {}
+        reader = threading.Thread(target=lambda: seen.update(readouts=run.readouts(), status=run.status(),
+                                                             firms=run.firms(), data=run.data()))
+        reader.start()
+    finally:
+        go_on.set()
+        stepping.join(60)
+    reader.join(60)
+    assert seen["status"].startswith("step 1 of 120") and seen["data"].sizes["step"] == 1
+    assert all(np.isfinite(v) for v in seen["readouts"].values())
+
+
 def test_reset_rebuilds_what_the_sidebar_shows():
     s = _session(scenario="baseline")
     s.change(Settings(scenario="baseline", customers=SMALL + 100, seed=3))
