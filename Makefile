@@ -16,15 +16,29 @@ CF_STAMP := $(VENV)/.installed-cf
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8765
 ARGS ?=
-# After the main suite, `make test` runs the Mesa-facing, page, API and command-line tests on these
-# Pythons too, each in its own .venv-X.Y with the newest Mesa pip gives it (Mesa 3.4+ needs Python
-# 3.12; on Python 3.11 pip installs Mesa 3.3). A Python the machine lacks is skipped with one line
-# saying so. EXTRA_PYTHONS= (empty) skips them all.
+# After the main suite, `make test` runs the tests that meet Mesa, the Python version and the newest
+# libraries on these Pythons too, each in its own .venv-X.Y with the newest Mesa pip gives it (Mesa 3.4+
+# needs Python 3.12; on Python 3.11 pip installs Mesa 3.3). A Python the machine lacks is skipped with
+# one line saying so. EXTRA_PYTHONS= (empty) skips them all.
 EXTRA_PYTHONS ?= 3.12 3.13
-COMPAT_TESTS ?= tests/test_model_mesa.py tests/test_api.py tests/test_dependencies.py tests/firms/test_agents.py \
-	tests/runner/test_cli.py tests/app \
+# What those runs cover (about a third of the time of the whole files): the model on Mesa's API,
+# batch_run and the seeds (test_model_mesa), a run with the base dependencies only (test_dependencies),
+# the firms as Mesa agents, the DataCollector, the API, the page's session threads, the page rendered
+# in process and in Chromium (one real-browser test) with its assets, and the command line: its
+# errors, help, signals, and a whole run with its log and a quiet terminal. Checked by tests/test_makefile.py.
+COMPAT_TESTS ?= tests/test_model_mesa.py tests/test_dependencies.py tests/firms/test_agents.py tests/test_api.py \
 	tests/results/test_output.py::test_the_firm_datacollector_stores_what_mesas_collect_stores \
-	tests/results/test_output.py::test_the_firm_datacollector_hands_changed_reporters_to_mesa
+	tests/results/test_output.py::test_the_firm_datacollector_hands_changed_reporters_to_mesa \
+	tests/app/test_session.py \
+	tests/app/test_page.py::test_page_renders_steps_and_shows_errors_in_process \
+	tests/app/test_page.py::test_page_assets_are_installed_locally \
+	tests/app/test_page.py::test_layout_at_1400x900_and_at_150_percent_zoom \
+	tests/runner/test_cli.py::test_bad_input_exits_2_with_one_line_and_writes_nothing \
+	tests/runner/test_cli.py::test_an_unwritable_output_folder_is_one_line_and_exit_2 \
+	tests/runner/test_cli.py::test_help_anywhere_names_scenarios_their_firms_and_integer_ranges \
+	tests/runner/test_cli.py::test_subprocess_bad_override_exit_2_one_line \
+	tests/runner/test_cli.py::test_interrupted_run_leaves_no_result_and_says_why \
+	tests/runner/test_cli.py::test_log_holds_what_a_user_wants_and_no_library_debug
 # Shell code printing the interpreter of Python $$v: python$$v when it runs (a pyenv shim answers only
 # for the versions pyenv has activated), else the newest $$v.x in pyenv's versions folder; nothing if none.
 FIND_PYTHON = for p in python$$v $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$$v.*/bin/python$$v 2>/dev/null \
@@ -46,8 +60,16 @@ help:
 	@echo "make bench                                    performance suite (~10 min): benchmarks/results.md and results.json"
 	@echo "make facts                                    stylized facts over a Latin-hypercube sample: docs/FACTS.md (~10 min)"
 
+# The interpreter PYTHON names: PYTHON itself when it runs, else for PYTHON=pythonX.Y (a pyenv shim
+# answers only for the versions pyenv has activated) the newest X.Y in pyenv's versions folder, as
+# test-pythons finds it; nothing when there is none. Expanded only when .venv is created.
+PYTHON_EXE = $(shell if $(PYTHON) -c "" >/dev/null 2>&1; then command -v $(PYTHON); \
+	$(if $(findstring /,$(PYTHON)),,else v=$(patsubst python%,%,$(PYTHON)); $(FIND_PYTHON);) fi)
+
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(if $(PYTHON_EXE),,$(error no $(PYTHON) on this machine (not on the PATH, nor in pyenv's versions folder): \
+	  give another, PYTHON=python3 or an interpreter's path))
+	$(PYTHON_EXE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
@@ -135,10 +157,13 @@ test-pythons: chromium
 	  py=$$($(FIND_PYTHON)); \
 	  if [ -z "$$py" ]; then echo "make test: skipped Python $$v: no python$$v on this machine"; continue; fi; \
 	  echo "make test: Python $$v ($$py), newest Mesa, in .venv-$$v: $(COMPAT_TESTS)"; \
-	  $(MAKE) --no-print-directory .venv-$$v/.installed-test XPYTHON="$$py" \
-	    && SIM_TEST_ARTIFACTS=test-artifacts/python$$v .venv-$$v/bin/python -m pytest -n 2 --dist loadfile \
-	      -p no:cacheprovider $(COMPAT_TESTS) \
-	    || failed="$$failed $$v"; \
+	  t0=$$(date +%s); \
+	  if $(MAKE) --no-print-directory .venv-$$v/.installed-test XPYTHON="$$py"; then \
+	    t1=$$(date +%s); \
+	    SIM_TEST_ARTIFACTS=test-artifacts/python$$v .venv-$$v/bin/python -m pytest -n 2 --dist loadfile \
+	      -p no:cacheprovider $(COMPAT_TESTS) || failed="$$failed $$v"; \
+	    echo "make test: Python $$v: $$((t1 - t0)) s to install, $$(($$(date +%s) - t1)) s to test"; \
+	  else failed="$$failed $$v"; fi; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make test: failed on Python$$failed"; exit 1; fi
 

@@ -29,6 +29,7 @@ asks for is dropped and no control is ever left disabled:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -73,6 +74,16 @@ def one_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def _whole(method):
+    """``method`` of a :class:`Run` holding the run's lock: the page reads the model from its own
+    thread while the worker steps it, and a step is read before or after, never half done."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class Run:
     """One model built from ``settings``: the simulation, or the error that refused them.
 
@@ -91,6 +102,7 @@ class Run:
     """
 
     def __init__(self, settings: Settings) -> None:
+        self._lock = threading.RLock()
         self.settings = settings
         self.sim = None
         self.error: str | None = None
@@ -125,6 +137,7 @@ class Run:
         """True when there is nothing more to step: the horizon is reached (or no model)."""
         return self.sim is None or self.sim.steps >= self.sim.cfg.steps or not self.sim.running
 
+    @_whole
     def step(self) -> bool:
         """Advance one step, up to the horizon; False when there was nothing to step."""
         if self.ended:
@@ -132,6 +145,7 @@ class Run:
         self.sim.step()
         return True
 
+    @_whole
     def data(self) -> xr.Dataset | None:
         """The recorded steps (``sim.dataset``), cached per step; None before the first step."""
         if self.sim is None or self.sim.steps == 0:
@@ -143,6 +157,7 @@ class Run:
             self._ds_step = self.sim.steps
         return self._ds
 
+    @_whole
     def firms(self) -> list[F.FirmView]:
         """Each firm's current state (empty without a simulation)."""
         if self.sim is None:
@@ -151,6 +166,7 @@ class Run:
                            float(f.cash), str(f.cfg.steering), float(f.cfg.steering_strength))
                 for f in self.sim.firm_list]
 
+    @_whole
     def png(self, panel: str, size: tuple[int, int] = F.DEFAULT_SIZE, scale: float = 1.0,
             kept: xr.Dataset | None = None) -> bytes:
         """PNG of one figure panel (a key of :data:`sim.app.figures.PANELS`) at the current step,
@@ -172,10 +188,12 @@ class Run:
         self._png[panel] = (key, data)
         return data
 
+    @_whole
     def events(self) -> list[tuple[int, str]]:
         """Entries, exits, shock starts and ends, and controls applied from a step, by step."""
         return sorted(F.events(self.data()) + self.changes, key=lambda e: e[0])
 
+    @_whole
     def status(self) -> str:
         """The line of where the run is: step, seed, and what happened at this step."""
         if self.sim is None:
@@ -190,6 +208,7 @@ class Run:
             return head + "; ".join(now)
         return head + ("end of the run" if t >= n else "no entry, exit or shock")
 
+    @_whole
     def readouts(self) -> dict[str, float]:
         """The market now: dataset variable of :data:`READOUTS` -> value (NaN when unknown)."""
         ds = self.data()
@@ -205,6 +224,7 @@ class Run:
                 out[var] = np.nan
         return out
 
+    @_whole
     def apply_now(self, firms: dict[str, FirmSetting], settings: Settings) -> list[str]:
         """Give the firms in ``firms`` these controls from the current step on ("apply from now").
 
@@ -433,16 +453,24 @@ class Session:
 
     # ------------------------------------------------------------------ the worker
     def _start(self) -> None:
-        if self._worker is None or not self._worker.is_alive():
+        # Called with the lock held. ``_worker`` is None once the worker has decided, under the lock,
+        # that it has nothing to do: a thread that is leaving may still be alive (``is_alive()``) for
+        # a while, longest on Python 3.13, and would never see what was asked of it meanwhile.
+        if self._worker is None:
             self._worker = threading.Thread(target=self._work, name="classroom-session", daemon=True)
             self._worker.start()
 
     def _work(self) -> None:
-        if self.context is not None:
-            with self.context:
+        try:
+            if self.context is not None:
+                with self.context:
+                    self._loop()
+            else:
                 self._loop()
-        else:
-            self._loop()
+        finally:  # also when the loop raised: the next click starts a new worker
+            with self._cond:
+                if self._worker is threading.current_thread():
+                    self._worker = None
 
     def _loop(self) -> None:
         next_at = 0.0
@@ -451,6 +479,7 @@ class Session:
                 while True:
                     now = time.monotonic()
                     if self._closed:
+                        self._worker = None
                         return
                     if self._pending is not None:
                         if now >= self._pending_at:
@@ -460,7 +489,8 @@ class Session:
                     if self._steps or (self.playing and now >= next_at):
                         break
                     if not self.playing:
-                        return  # nothing to do: the next click starts a new worker
+                        self._worker = None  # nothing to do: the next click starts a new worker
+                        return
                     self._cond.wait(next_at - now)
                 settings, self._pending = self._pending, None
                 if settings is not None:
