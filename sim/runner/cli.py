@@ -182,7 +182,7 @@ def _prepare(argv: list[str]) -> Prepared:
             return prep
         task = [o for o in overrides if not _is_hydra(o)]
         prep.jobs = expand_sweep(task)
-        from .sweep import compose_many
+        from ..settings.jobs import compose_many
 
         prep.composed = compose_many([hydra_ovs + job for job in prep.jobs], first_dirs=True)
     else:

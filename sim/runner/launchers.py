@@ -6,6 +6,7 @@ command line and the sweep driver before any folder is written or job composed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from ..settings.errors import after_extra
@@ -53,3 +54,29 @@ def launcher_name(hydra_overrides: Sequence[str]) -> str:
         if key.lstrip("+~") == "hydra/launcher":
             return value
     return "joblib"
+
+
+def worker_count(name: str, launcher_cfg, jobs: int) -> int:
+    """How many launcher jobs (workers, :mod:`sim.runner.worker`) a sweep of ``jobs`` runs through
+    launcher ``name`` (``launcher_cfg``: its ``hydra.launcher`` config): as many as run at once.
+
+    joblib: its ``n_jobs`` (``-1``: every core, as joblib counts them); Ray: the CPUs of the Ray
+    instance if one is running in this process, else this machine's cores; submitit's local
+    executor: this machine's cores; SLURM: one per job (each cluster job takes the next job
+    left, so a node that starts early runs several). Never more than ``jobs``, at least 1.
+    """
+    if name == "joblib":
+        from joblib import effective_n_jobs
+
+        n = effective_n_jobs(int(launcher_cfg.get("n_jobs", -1) or -1))
+    elif name == "ray":
+        import sys
+
+        ray = sys.modules.get("ray")
+        n = int(ray.cluster_resources().get("CPU", 1)) if ray is not None and ray.is_initialized() else 0
+        n = n or (os.cpu_count() or 1)
+    elif name == "submitit_local":
+        n = os.cpu_count() or 1
+    else:
+        n = jobs
+    return max(1, min(n, jobs))

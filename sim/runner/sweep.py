@@ -22,7 +22,6 @@ of override lists, e.g. a sampled design) go through the same path,
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 import sys
 import time
@@ -44,9 +43,11 @@ from ..results.sweepfolder import (
     running_elsewhere,
     write_design,
 )
+from ..settings.jobs import compose_many
 from ..settings.schema import ConfigError
-from .job import ENV_DRIVER_PID, ENV_PLOTS, ENV_PROGRESS, ENV_SWEEP_JOB, ENV_THREADS
-from .launchers import LOCAL_LAUNCHERS, check_launcher, launcher_name
+from .job import ENV_DRIVER_PID, ENV_PLOTS, ENV_THREADS
+from .launchers import LOCAL_LAUNCHERS, check_launcher, launcher_name, worker_count
+from .worker import warm_up
 
 
 @dataclass
@@ -57,6 +58,8 @@ class SweepResult:
     dataset: xr.Dataset | None
     states: list[JobState] = field(default_factory=list)
     launched: int = 0
+    #: launcher jobs that ran the jobs (sim.runner.worker): as many as ran at once
+    workers: int = 0
     launcher_error: str = ""
     merged_path: Path | None = None
     #: seconds spent by the driver: check, warm_up, jobs (launch to last job), merge
@@ -65,146 +68,6 @@ class SweepResult:
     @property
     def failed(self) -> list[JobState]:
         return [s for s in self.states if not s.done]
-
-
-def _interpolations_in_conf() -> bool:
-    """True if any model config file (``conf/``, ``scenarios/``) uses ``${...}`` interpolation."""
-    from ..settings.compose import CONF_DIR
-
-    for path in CONF_DIR.rglob("*.yaml"):
-        rel = path.relative_to(CONF_DIR).parts
-        if rel[0] == "hydra" or rel == ("config.yaml",):
-            continue
-        if "${" in path.read_text():
-            return True
-    return False
-
-
-def _plain_value_overrides(job: Sequence[str]) -> tuple[tuple[str, ...], dict[str, object]] | None:
-    """Split a job into its structural overrides and plain ``field=value`` overrides (parsed as Hydra does).
-
-    Plain: an existing leaf field of the schema set to a value (no ``+``/``~``, no group choice,
-    no sweep syntax). ``None`` if the job cannot be parsed.
-    """
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    from ..settings.compose import _lookup, config_groups
-
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(job))
-    except Exception:
-        return None
-    groups = config_groups()
-    structural, plain = [], {}
-    for text, o in zip(job, parsed, strict=True):
-        key = o.key_or_group
-        if (o.is_hydra_override() or o.package is not None or o.is_sweep_override() or o.is_add()
-                or o.is_delete() or o.is_force_add() or key in groups or _lookup(key).kind != "field"):
-            structural.append(text)
-        else:
-            plain[key] = o.value()
-    return tuple(structural), plain
-
-
-def _set_plain(cfg, key: str, value: object) -> bool:
-    """Set the leaf field ``key`` of the dataclass ``cfg`` to ``value`` if its type is exactly the
-    field's (an int for a float field becomes a float, as OmegaConf makes it); False otherwise."""
-    import dataclasses
-    import typing
-
-    obj = cfg
-    parts = key.split(".")
-    for part in parts[:-1]:
-        if isinstance(obj, dict):
-            if part not in obj:
-                return False
-            obj = obj[part]
-        elif dataclasses.is_dataclass(obj) and hasattr(obj, part):
-            obj = getattr(obj, part)
-        else:
-            return False
-    name = parts[-1]
-    if not dataclasses.is_dataclass(obj) or name not in {f.name for f in dataclasses.fields(obj)}:
-        return False
-    tp = typing.get_type_hints(type(obj))[name]
-    if tp is bool and isinstance(value, bool):
-        pass
-    elif tp is int and isinstance(value, int) and not isinstance(value, bool):
-        pass
-    elif tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = float(value)
-    elif tp is str and isinstance(value, str):
-        pass
-    else:
-        return False
-    setattr(obj, name, value)
-    return True
-
-
-def compose_many(jobs: Sequence[Sequence[str]], first_dirs: bool = False) -> list:
-    """Compose and validate many jobs quickly: the same result as :func:`sim.settings.compose.compose_jobs`.
-
-    Hydra composes one job per distinct structure (group choices, added or deleted
-    keys, and the set of plain keys set); the jobs that differ from it only in the
-    values of plain fields (a seed, a price...) get those values applied to a copy
-    of its config exactly as Hydra applies an override (``OmegaConf.update``), then
-    the same validation. Without this, checking a sweep cost a full Hydra
-    composition (about 80 ms) per job. With ``${...}`` interpolations in the config
-    files (a changed value could move another), every job is composed by Hydra.
-    """
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from ..settings.compose import Composed, compose_jobs, explain, from_dictconfig, job_label
-    from ..settings.schema import validate
-
-    jobs = [list(j) for j in jobs]
-    if len(jobs) <= 1 or _interpolations_in_conf():
-        return compose_jobs(jobs, dirs=first_dirs)
-    split = [_plain_value_overrides(j) for j in jobs]
-    if any(s is None for s in split):
-        return compose_jobs(jobs, dirs=first_dirs)
-    reps: dict[tuple, int] = {}
-    for k, (structural, plain) in enumerate(split):
-        reps.setdefault((structural, tuple(plain)), k)
-    rep_jobs = sorted(set(reps.values()))
-    try:
-        composed_reps = compose_jobs([jobs[k] for k in rep_jobs], dirs=first_dirs)
-    except ConfigError as exc:
-        if len(rep_jobs) == 1 and len(jobs) > 1:  # name the job, as compose_jobs does for several
-            raise ConfigError(f"job {rep_jobs[0]} ({job_label(jobs[rep_jobs[0]])}): {exc}") from None
-        msg = str(exc)
-        if msg.startswith("job "):  # renumber: job i of the representatives is job rep_jobs[i] of the sweep
-            i, rest = msg[4:].split(" ", 1)
-            raise ConfigError(f"job {rep_jobs[int(i)]} {rest}") from None
-        raise
-    by_job = dict(zip(rep_jobs, composed_reps, strict=True))
-    out = []
-    for k, (structural, plain) in enumerate(split):
-        rep = reps[(structural, tuple(plain))]
-        if k == rep:
-            out.append(by_job[k])
-            continue
-        base = by_job[rep]
-        fast = copy.deepcopy(base.config)
-        if all(_set_plain(fast, key, value) for key, value in plain.items()):
-            try:
-                cfg = validate(fast)
-            except ConfigError as exc:
-                raise ConfigError(f"job {k} ({job_label(jobs[k])}): {exc}") from None
-            out.append(Composed(cfg, jobs[k], base.run_dir, base.sweep_dir))
-            continue
-        try:  # a value of another type: OmegaConf converts it or says what is wrong, as in Hydra
-            node = OmegaConf.structured(base.config)
-            for key, value in plain.items():
-                OmegaConf.update(node, key, value, merge=True)
-            cfg = from_dictconfig(node, base.config.scenario)
-        except OmegaConfBaseException as exc:
-            raise ConfigError(f"job {k} ({job_label(jobs[k])}): {explain(exc, jobs[k])}") from None
-        except ConfigError as exc:
-            raise ConfigError(f"job {k} ({job_label(jobs[k])}): {exc}") from None
-        out.append(Composed(cfg, jobs[k], base.run_dir, base.sweep_dir))
-    return out
 
 
 def check_jobs(jobs: Sequence[Sequence[str]]) -> list:
@@ -220,20 +83,6 @@ def check_jobs(jobs: Sequence[Sequence[str]]) -> list:
             label = f"job {k} ({job_label(job.overrides)}): " if len(composed) > 1 else ""
             raise ConfigError(f"{label}{exc}") from None
     return composed
-
-
-def warm_up(cfg) -> float:
-    """Compile (or load from Numba's cache) the kernels a run of ``cfg`` uses, with a tiny run.
-
-    Workers started afterwards load the cache instead of compiling each. Returns seconds.
-    """
-    from ..model import CustomerModel
-
-    t0 = time.perf_counter()
-    small = copy.deepcopy(cfg)
-    small.customers.n = min(small.customers.n, 256)
-    CustomerModel(small).run()
-    return time.perf_counter() - t0
 
 
 @contextlib.contextmanager
@@ -252,9 +101,10 @@ def _env(**values: str | None) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_overrides: list[str],
-                  env_set: dict[str, str]) -> None:
-    """Run ``(job number, overrides)`` pairs through the Hydra launcher chosen in ``hydra_overrides``."""
+def _hydra_launch(root: Path, n_jobs: int, name: str, hydra_overrides: list[str], env_set: dict[str, str]) -> int:
+    """Run the sweep in ``root`` (its design table written, ``n_jobs`` jobs to run) through the Hydra
+    launcher chosen in ``hydra_overrides``: one launcher job per worker (:mod:`sim.runner.worker`), as
+    many as run at once (:func:`~sim.runner.launchers.worker_count`). Returns the number of workers."""
     from hydra._internal.callbacks import Callbacks
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path
@@ -265,7 +115,8 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
     from hydra.types import HydraContext, RunMode
 
     from ..settings.compose import CONF_DIR, SCHEMA_MATCH_WARNING
-    from .job import job_main, quote_path
+    from .job import quote_path
+    from .worker import worker_main
 
     GlobalHydra.instance().clear()
     setup_globals()
@@ -275,18 +126,25 @@ def _hydra_launch(jobs: list[tuple[int, list[str]]], sweep_dir: Path, hydra_over
             warnings.filterwarnings("ignore", message=SCHEMA_MATCH_WARNING)
             hydra = Hydra.create_main_hydra2(task_name="sim",
                                              config_search_path=create_config_search_path(f"file://{CONF_DIR}"))
-            # hydra.output_subdir=null: no .hydra/ per job (three YAML dumps of the whole config each);
-            # design.yaml holds every job's overrides and each run.nc its resolved config
-            overrides = [*hydra_overrides, f"hydra.sweep.dir={quote_path(str(sweep_dir))}", "hydra/hydra_logging=none",
-                         "hydra.output_subdir=null", *[f"++hydra.job.env_set.{k}={v}" for k, v in env_set.items()]]
+            # hydra.output_subdir=null: no .hydra/ (three YAML dumps of the whole config); the workers run in
+            # the sweep folder itself (subdir .) and log each job to its own folder's sim.log, so Hydra sets up
+            # no job logging (hydra/job_logging=none) and writes nothing; design.yaml holds every job's
+            # overrides and each run.nc its resolved config
+            own = [o for o in hydra_overrides if not o.lstrip("+~").startswith("hydra/job_logging")]
+            overrides = [*own, f"hydra.sweep.dir={quote_path(str(root))}", "hydra/hydra_logging=none",
+                         "hydra/job_logging=none", "hydra.output_subdir=null",
+                         *[f"++hydra.job.env_set.{k}={v}" for k, v in env_set.items()]]
             cfg = hydra.compose_config("config", overrides=overrides, with_log_configuration=True,
                                        run_mode=RunMode.MULTIRUN)
             HydraConfig.instance().set_config(cfg)
+            workers = worker_count(name, cfg.hydra.launcher, n_jobs)
             ctx = HydraContext(config_loader=hydra.config_loader, callbacks=Callbacks(cfg))
-            launcher = Plugins.instance().instantiate_launcher(hydra_context=ctx, task_function=job_main, config=cfg)
-            launcher.launch([[*ov, f"hydra.sweep.subdir={k}"] for k, ov in jobs], initial_job_idx=0)
+            launcher = Plugins.instance().instantiate_launcher(hydra_context=ctx, task_function=worker_main,
+                                                               config=cfg)
+            launcher.launch([["hydra.sweep.subdir=."] for _ in range(workers)], initial_job_idx=0)
     finally:
         GlobalHydra.instance().clear()
+    return workers
 
 
 def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra_overrides: Sequence[str] = (),
@@ -342,7 +200,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
     result = SweepResult(root, None, launched=len(todo), timings=timings)
     if todo:
         threads = "1" if name in LOCAL_LAUNCHERS else None
-        env_set = {ENV_SWEEP_JOB: "1", ENV_PLOTS: str(bool(plots)).lower(), ENV_PROGRESS: "false"}
+        env_set = {ENV_PLOTS: str(bool(plots)).lower()}
         if threads:
             env_set[ENV_THREADS] = threads
         if name in ("joblib", "submitit_local"):  # workers are children of this process
@@ -361,7 +219,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
                              enabled=progress):
             t0 = time.perf_counter()
             try:
-                _hydra_launch([(k, jobs[k]) for k in todo], root, hydra_overrides, env_set)
+                result.workers = _hydra_launch(root, len(todo), name, hydra_overrides, env_set)
             except Exception as exc:  # a worker died, a cluster refused a job...: merge what finished
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 result.launcher_error = f"{type(exc).__name__}: {first}"

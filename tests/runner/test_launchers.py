@@ -119,3 +119,24 @@ def test_checking_a_ray_sweep_warns_nothing(tmp_path, monkeypatch):
         prep = cli._prepare(["-m", "seed=0,1", "customers.n=300", "steps=3", "hydra/launcher=ray",
                              f"hydra.sweep.dir={tmp_path / 'sw'}"])
     assert len(prep.composed) == 2
+
+
+# ------------------------------------------------------------ how many workers a sweep runs
+@pytest.mark.parametrize("name, cfg, jobs, expected", [
+    ("joblib", {"n_jobs": -1}, 200, "cores"),
+    ("joblib", {"n_jobs": 1}, 200, 1),
+    ("joblib", {"n_jobs": 3}, 2, 2),  # never more workers than jobs
+    ("submitit_local", {}, 200, "cores"),
+    ("slurm", {}, 37, 37),  # a cluster job per job: each takes the next job left
+    ("ray", {}, 1, 1),
+])
+def test_a_sweep_runs_as_many_workers_as_run_at_once(name, cfg, jobs, expected):
+    from joblib import cpu_count
+    from omegaconf import OmegaConf
+
+    from sim.runner.launchers import worker_count
+
+    want = min(cpu_count(), jobs) if expected == "cores" else expected
+    if name == "submitit_local":
+        want = min(os.cpu_count(), jobs)
+    assert worker_count(name, OmegaConf.create(cfg), jobs) == want

@@ -218,37 +218,6 @@ def test_a_launcher_without_its_extra_says_how_to_install_it(tmp_path, monkeypat
 
 
 # ------------------------------------------------------------ checking a sweep fast
-def test_compose_many_equals_hydra_composition_job_by_job():
-    from sim.runner.sweep import compose_many
-    from sim.settings.compose import compose_jobs, expand_sweep
-
-    jobs = expand_sweep(["scenario=baseline,steering", "market.contact_rate=0,0.35", "seed=0,7",
-                         "customers.n=1000"])
-    jobs += [["scenario=baseline", "firms.neither.steering=hard", "seed=3"],
-             ["scenario=baseline", "firms.neither.steering=soft", "seed=4"]]
-    fast, slow = compose_many(jobs), compose_jobs(jobs)
-    assert [f.config for f in fast] == [s.config for s in slow]
-    assert isinstance(fast[1].config.market.contact_rate, float)  # 0 -> 0.0, as OmegaConf makes it
-    assert [f.overrides for f in fast] == jobs
-
-
-@pytest.mark.parametrize("sweep, expected", [
-    (["seed=0,1,-5"], r"job 2 \(scenario=baseline seed=-5\): seed = -5 is out of range"),
-    (["customers.n=1000,abc"], r"job 1 \(scenario=baseline customers.n=abc\): customers.n = 'abc' must be"),
-    (["firms.both.steering=soft,sideways"], r"job 1 \(.*\): firms.both.steering = 'sideways' is not allowed"),
-])
-def test_compose_many_reports_the_same_one_line_errors(sweep, expected):
-    from sim.runner.sweep import compose_many
-    from sim.settings.compose import compose_jobs, expand_sweep
-
-    jobs = expand_sweep(["scenario=baseline", *sweep])
-    with pytest.raises(sim.ConfigError, match=expected) as fast:
-        compose_many(jobs)
-    with pytest.raises(sim.ConfigError) as slow:
-        compose_jobs(jobs)
-    assert str(fast.value) == str(slow.value)
-
-
 @pytest.mark.timing
 def test_checking_a_500_job_sweep_takes_seconds_not_minutes(tmp_path):
     from sim.runner import cli
