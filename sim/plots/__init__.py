@@ -24,9 +24,9 @@ folder, the files named in :data:`PLOT_FILES`:
 :func:`animate_quadrants` writes the quadrant map as an animated GIF, one frame per
 step, for teaching; the CLI does not call it::
 
-    import xarray as xr
+    import sim
     from sim.plots import animate_quadrants
-    ds = xr.open_dataset("results/<run>/run.nc", engine="h5netcdf")
+    ds = sim.load("results/<run>")
     animate_quadrants(ds, "results/<run>/quadrants.gif", fps=8)
 
 Every firm keeps the same colour in every figure (:func:`firm_colors`), and no firm is drawn in

@@ -419,7 +419,7 @@ def load(path: str | os.PathLike) -> xr.Dataset:
                                     f"says: {said}")
         where = "no such folder" if not folder.exists() else f"no {RESULT} here (not a run folder?)"
         raise FileNotFoundError(f"{path.absolute()}: {where}")
-    from .runfolder import widened
+    from .runfolder import netcdf_engine, widened
 
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
+    with xr.open_dataset(path, engine=netcdf_engine(path)) as ds:
         return widened(ds.load())

@@ -35,7 +35,7 @@ def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
     import dask.array as da
 
     from ..results.merge import MASKED_INT, assemble, layout_of, run_attributes, run_axes
-    from ..results.runfolder import RESULT, widened
+    from ..results.runfolder import RESULT, netcdf_engine, widened
     from ..results.sweepfolder import job_states
 
     states = job_states(root)
@@ -44,8 +44,8 @@ def _open_sweep_lazy(root: Path, chunks: dict | str) -> xr.Dataset:
         raise AnalysisError(f"{root}: no run.nc below this folder")
     lay = layout_of(states)
     inner = {k: v for k, v in chunks.items() if k not in lay.dims} if isinstance(chunks, dict) else chunks
-    runs = {s.job: widened(xr.open_dataset(s.folder / RESULT, engine="h5netcdf", chunks=inner)).drop_encoding()
-            for s in done}
+    runs = {s.job: widened(xr.open_dataset(s.folder / RESULT, engine=netcdf_engine(s.folder / RESULT),
+                                           chunks=inner)).drop_encoding() for s in done}
     full = run_axes([r.step.values.tolist() for r in runs.values()], [list(r.firm.values) for r in runs.values()],
                     [list(r.segment.values) for r in runs.values()])
     first = runs[done[0].job]
@@ -75,14 +75,14 @@ def _open_lazy(path: Path, chunks: dict | str) -> xr.Dataset:
     chunks: asked directly of the reader, chunks that split the stored (compressed) ones make
     xarray warn that reading will be slow."""
     from ..results.merge import masked
-    from ..results.runfolder import widened
+    from ..results.runfolder import netcdf_engine, widened
 
     if isinstance(chunks, dict):
-        ds = xr.open_dataset(path, engine="h5netcdf", chunks={})
+        ds = xr.open_dataset(path, engine=netcdf_engine(path), chunks={})
         # the small coordinates (time, decoded from the file) in memory: they have no stored chunks to split
         ds = ds.assign_coords({c: ds[c].compute() for c in ds.coords if c not in ds.indexes})
         return masked(widened(ds.chunk(chunks)))
-    return masked(widened(xr.open_dataset(path, engine="h5netcdf", chunks=chunks)))
+    return masked(widened(xr.open_dataset(path, engine=netcdf_engine(path), chunks=chunks)))
 
 
 def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr.Dataset:
@@ -103,10 +103,10 @@ def open_result(path: str | os.PathLike, chunks: dict | str | None = None) -> xr
         raise AnalysisError(f"{p}: no such file or folder")
     if p.is_file():
         from ..results.merge import masked
-        from ..results.runfolder import widened
+        from ..results.runfolder import netcdf_engine, widened
 
         if chunks is None:
-            with xr.open_dataset(p, engine="h5netcdf") as ds:
+            with xr.open_dataset(p, engine=netcdf_engine(p)) as ds:
                 return masked(widened(ds.load()))
         return _open_lazy(p, chunks)
     if (p / "run.nc").exists():

@@ -21,7 +21,7 @@ import xarray as xr
 
 import sim
 from sim.results.merge import collect, open_merged
-from sim.results.runfolder import write_atomic
+from sim.results.runfolder import netcdf_engine, publish, write_atomic, write_netcdf_tmp
 from tests import cf_tables
 from tests.sweep_helpers import fake_sweep
 
@@ -65,8 +65,12 @@ def run():
     return sim.run(["scenario=disruptor", "customers.n=300", "steps=40"])
 
 
-def test_a_run_file_passes_the_cf_checker(run, tmp_path):
-    path = write_atomic(run, tmp_path / "run.nc")
+@pytest.mark.parametrize("classic", [True, False], ids=["netCDF-3", "netCDF-4"])
+def test_a_run_file_passes_the_cf_checker(run, tmp_path, classic):
+    # a run file is netCDF-3 when it fits (a short run), else netCDF-4 (sim.results.runfolder.classic_fits)
+    path = publish(write_netcdf_tmp(run, tmp_path / "run.nc", classic=classic), tmp_path / "run.nc")
+    with open(path, "rb") as fh:
+        assert (fh.read(3) == b"CDF") == classic
     report = check(path)
     assert errors(report) == [] and re.search(r"^ERRORS detected: 0$", report, re.M), report[-3000:]
     assert "Invalid variable type" not in report
@@ -87,7 +91,7 @@ def test_the_files_carry_what_cf_tools_read(run, tmp_path):
     read back through this package the Dataset is the one written."""
     pytest.importorskip("cf_xarray")
     path = write_atomic(run, tmp_path / "run.nc")
-    with xr.open_dataset(path, engine="h5netcdf") as raw:
+    with xr.open_dataset(path, engine=netcdf_engine(path)) as raw:
         assert raw.cf.axes["T"] == ["time"] and raw.time.attrs["axis"] == "T"
         assert raw.time.values[0].month == 2 and raw.time.values[11].year == 2  # step 1 ends 1 month in
         assert raw.attrs["featureType"] == "timeSeries" and raw.firm.attrs["cf_role"] == "timeseries_id"
@@ -95,10 +99,11 @@ def test_the_files_carry_what_cf_tools_read(run, tmp_path):
         assert raw.attrs["version_customer_sim"] and raw.attrs["Conventions"] == "CF-1.8"
         assert raw.customers.dtype == np.int32  # CF-1.8 has no 64-bit integers
         assert raw.firm.values.tolist() == firms_of(run)
-    import h5py
+    import netCDF4
 
-    with h5py.File(path) as f:
-        assert f["firm"].dtype == np.dtype("S1")  # a character array, not a variable-length string
+    with netCDF4.Dataset(path) as f:
+        assert f.variables["firm"].dtype == np.dtype("S1")  # a character array, not a variable-length string
+        assert f.data_model == "NETCDF3_64BIT_OFFSET"  # 40 steps: nothing to compress, no 64-bit integer
     assert sim.load(path).identical(run)
     assert open_merged_like(tmp_path, run)
 

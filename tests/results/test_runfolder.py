@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.results.runfolder import RunFolderTaken, publish, write_atomic
@@ -105,3 +107,65 @@ def test_a_sweep_folder_is_claimed_by_its_design_table_once(tmp_path):
         write_design(tmp_path, [["seed=1"]], exclusive=True)
     assert read_design(tmp_path)["jobs"] == [{"job": 0, "overrides": ["seed=0"]}]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["design.yaml"]
+
+
+# ----------------------------------------------------------------- the run file's format
+@pytest.fixture(scope="module")
+def short_run():
+    return sim.run(["scenario=disruptor", "customers.n=300", "steps=30"])
+
+
+def _format(path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    return {b"CDF\x02": "netCDF-3", b"\x89HDF": "netCDF-4"}[head]
+
+
+def test_a_short_run_is_netcdf3_a_long_one_netcdf4_and_both_read_back_as_written(short_run, tmp_path):
+    from sim.results.runfolder import netcdf_engine
+
+    short = write_atomic(short_run, tmp_path / "short.nc")
+    assert _format(short) == "netCDF-3" and netcdf_engine(short) == "netcdf4"
+    assert sim.load(short).identical(short_run)
+    # a variable worth compressing (2,100 steps x 5 firms: 84 KB): netCDF-4, compressed
+    long = sim.run(["scenario=baseline", "customers.n=200", "steps=2100"])
+    path = write_atomic(long, tmp_path / "long.nc")
+    assert _format(path) == "netCDF-4" and netcdf_engine(path) == "h5netcdf"
+    back = sim.load(path)
+    assert back.identical(long) and back.share.encoding["zlib"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**63 - 1) | st.sampled_from([2**31 - 1, 2**31]),
+       n=st.integers(0, 2**33) | st.sampled_from([2**31 - 1, 2**31]))
+def test_any_run_reads_back_as_written_netcdf3_exactly_when_it_fits(short_run, tmp_path_factory, seed, n):
+    """netCDF-3 has no 64-bit integers: a seed or a count beyond 32 bits makes the file netCDF-4."""
+    ds = short_run.copy()
+    ds.attrs["seed"] = seed
+    ds["unassigned"] = ds["unassigned"] * 0 + n  # an integer variable
+    path = write_atomic(ds, tmp_path_factory.mktemp("fmt") / "run.nc")
+    fits = seed < 2**31 and n < 2**31
+    assert _format(path) == ("netCDF-3" if fits else "netCDF-4")
+    back = sim.load(path)
+    assert back.identical(ds) and back.attrs["seed"] == seed and int(back.unassigned[0]) == n
+
+
+def test_the_merge_reads_either_format_the_same(short_run, tmp_path):
+    """A sweep's job files may be of either format (an older sweep resumed): the merge is the same."""
+    from sim.results.merge import merge_jobs
+    from sim.results.runfolder import write_netcdf_tmp
+    from sim.results.sweepfolder import job_states
+    from tests.sweep_helpers import fake_sweep
+
+    jobs = [{"overrides": [f"seed={s}"], "status": "done", "firms": short_run.firm.values.tolist()[:-1 if s else None]}
+            for s in range(3)]
+    root = fake_sweep(tmp_path / "sw", short_run, jobs)
+    classic = merge_jobs(job_states(root))
+    for k in (0, 2):  # rewritten as netCDF-4
+        ds = sim.load(root / str(k))
+        (root / str(k) / "run.nc").unlink()
+        publish(write_netcdf_tmp(ds, root / str(k) / "run.nc", classic=False), root / str(k) / "run.nc")
+    assert [_format(root / str(k) / "run.nc") for k in range(3)] == ["netCDF-4", "netCDF-3", "netCDF-4"]
+    mixed = merge_jobs(job_states(root))
+    assert mixed.identical(classic)
+    assert {type(v) for v in mixed.attrs.values()} == {type(v) for v in classic.attrs.values()}
