@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.settings.compose import as_config, compose_config, compose_jobs, expand_sweep, to_yaml
 from sim.settings.schema import ConfigError, SimConfig
@@ -48,3 +50,19 @@ def test_to_yaml_is_omegaconfs_text_for_every_scenario(scenario):
     text = to_yaml(odd)
     assert text == OmegaConf.to_yaml(OmegaConf.structured(odd))
     assert "contact_rate: 1.0" in text
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=st.text(st.characters(codec="ascii"), max_size=40) | st.text(max_size=20))
+def test_to_yaml_is_omegaconfs_text_for_any_text_in_a_field(text):
+    """Any text in a field (printable ASCII through libyaml, the rest through PyYAML's Python emitter)
+    gives OmegaConf's text."""
+    import dataclasses
+
+    from omegaconf import OmegaConf
+
+    cfg = dataclasses.replace(_BASE, scenario=text)
+    assert to_yaml(cfg) == OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+_BASE = compose_config(["scenario=baseline"])
