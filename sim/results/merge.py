@@ -206,6 +206,41 @@ def _read_run(path: Path, template: xr.Dataset) -> _Run:
     return _Run(path, template)
 
 
+class RunReader:
+    """Job files read ahead: a sweep's driver reads each job's ``run.nc`` as the job finishes
+    (:meth:`read_ahead`, from its progress monitor, while the other jobs run), so that the merge at
+    the end (:func:`merge_jobs` with ``reader=``) reads only what it has not read yet. A file is
+    read again if it changed since (another inode, size or time: a job rerun)."""
+
+    def __init__(self) -> None:
+        self._runs: dict[Path, tuple[tuple[int, int, int], _Run]] = {}
+        self._template: xr.Dataset | None = None
+
+    @staticmethod
+    def _key(path: Path) -> tuple[int, int, int]:
+        st = path.stat()
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
+    def get(self, path: Path, template: xr.Dataset) -> _Run:
+        path = Path(path)
+        key = self._key(path)
+        held = self._runs.get(path)
+        if held is not None and held[0] == key:
+            return held[1]
+        run = _Run(path, template)
+        self._runs[path] = (key, run)
+        return run
+
+    def read_ahead(self, path: Path) -> None:
+        """Read the finished run file ``path`` now; a file that cannot be read is left to the merge."""
+        try:
+            if self._template is None:
+                self._template = load(path)
+            self.get(path, self._template)
+        except Exception:  # only a speed-up: the merge reads it (and says what is wrong)
+            pass
+
+
 @dataclass
 class Layout:
     """Where each job of a sweep goes in the merged Dataset (from the design table, in design order).
@@ -263,15 +298,17 @@ def run_attributes(attrs) -> dict:
     return out
 
 
-def merge_jobs(states: list[JobState], attrs: dict | None = None) -> xr.Dataset:
-    """Merge the finished jobs of ``states`` (design order) into one Dataset (see the module doc)."""
+def merge_jobs(states: list[JobState], attrs: dict | None = None, reader: RunReader | None = None) -> xr.Dataset:
+    """Merge the finished jobs of ``states`` (design order) into one Dataset (see the module doc);
+    ``reader``: the job files read so far (:class:`RunReader`)."""
     lay = layout_of(states)
     done = [s for s in states if s.done]
     if not done:
         raise FileNotFoundError(f"no finished job ({RESULT}) in the sweep: "
                                 f"{len(states)} jobs, none done")
     first = load(done[0].folder)  # names, dimensions and attributes of the variables
-    runs = {s.job: _read_run(s.folder / RESULT, first) for s in done}
+    read = reader.get if reader is not None else _read_run
+    runs = {s.job: read(s.folder / RESULT, first) for s in done}
     full = run_axes(*([r.axes[d] for r in runs.values()] for d in ("step", "firm", "segment")))
     lookups = {d: {v: i for i, v in enumerate(vals)} for d, vals in full.items()}
     data = {}
@@ -434,11 +471,13 @@ def _remove_stale(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True) -> xr.Dataset:
+def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True,
+            reader: RunReader | None = None) -> xr.Dataset:
     """Merge a sweep folder's finished jobs; write ``sweep.nc`` (or ``.zarr``) and ``failures.yaml``.
 
     Works on a partial sweep (failed, interrupted or still running jobs are listed
     in the ``failures`` attribute and ``failures.yaml``, and their cells are NaN).
+    ``reader``: the job files read ahead (:class:`RunReader`).
     """
     root = Path(sweep_dir).resolve()
     if root.is_file():  # a merged file, say, where its sweep folder belongs
@@ -448,7 +487,7 @@ def collect(sweep_dir: str | os.PathLike, fmt: str = "auto", write: bool = True)
     states = job_states(root)
     if not states:
         raise FileNotFoundError(f"{root}: not a sweep folder (no {DESIGN} and no job folders)")
-    ds = merge_jobs(states)
+    ds = merge_jobs(states, reader=reader)
     if write:
         missing = [s for s in states if not s.done]
         write_text_atomic(yaml.safe_dump(failure_records(missing), sort_keys=False), root / FAILURES)

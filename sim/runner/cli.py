@@ -241,11 +241,12 @@ def prepare(argv: list[str]) -> list[str]:
 
 def _run_sweep(prep: Prepared) -> int:
     """Run a checked sweep (:func:`sim.runner.sweep.launch`); print where the result is; return the exit status."""
-    from .sweep import launch
+    from .sweep import launch, stop_idle_workers
 
     result = launch(prep.jobs, prep.sweep_dir, hydra_overrides=prep.hydra_overrides,
                     plots=prep.options.get("plots", False), progress=prep.options.get("progress", True),
                     resume=prep.options.get("resume", False), composed=prep.composed)
+    stop_idle_workers()  # this process exits next
     failed = result.failed
     total = len(result.states)
     if result.merged_path is not None:

@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with interrupts_as_exceptions():
             if args.resume:
-                from .sweep import resume
+                from .sweep import resume, stop_idle_workers
 
                 result = resume(args.sweep_dir, fmt=args.format)
+                stop_idle_workers()  # the command exits next
                 ds = result.dataset
                 if ds is None:
                     raise FileNotFoundError(f"{args.sweep_dir}: no job finished ({result.launcher_error})")

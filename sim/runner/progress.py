@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -67,11 +67,13 @@ class SweepMonitor:
     folders : the folders of the jobs being run now
     total : jobs in the whole sweep; ``done_before`` of them finished in an earlier launch
     clock : seconds, monotonic (a test hands in its own)
+    on_done : called with the folder of each job seen finished (the sweep's driver reads its
+        ``run.nc`` ahead of the merge: :class:`sim.results.merge.RunReader`)
     """
 
     def __init__(self, folders: Iterable[Path], total: int, done_before: int = 0,
                  stream: TextIO | None = None, enabled: bool = True, interval: float = 0.25,
-                 clock=time.monotonic):
+                 clock=time.monotonic, on_done: Callable[[Path], object] | None = None):
         self.pending = list(folders)
         self.total, self.done_before = total, done_before
         self.done = self.failed = 0
@@ -84,6 +86,7 @@ class SweepMonitor:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sweep-monitor", daemon=True)
         self._printed = (-1, -1)
+        self.on_done = on_done
 
     def __enter__(self) -> SweepMonitor:
         self.start = self.clock()
@@ -102,6 +105,8 @@ class SweepMonitor:
             state = job_finished(folder)
             if state == "done":
                 self.done += 1
+                if self.on_done is not None:
+                    self.on_done(folder)
             elif state == "failed":
                 self.failed += 1
             else:

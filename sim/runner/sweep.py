@@ -12,10 +12,12 @@ of override lists, e.g. a sampled design) go through the same path,
 4. the driver compiles (or loads from Numba's on-disk cache) the kernels once
    with a tiny run, so that workers load the cache instead of compiling;
 5. the jobs go to Hydra's launcher (``joblib`` on all local cores by default, or
-   ``ray``, ``slurm``, ``submitit_local``), each job in its own folder
-   ``<sweep_dir>/<job>``, with one Numba thread per job for local launchers;
-   a failing job records why in its folder and never stops the others;
-6. one line per finished job (done / total, failures, elapsed, time left);
+   ``ray``, ``slurm``, ``submitit_local``) as one launcher job per worker
+   (:mod:`sim.runner.worker`), each taking the jobs no one has taken, each job in
+   its own folder ``<sweep_dir>/<job>``, with one Numba thread per job for local
+   launchers; a failing job records why in its folder and never stops the others;
+6. one line per finished job (done / total, failures, elapsed, time left); the
+   driver reads each finished job's ``run.nc`` meanwhile (:class:`~sim.results.merge.RunReader`);
 7. the job folders are merged from disk into ``sweep.nc`` (:mod:`sim.results.merge`).
 """
 
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from ..results.merge import MERGED_NC, MERGED_ZARR, collect
+from ..results.merge import MERGED_NC, MERGED_ZARR, RunReader, collect
 from ..results.runfolder import RESULT, RunFolderTaken
 from ..results.sweepfolder import (
     DESIGN,
@@ -147,6 +149,20 @@ def _hydra_launch(root: Path, n_jobs: int, name: str, hydra_overrides: list[str]
     return workers
 
 
+def stop_idle_workers() -> None:
+    """Stop joblib's worker processes (its reusable loky executor), idle once a sweep is over.
+
+    For the command line, which exits next: at exit the interpreter would wait for each worker
+    to finalise its interpreter (seconds at the end of every sweep, doing nothing). Killing them
+    loses nothing: every job has finished and recorded itself in its folder. In a Python session
+    the workers are kept for the next sweep (they have imported everything already).
+    """
+    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(reusable, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
 def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra_overrides: Sequence[str] = (),
            plots: bool = False, progress: bool = True, resume: bool = False, fmt: str = "auto",
            composed: list | None = None, warm: bool = True, stream=None) -> SweepResult:
@@ -198,6 +214,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
             raise ConfigError(f"hydra.sweep.dir = {str(root)!r} was just taken by another sweep: results are never "
                               f"overwritten; choose another folder") from None
     result = SweepResult(root, None, launched=len(todo), timings=timings)
+    reader = RunReader()  # the job files, read as the jobs finish: the merge reads only the rest
     if todo:
         threads = "1" if name in LOCAL_LAUNCHERS else None
         env_set = {ENV_PLOTS: str(bool(plots)).lower()}
@@ -216,7 +233,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
         # local workers inherit the environment: one Numba thread each, no oversubscription
         with _env(NUMBA_NUM_THREADS=threads, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads), \
                 SweepMonitor([root / str(k) for k in todo], len(jobs), len(jobs) - len(todo), stream=stream,
-                             enabled=progress):
+                             enabled=progress, on_done=lambda folder: reader.read_ahead(folder / RESULT)):
             t0 = time.perf_counter()
             try:
                 result.workers = _hydra_launch(root, len(todo), name, hydra_overrides, env_set)
@@ -227,7 +244,7 @@ def launch(jobs: Sequence[Sequence[str]], sweep_dir: str | os.PathLike, *, hydra
     t0 = time.perf_counter()
     result.states = job_states(root)
     if any(s.done for s in result.states):
-        result.dataset = collect(root, fmt=fmt)
+        result.dataset = collect(root, fmt=fmt, reader=reader)
         result.merged_path = root / (MERGED_NC if (root / MERGED_NC).exists() else MERGED_ZARR)
     timings["merge"] = time.perf_counter() - t0
     return result

@@ -158,3 +158,26 @@ def test_the_lazy_path_reads_the_design_table_when_there_is_no_merged_file(templ
     assert set(lazy.dims) >= {"scenario", "seed"} and A.job_counts(lazy) == A.job_counts(eager)
     got = lazy.customers.sel(scenario=["a", "b"], seed=[0, 1]).transpose(*eager.customers.dims).compute()
     np.testing.assert_array_equal(got.sel(firm=eager.firm).values, eager.customers.values)
+
+
+def test_files_read_ahead_merge_as_files_read_at_the_end_and_a_rewritten_one_is_read_again(template, tmp_path):
+    from sim.results.merge import RunReader
+
+    firms = template.firm.values.tolist()
+    jobs = [{"overrides": [f"seed={s}"], "status": "done", "firms": firms} for s in range(3)]
+    root = fake_sweep(tmp_path / "sw", template, jobs)
+    reader = RunReader()
+    for k in range(3):  # as the driver's monitor does while the jobs run
+        reader.read_ahead(root / str(k) / "run.nc")
+    reader.read_ahead(root / "nope" / "run.nc")  # unreadable: left to the merge, no error here
+    assert merge_jobs(job_states(root), reader=reader).identical(merge_jobs(job_states(root)))
+    # job 1 rerun after it was read (a resume): its new file is what the merge takes
+    new = sim.load(root / "1")
+    new["customers"] = new["customers"] + 1
+    (root / "1" / "run.nc").unlink()
+    from sim.results.runfolder import write_atomic
+
+    write_atomic(new, root / "1" / "run.nc")
+    merged = merge_jobs(job_states(root), reader=reader)
+    assert merged.identical(merge_jobs(job_states(root)))
+    np.testing.assert_array_equal(merged.customers.sel(seed=1).values, new.customers.values)

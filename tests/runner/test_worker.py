@@ -110,3 +110,29 @@ def test_a_sweep_runs_its_jobs_in_two_workers_each_job_once(tmp_path):
         lines = (tmp_path / "sw" / str(k) / "sim.log").read_text().splitlines()
         assert [int(m.group(1)) for m in map(starts.match, lines) if m] == [k]  # run once, by one worker
         assert len([ln for ln in lines if timed.match(ln)]) == 3, lines
+
+
+def test_the_command_line_stops_its_idle_workers_before_it_exits(tmp_path):
+    """At exit the interpreter would wait for each idle worker to finalise: stopped at once instead."""
+    import os
+
+    from sim.runner.sweep import launch, stop_idle_workers
+
+    launch([[*SMALL, f"seed={s}"] for s in range(2)], tmp_path / "sw", progress=False)
+    from joblib.externals.loky import reusable_executor
+
+    pids = list(reusable_executor._executor._processes)
+    assert pids and all(_alive(pid) for pid in pids)  # kept for the next sweep of this session
+    stop_idle_workers()
+    assert not any(_alive(pid) for pid in pids)
+    assert os.getpid() not in pids
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
