@@ -1,15 +1,19 @@
-"""Sweep throughput and cold start (issue 13, items 6 and 7); part of ``make bench``.
+"""Sweep throughput and cold start (issue 13, items 6 and 7; issue 26, item 7); part of ``make bench``.
 
 Measures, on this machine:
 
 * the in-process ``sim.run`` of one job (10,000 customers, 120 steps, default
-  scenario; warm; median of 5);
+  scenario; warm; median of 5), and the part of it a sweep job's log times: the
+  set-up (``CustomerModel(cfg)``: population drawn, burn-in) and the steps, one Numba
+  thread, the config composed before and the Dataset made after left out (median of 9);
 * a sweep of 200 such runs (``python -m sim -m seed='range(200)' customers.n=10000``,
   Hydra's joblib launcher on all cores) end to end, merge included, against the ideal:
   the sum of the jobs' in-process run times (set-up and steps, as each job logs them
-  in its ``sim.log``, one Numba thread each as in the sweep) divided by the cores;
-  target: within 1.5 times the ideal. Also each job's own ``run.nc`` write time (from
-  the same logs) against its run time, and the per-job overhead as before;
+  in its ``sim.log``: one Numba thread each, every worker warmed up before its first
+  job, so each logged time is a warm process's) divided by the cores; target: within
+  1.5 times the ideal. Also the sweep's CPU time (user + system of every process: the
+  driver and the workers) per job, each job's own ``run.nc`` write time (from the same
+  logs) against its run time, and the per-job overhead as before;
 * cold start: a fresh process with an empty Numba cache (``NUMBA_CACHE_DIR`` set to
   a new folder) until the first step is done, which kernels compile and for how
   long (Numba's compile events), and the same with the cache filled.
@@ -98,6 +102,35 @@ def in_process_run(threads: int | None = None) -> float:
     return statistics.median(times)
 
 
+def in_process_work(threads: int = 1) -> dict[str, float]:
+    """What a sweep job's log times, in a warm process (one Numba thread, as a sweep job): the set-up
+    (``CustomerModel(cfg)``: population drawn, burn-in) and the steps, medians over 9 seeds; the
+    config composed before and the Dataset made after are outside, as in the job."""
+    import numba
+
+    from sim.model import CustomerModel
+    from sim.settings.compose import compose_config
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        cfgs = [compose_config([*JOB, f"seed={seed}"]) for seed in range(10)]
+        CustomerModel(cfgs[0]).run()  # load the kernels
+        setup, steps = [], []
+        for cfg in cfgs[1:]:
+            t0 = time.perf_counter()
+            model = CustomerModel(cfg)
+            t1 = time.perf_counter()
+            for _ in range(cfg.steps):
+                model.step()
+            setup.append(t1 - t0)
+            steps.append(time.perf_counter() - t1)
+    finally:
+        numba.set_num_threads(before)
+    return {"set-up": statistics.median(setup), "run": statistics.median(steps),
+            "work": statistics.median(a + b for a, b in zip(setup, steps, strict=True))}
+
+
 _LOGGED = re.compile(r"\] - (set-up \(population drawn, burn-in\)|run \(\d+ steps\)|writing run\.nc) ([\d.]+) s$")
 
 
@@ -112,22 +145,30 @@ def job_times(folder: Path) -> dict[str, float]:
 
 
 def sweep(n_jobs: int) -> dict:
+    """The sweep from the command line, end to end; its CPU time (user + system, every process: the
+    driver, the launcher's workers) from the resource usage of the finished children."""
+    import resource
+
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         out = Path(tmp) / "sweep"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "sim", "-m", f"seed=range({n_jobs})", *JOB,
                                f"hydra.sweep.dir={out}"], cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-2000:])
         merged = (out / "sweep.nc").exists()
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("sweep:") and " done" in ln]
         times = [job_times(out / str(k)) for k in range(n_jobs)]
         files = sorted({p.name for k in range(n_jobs) for p in (out / str(k)).iterdir()})
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     work = [t["set-up"] + t["run"] for t in times]
     cores = os.cpu_count() or 1
-    return {"jobs": n_jobs, "wall_s": wall, "merged": merged, "first_lines": lines[:2], "last_lines": lines[-2:],
+    return {"jobs": n_jobs, "wall_s": wall, "cpu_s": cpu, "cpu_per_job_s": cpu / n_jobs, "merged": merged,
+            "first_lines": lines[:2], "last_lines": lines[-2:],
             "job_files": files, "jobs_work_s": sum(work), "ideal_s": sum(work) / cores,
             "ratio_to_ideal": wall / (sum(work) / cores), "job_run_median_s": statistics.median(work),
             "job_write_median_s": statistics.median(t["writing"] for t in times),
@@ -141,7 +182,7 @@ def driver_timings(n_jobs: int) -> dict:
     jobs = [[*JOB, f"seed={k}"] for k in range(n_jobs)]
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         result = launch(jobs, Path(tmp) / "sweep", progress=False)
-    return {k: round(v, 2) for k, v in result.timings.items()}
+    return {**{k: round(v, 2) for k, v in result.timings.items()}, "workers": result.workers}
 
 
 def cold_start() -> dict:
@@ -171,15 +212,17 @@ def main() -> None:
     cold = cold_start()
     t_run = in_process_run()
     t_one = in_process_run(threads=1)
+    work = in_process_work(threads=1)
     result = sweep(n_jobs)
     split = driver_timings(min(n_jobs, 40))
     per_job = result["wall_s"] / n_jobs
-    overhead = per_job - t_run
     cores = os.cpu_count() or 1
+    overhead = per_job * cores - t_one  # the jobs run side by side, one Numba thread each
     record = {
         "started": started, "cpu": cpu_model(), "cores": cores, "load_before": load_before,
-        "load_after": load(), "in_process_run_s": t_run, "in_process_run_1_thread_s": t_one, "sweep": result,
-        "sweep_per_job_s": per_job, "per_job_overhead_s": overhead, "driver_split_40_jobs_s": split,
+        "load_after": load(), "in_process_run_s": t_run, "in_process_run_1_thread_s": t_one,
+        "in_process_job_work_s": work, "sweep": result,
+        "sweep_per_job_s": per_job, "per_job_overhead_s": overhead, "driver_split_s": split,
         "cold_start": cold,
     }
     (HERE / "sweep_results.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -197,6 +240,10 @@ def main() -> None:
         f"| ideal: the jobs' in-process run times (set-up and steps, from their logs) summed, / {cores} cores | "
         f"reported | {result['ideal_s']:.1f} s ({result['jobs_work_s']:.1f} s of work, median "
         f"{result['job_run_median_s']:.3f} s a job) |",
+        f"| the same work of one job in this warm process (set-up {work['set-up']:.3f} s + steps "
+        f"{work['run']:.3f} s, one thread, median of 9) | the logs' median | {work['work']:.3f} s |",
+        f"| CPU time of the sweep (user + system, every process), per job | reported | "
+        f"**{result['cpu_per_job_s']:.3f} s** ({result['cpu_s']:.1f} s in all) |",
         f"| sweep wall time / ideal | <= 1.5 | **{ratio:.2f}** {'(met)' if ratio <= 1.5 else '(not met)'} |",
         f"| a job's run.nc write (median, max; from the logs) against its run | shorter than the run | "
         f"{result['job_write_median_s']:.3f} s, {result['job_write_max_s']:.3f} s |",
@@ -204,9 +251,11 @@ def main() -> None:
         f"| first progress lines | no estimate that counts the start-up | {' / '.join(result['first_lines'])} |",
         f"| in-process `sim.run` of one job (warm, median of 5), all threads / one thread | reported | "
         f"{t_run:.3f} s / {t_one:.3f} s |",
-        f"| per-job overhead: sweep wall time per job − in-process run | < 0.3 s | **{overhead:.3f} s** "
-        f"({per_job:.3f} s per job) |",
-        f"| driver split, 40-job sweep in-process (s) | reported | {split} |",
+        f"| per-job overhead: sweep wall time × {cores} cores / {n_jobs} jobs − in-process one-thread `sim.run` | "
+        f"< 0.3 s | **{overhead:.3f} s** ({per_job:.3f} s of wall time per job) |",
+        f"| the same in CPU time: the sweep's CPU time per job − a job's in-process work | reported | "
+        f"**{result['cpu_per_job_s'] - work['work']:.3f} s** |",
+        f"| driver split, {min(n_jobs, 40)}-job sweep in-process (s; launcher jobs: workers) | reported | {split} |",
         f"| cold start to the first step, empty Numba cache | halve 21 s | **{empty['first_step']:.1f} s** "
         f"(import {empty['import']:.1f} s) |",
         f"| the same, everything compiled in the one process (`SIM_COMPILE_HELPER=0`) | reported | "

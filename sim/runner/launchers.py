@@ -61,20 +61,26 @@ def worker_count(name: str, launcher_cfg, jobs: int) -> int:
     launcher ``name`` (``launcher_cfg``: its ``hydra.launcher`` config): as many as run at once.
 
     joblib: its ``n_jobs`` (``-1``: every core, as joblib counts them); Ray: the CPUs of the Ray
-    instance if one is running in this process, else this machine's cores; submitit's local
-    executor: this machine's cores; SLURM: one per job (each cluster job takes the next job
-    left, so a node that starts early runs several). Never more than ``jobs``, at least 1.
+    instance over the CPUs a job takes (Ray started here as the launcher would start it, on this
+    machine or connected to ``ray.init.address``); submitit's local executor: this machine's
+    cores; SLURM: one per job (each cluster job takes the next job left, so one that starts
+    early runs several). Never more than ``jobs``, at least 1.
     """
+    if jobs <= 1:
+        return 1
     if name == "joblib":
         from joblib import effective_n_jobs
 
         n = effective_n_jobs(int(launcher_cfg.get("n_jobs", -1) or -1))
     elif name == "ray":
-        import sys
+        import ray
 
-        ray = sys.modules.get("ray")
-        n = int(ray.cluster_resources().get("CPU", 1)) if ray is not None and ray.is_initialized() else 0
-        n = n or (os.cpu_count() or 1)
+        if not ray.is_initialized():
+            from hydra_plugins.hydra_ray_launcher._launcher_util import start_ray
+
+            start_ray(launcher_cfg.ray.init)  # what the launcher does first: it then finds Ray running
+        per_job = float(launcher_cfg.ray.get("remote", {}).get("num_cpus", 1) or 1)
+        n = int(ray.cluster_resources().get("CPU", 1) // per_job)
     elif name == "submitit_local":
         n = os.cpu_count() or 1
     else:
