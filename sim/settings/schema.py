@@ -173,7 +173,7 @@ class MarketConfig:
                               "share of customers in each step's demand panel: their logit choice probabilities "
                               "(as if they reviewed) enter the firms' demand estimates beside those of the customers "
                               "who choose; nobody switches because of it (0: the choosers only)")
-    panel_max: int = param(1000, 0, 1_000_000_000, "customers/step",
+    panel_max: int = param(5000, 0, 1_000_000_000, "customers/step",
                            "the demand panel's expected size at most: a market survey's precision rests on "
                            "its size, not on the market's, so the panel's rate is min(panel_rate, panel_max / "
                            "customers)", True)
