@@ -560,8 +560,7 @@ FACTS: dict[int, Fact] = {
             FOUR_QUADRANTS - {"three firms", "70% excluded"},
             {
                 "70% excluded": "the erosion is the spread of digital adoption, which a market of mostly "
-                "excluded customers does not have: there quadrant 2 keeps its share (a finding, measured "
-                "in docs/FACTS.md)",
+                "excluded customers does not have: there quadrant 2 keeps its share, a finding",
             },
         ),
         Fact(
