@@ -187,15 +187,12 @@ test-pythons: chromium
 
 # The venv of another Python for test-pythons (XPYTHON: its interpreter): the page's extra and the
 # test runner only (COMPAT_TESTS need neither the analysis tools nor the launchers), and the page's assets.
-# A small run then fills Numba's cache for this Python (sim/engine/__pycache__, about 15 s of CPU), beside
-# the main suite: otherwise both pytest workers and the first command-line runs compile the kernels at once.
 .venv-%/.installed-test: pyproject.toml | $(PY)
 	@test -n "$(XPYTHON)" || { echo "$@: give the interpreter, XPYTHON=python$* (make test-pythons finds it)"; exit 2; }
 	test -x .venv-$*/bin/python || $(XPYTHON) -m venv --without-pip .venv-$*
 	$(UV_INSTALL) .venv-$*/bin/python -e ".[app]" "pytest>=8" "pytest-xdist>=3.5" "hypothesis>=6.100" \
 	  "playwright>=1.40" "coloraide>=3" packaging pandas
 	.venv-$*/bin/python -m sim.app.assets
-	.venv-$*/bin/python -c "import sim; sim.run(['scenario=baseline', 'customers.n=300', 'steps=2'])"
 	touch $@
 
 test-fast: $(TEST_STAMP) $(ASSET_STAMP) $(CF_STAMP)
