@@ -75,29 +75,32 @@ $(PY):
 	$(if $(PYTHON_EXE),,$(error no $(PYTHON) on this machine (not on the PATH, nor in pyenv's versions folder): \
 	  give another, PYTHON=python3 or an interpreter's path))
 	$(PYTHON_EXE) -m venv $(VENV)
+
+# uv into .venv (also into a .venv made before the Makefile used uv)
+$(UV): | $(PY)
 	$(PY) -m pip install --quiet uv
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml | $(UV)
 	$(UV_INSTALL) $(PY) -e .
 	touch $(STAMP)
 
 # The test extras include the cluster launchers (submitit, Ray) and Zarr, so that their tests run.
 # Ray's launcher pins cloudpickle<3: it is installed last, without its dependencies, so the pin
 # cannot downgrade anything else (ray itself is installed first, normally).
-$(TEST_STAMP): pyproject.toml $(APP_STAMP) | $(PY)
+$(TEST_STAMP): pyproject.toml $(APP_STAMP) | $(UV)
 	$(UV_INSTALL) $(PY) -e ".[test,slurm,zarr,ray]"
 	$(UV_INSTALL) $(PY) --no-deps "$(RAY_LAUNCHER)"
 	touch $(STAMP) $(TEST_STAMP) $(RAY_STAMP)
 
 # Sweeps on Ray (hydra/launcher=ray): the `ray` extra, then the launcher without its dependencies.
-$(RAY_STAMP): pyproject.toml | $(PY)
+$(RAY_STAMP): pyproject.toml | $(UV)
 	$(UV_INSTALL) $(PY) -e ".[ray]"
 	$(UV_INSTALL) $(PY) --no-deps "$(RAY_LAUNCHER)"
 	touch $(STAMP) $(RAY_STAMP)
 
 ray: $(RAY_STAMP)
 
-$(APP_STAMP): pyproject.toml | $(PY)
+$(APP_STAMP): pyproject.toml | $(UV)
 	$(UV_INSTALL) $(PY) -e ".[app]"
 	touch $(STAMP) $(APP_STAMP)
 
@@ -160,7 +163,7 @@ test: $(TEST_STAMP) $(ASSET_STAMP) $(CF_STAMP) chromium
 	@$(MAKE) --no-print-directory test-pythons
 
 # The venvs of test-pythons, installed only (test-pythons installs them too when they are missing).
-test-pythons-install: | $(PY)
+test-pythons-install: | $(UV)
 	@for v in $(EXTRA_PYTHONS); do \
 	  py=$$($(FIND_PYTHON)); if [ -z "$$py" ]; then continue; fi; \
 	  t0=$$(date +%s); \
@@ -187,7 +190,7 @@ test-pythons: chromium
 
 # The venv of another Python for test-pythons (XPYTHON: its interpreter): the page's extra and the
 # test runner only (COMPAT_TESTS need neither the analysis tools nor the launchers), and the page's assets.
-.venv-%/.installed-test: pyproject.toml | $(PY)
+.venv-%/.installed-test: pyproject.toml | $(UV)
 	@test -n "$(XPYTHON)" || { echo "$@: give the interpreter, XPYTHON=python$* (make test-pythons finds it)"; exit 2; }
 	test -x .venv-$*/bin/python || $(XPYTHON) -m venv --without-pip .venv-$*
 	$(UV_INSTALL) .venv-$*/bin/python -e ".[app]" "pytest>=8" "pytest-xdist>=3.5" "hypothesis>=6.100" \
