@@ -248,6 +248,7 @@ class CustomerModel(mesa.Model):
         a = self.adopted / self.eligible if self.eligible else 0.0
         pull = m.adoption.expectation_pull * max(0.0, self.expectation - m.expectation_init)
         p[P.ADOPT_PROB] = min(1.0, innov + m.adoption.imitation * a + pull)
+        p[P.PANEL_RATE] = min(m.panel_rate, m.panel_max / max(self.n, 1))
         self.firm_cols[:] = [_firm_columns(f) for f in self.firm_list]
         self.interv[:] = intervention_pulls(self._spend, self._effect, [f.customers for f in self.firm_list],
                                             self.n, m.intervention_half)

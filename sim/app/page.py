@@ -51,7 +51,7 @@ from .settings import (
     library_scenarios,
     with_steering,
 )
-from .widgets import FigureBox, QuietSlider, panel_size
+from .widgets import FigureBox, NumberField, QuietSlider, panel_size
 
 #: Port of ``make app`` / ``python -m sim.app`` unless ``$PORT`` says otherwise.
 DEFAULT_PORT = 8765
@@ -328,12 +328,8 @@ def ValueSlider(label: str, value: float, vmin: float, vmax: float, step: float,
     with solara.Div(classes=["cs-sliderrow"]) as row:
         QuietSlider.element(value=float(value), label=label, min=float(vmin), max=float(vmax), step=float(step),
                             disabled=disabled, on_value=changed)
-        if integer:
-            solara.InputInt("", value=int(value), on_value=lambda x: x is not None and on_change(int(x)),
-                            disabled=disabled, classes=["cs-value"], dense=True, hide_details=True)
-        else:
-            solara.InputFloat("", value=float(value), on_value=lambda x: x is not None and on_change(float(x)),
-                              disabled=disabled, classes=["cs-value"], dense=True, hide_details=True)
+        NumberField("", int(value) if integer else float(value), on_change, kind=int if integer else float,
+                    disabled=disabled, classes=["cs-value"], dense=True, hide_details=True)
     return row
 
 
@@ -351,16 +347,18 @@ def Lesson(scenario: str):
 
 
 @solara.component
-def Controls(session: Session, tick: int):
+def Controls(session: Session, s: Settings, cfg, error: str | None, mode: str):
     """The lecturer's controls: what a change does, scenario, customers, seed, firms,
-    disruptor and shock. Every change goes to :meth:`Session.change`."""
-    s = session.settings
-    cfg = session.last_cfg
+    disruptor and shock. Every change goes to :meth:`Session.change`.
+
+    Drawn again only when what it shows changes (``s``: the sidebar's settings, ``cfg``: the
+    config of the last model built, ``error``: the current run's one-line error, ``mode``: what a
+    change does), not at every step of a play."""
     apply = session.change
-    if session.run.error:
-        solara.Error(session.run.error, classes=["cs-error"])
+    if error:
+        solara.Error(error, classes=["cs-error"])
     modes = {"restart": "restart from step 0", "now": "apply from now"}
-    solara.ToggleButtonsSingle(value=modes[session.mode], values=list(modes.values()), classes=["cs-mode"],
+    solara.ToggleButtonsSingle(value=modes[mode], values=list(modes.values()), classes=["cs-mode"],
                                on_value=lambda label: session.set_mode(next(k for k, x in modes.items() if x == label)))
     solara.Text("a changed control: restart the run from step 0, or apply a firm's change to the running "
                 "model from its current step", style={"font-size": "12px", "color": "#666"})
@@ -370,9 +368,9 @@ def Controls(session: Session, tick: int):
         solara.Select("scenario", value=scenario, values=names,
                       on_value=lambda name: apply(Settings(scenario=name, customers=s.customers, seed=s.seed)))
         n_default = cfg.customers.n if cfg is not None else 100_000
-        solara.InputInt("customers", value=s.customers if s.customers is not None else n_default,
-                        on_value=lambda n: apply(dataclasses.replace(s, customers=n)))
-        solara.InputInt("seed", value=s.seed, on_value=lambda n: apply(dataclasses.replace(s, seed=n)))
+        NumberField("customers", s.customers if s.customers is not None else n_default,
+                    lambda n: apply(dataclasses.replace(s, customers=n)))
+        NumberField("seed", s.seed, lambda n: apply(dataclasses.replace(s, seed=n)))
     if cfg is None:
         return
     with solara.Card("Firms"):
@@ -381,13 +379,14 @@ def Controls(session: Session, tick: int):
             FirmControls(name, current,
                          lambda new, name=name: apply(dataclasses.replace(s, firms={**s.firms, name: new})))
     with solara.Card("Disruptor and shock"):
-        DisruptorShock(session)
+        DisruptorShock(session, s, cfg)
 
 
 @solara.component
-def DisruptorShock(session: Session):
-    """The disruptor on or off and its entry step; the shock on or off and its start."""
-    s, cfg, apply = session.settings, session.last_cfg, session.change
+def DisruptorShock(session: Session, s: Settings, cfg):
+    """The disruptor on or off and its entry step; the shock on or off and its start (``s``: the
+    sidebar's settings, ``cfg``: the config of the last model built)."""
+    apply = session.change
     on = DISRUPTOR in cfg.firms and s.disruptor is not False
     native = (DISRUPTOR in cfg.firms and not s.add_disruptor) or s.disruptor is False
 
@@ -461,7 +460,7 @@ def Page():
         solara.Style(CSS)
         with solara.Div(classes=["cs-side"]):
             Lesson(scenario)
-            Controls(session, tick)
+            Controls(session, session.settings, session.last_cfg, session.run.error, session.mode)
         with solara.Div(classes=["cs-main"]):
             TopBar(session, tick)
             StatusRow(session, tick)

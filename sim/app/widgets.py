@@ -3,12 +3,17 @@
 :class:`FigureBox` shows a figure and tells the server the size of its place, so that
 the figure is drawn at exactly the size it is shown; :class:`QuietSlider` is a slider
 that tells the server its value once the knob has been still, so a drag or a held
-arrow key is one message whatever the server's load.
+arrow key is one message whatever the server's load; :func:`NumberField` is a number
+field that keeps what is typed into it through the page's redraws.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ipyvuetify as vy
+import reacton.ipyvuetify as rv
+import solara
 import traitlets
 
 from . import figures as F
@@ -98,3 +103,64 @@ module.exports = {
     step = traitlets.Float(0.01).tag(sync=True)
     disabled = traitlets.Bool(False).tag(sync=True)
     quiet = traitlets.Int(350).tag(sync=True)
+
+
+@solara.component
+def NumberField(label: str, value: float, on_value: Callable[[float], None], kind: type = int,
+                disabled: bool = False, classes: list[str] | None = None, dense: bool = False,
+                hide_details: bool | str = "auto"):
+    """A field for a number (``kind``: int or float) that commits what is typed on Enter or when
+    it loses focus; ``on_value`` gets the number when it differs from ``value``.
+
+    What is typed is kept on the server as it arrives from the browser, so a redraw of the page
+    before Enter (each step while playing; under load a redraw takes a second or more) shows it
+    again, and Enter commits it. Solara's ``InputInt``/``InputFloat`` keep it in the browser's
+    widget only: each redraw set the widget back to the committed value, and Enter then committed
+    that old value, so the typed one was lost.
+    """
+    typed, set_typed = solara.use_state(None)  # the text typed and not committed yet
+    error, set_error = solara.use_state(False)
+    typed_now = solara.use_ref(None)  # the same, at once (the state reaches this function at the next render)
+
+    def on_text(text) -> None:
+        typed_now.current = text
+        set_typed(text)
+
+    def commit() -> None:
+        text = typed_now.current
+        if text is None:
+            return
+        try:
+            x = kind(str(text).strip())
+        except ValueError:
+            set_error(True)
+            return
+        typed_now.current = None
+        set_typed(None)
+        set_error(False)
+        if x != value:
+            on_value(x)
+
+    commit_now = solara.use_ref(commit)
+    commit_now.current = commit  # the handlers below call the newest (its ``value`` is the one shown)
+    name = "an integer" if kind is int else "a number"
+    field = rv.TextField(v_model=typed if typed is not None else str(value), on_v_model=on_text,
+                         label=f"{label} (type {name})" if error else label, error=error, disabled=disabled,
+                         class_=" ".join(classes or []), dense=dense, hide_details=hide_details)
+
+    def listen():
+        widget = solara.get_widget(field)
+
+        def handler(*_) -> None:
+            commit_now.current()
+
+        for event in ("keyup.enter", "focusout"):
+            widget.on_event(event, handler)
+
+        def stop() -> None:
+            for event in ("keyup.enter", "focusout"):
+                widget.on_event(event, handler, remove=True)
+        return stop
+
+    solara.use_effect(listen, [])
+    return field

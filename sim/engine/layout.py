@@ -174,7 +174,7 @@ PARAMS = (
     Param("beta_reputation", "market.beta_reputation"),
     Param("inertia", "market.inertia"),
     Param("outside_utility", "market.outside_utility"),
-    Param("panel_rate", "market.panel_rate"),
+    Param("panel_rate", doc="the demand panel's rate: min(market.panel_rate, market.panel_max / customers)"),
     Param("rec_satisfaction", "market.rec_satisfaction"),
     Param("rec_trust", "market.rec_trust"),
     Param("rec_engagement", "market.rec_engagement"),

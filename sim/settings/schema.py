@@ -173,6 +173,10 @@ class MarketConfig:
                               "share of customers in each step's demand panel: their logit choice probabilities "
                               "(as if they reviewed) enter the firms' demand estimates beside those of the customers "
                               "who choose; nobody switches because of it (0: the choosers only)")
+    panel_max: int = param(5000, 0, 1_000_000_000, "customers/step",
+                           "the demand panel's expected size at most: a market survey's precision rests on "
+                           "its size, not on the market's, so the panel's rate is min(panel_rate, panel_max / "
+                           "customers)", True)
     inertia: float = param(1.0, -100, 100, "utility",
                            "bonus of the current provider on review; negative = a penalty "
                            "(at -100 a reviewing customer practically always leaves)")

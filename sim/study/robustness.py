@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     all_facts = tuple(numbers)
     base_jobs = [(all_facts, 0, n0, (), False)] + [((k,), 0, n0, (), True) for k in numbers]
     var_jobs = [
-        (tuple(k for k in numbers if name in FACTS[k].applies), 0,
+        (tuple(k for k in numbers if name in FACTS[k].applies or name in FACTS[k].outside), 0,
          100_000 if name == "100,000 customers" else n0, VARIATIONS[name], False)
         for name in VARIATIONS
     ]
@@ -205,7 +205,8 @@ def _prim(points, holds: np.ndarray, number: int, fig_dir: Path):
     from .discovery import plot_discovery, prim_boxes
 
     x = pd.DataFrame(points)
-    result = prim_boxes(x, ~holds, condition=f"fact {number} fails")
+    # at most three parameters: a condition a strategy researcher can use, at some cost in density
+    result = prim_boxes(x, ~holds, condition=f"fact {number} fails", max_dims=3)
     path = fig_dir / f"prim_fact{number}.png"
     plot_discovery(result, path, title=f"Fact {number}: where it fails (PRIM)")
     return result, path
@@ -256,9 +257,20 @@ def write_report(report, points, wide, args, out: Path, seconds: float) -> None:
             + (f"; +-50% sample: {wide_holds[k].mean():.0%} of {len(wide)}." if wide else "."),
         ]
         for name, ov in VARIATIONS.items():
+            r = var.get(ov)
             if name in fact.applies:
-                r = var.get(ov)
                 sec.append(f"- {name}: **{'holds' if r and r[1] else 'fails'}**: {_measured(r[2]) if r else '-'}.")
+            elif name in fact.outside:
+                sec.append(f"- {name}: outside the fact's premise ({fact.outside[name]}), not counted: "
+                           f"{'holds' if r and r[1] else 'fails'}: {_measured(r[2]) if r else '-'}.")
+        if fact.condition is not None:
+            inside = np.array([bool(fact.condition.inside(pt)) for pt in points])
+            n_in, n_out = int(inside.sum()), int((~inside).sum())
+            sec.append(
+                f"- Condition (a finding): it holds where {fact.condition.text}: in "
+                + (f"{lhs[k][inside].mean():.0%} of the {n_in} draws inside" if n_in else "none of the draws inside")
+                + (f", {lhs[k][~inside].mean():.0%} of the {n_out} outside." if n_out else ".")
+            )
         if share < ROBUST and (~lhs[k]).any():
             try:
                 box, fig = _prim(points, lhs[k], k, fig_dir)

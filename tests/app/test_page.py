@@ -106,6 +106,26 @@ def test_page_renders_steps_and_shows_errors_in_process():
         rc.close()
 
 
+def test_a_value_typed_before_a_redraw_is_kept_and_enter_commits_it():
+    """The browser sends what is typed, then Enter; a redraw in between (a step of a play, or any
+    redraw under load) set Solara's field back to the old value, and Enter committed that: the typed
+    value was lost (the browser test waiting for the error line of customers = 0 timed out)."""
+    _, rc = solara.render(A.Page(), handle_error=False)
+    try:
+        _set_input(rc, "customers", str(SMALL))
+        _until(lambda: "2,000 customers" in _status(rc))
+        field = next(w for w in rc.find(vw.TextField).widgets if w.label == "customers")
+        field.v_model = "0"  # typed in the browser, not committed yet
+        _click(rc, "Step")  # the page is drawn again meanwhile
+        _until(lambda: _status(rc).startswith("step 1 of 120"))
+        assert field.v_model == "0"  # still shown
+        field.fire_event("keyup.enter", None)
+        _until(lambda: rc.find(vw.Alert).widgets)
+        assert all("customers.n = 0 is out of range" in str(w.children) for w in rc.find(vw.Alert).widgets)
+    finally:
+        rc.close()
+
+
 def test_two_pages_do_not_share_a_model():
     _, rc1 = solara.render(A.Page(), handle_error=False)
     _, rc2 = solara.render(A.Page(), handle_error=False)

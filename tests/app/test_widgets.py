@@ -13,7 +13,7 @@ from PIL import Image
 
 from sim.app import figures as F
 from sim.app import page as P
-from sim.app.widgets import FigureBox, QuietSlider, panel_size
+from sim.app.widgets import FigureBox, NumberField, QuietSlider, panel_size
 
 
 def test_panel_size_defaults_until_the_browser_reports():
@@ -55,5 +55,35 @@ def test_a_quiet_slider_reports_a_new_value_once():
         field.v_model = "0.25"
         field.fire_event("keyup.enter", None)
         assert got == [0.3, 0.25]
+    finally:
+        rc.close()
+
+
+def test_a_number_field_keeps_what_is_typed_through_a_redraw_and_commits_it():
+    got = []
+    redraw = []
+
+    @solara.component
+    def One():
+        tick, set_tick = solara.use_state(0)
+        redraw[:] = [set_tick]
+        solara.Text(f"drawn {tick}")
+        NumberField("n", 3000, got.append)
+
+    _, rc = solara.render(One(), handle_error=False)
+    try:
+        field = rc.find(vw.TextField).widget
+        assert field.v_model == "3000"
+        field.v_model = "0"  # typed in the browser
+        redraw[0](1)  # the page is drawn again before Enter
+        assert rc.find(vw.TextField).widget.v_model == "0" and got == []
+        field.fire_event("keyup.enter", None)
+        assert got == [0]
+        field.v_model = "12x"  # not a number: said in the label, nothing committed
+        field.fire_event("focusout", None)
+        assert got == [0] and field.error and "integer" in field.label
+        field.v_model = "3000"  # the value it has: nothing to commit
+        field.fire_event("keyup.enter", None)
+        assert got == [0] and not field.error and field.label == "n"
     finally:
         rc.close()

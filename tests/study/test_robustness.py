@@ -151,7 +151,7 @@ def _fabricated(points, wide):
     variations = []
     for name, ov in VARIATIONS.items():
         for k in NUMBERS:
-            if name in FACTS[k].applies:
+            if name in FACTS[k].applies or name in FACTS[k].outside:
                 fails = k == 5 and name == next(n for n in VARIATIONS if n in FACTS[5].applies)
                 variations.append(((k, 0, 20000, ov, False), (k, not fails, {"in": name})))
     lhs = []
@@ -194,6 +194,14 @@ def test_write_report_writes_a_row_per_fact_its_variations_and_the_failure_box(t
             line = re.search(rf"^- {re.escape(name)}: \*\*(holds|fails)\*\*", section, re.M)
             assert (line is not None) == (name in FACTS[k].applies), (k, name)
         assert f"+-25% sample: holds in {rows[k].split('|')[4].strip()} of 40 draws; +-50% sample:" in section
+        for name, why in FACTS[k].outside.items():  # measured, shown with its reason, not counted
+            assert f"- {name}: outside the fact's premise ({why}), not counted: holds: in {name}." in section
+        cond = FACTS[k].condition
+        if cond is not None:
+            n_in = sum(bool(cond.inside(p)) for p in points)
+            assert (f"- Condition (a finding): it holds where {cond.text}: in 100% of the {n_in} draws inside, "
+                    f"100% of the {40 - n_in} outside.") in section
+    assert any(f.outside for f in FACTS.values()) and any(f.condition for f in FACTS.values())
     fact4 = text.split("### Fact 4:", 1)[1].split("### Fact 5:", 1)[0]
     assert "Where it fails (PRIM): " in fact4 and "market.contact_rate" in fact4.split("Where it fails (PRIM): ")[1]
     assert "![PRIM box of fact 4](facts/prim_fact4.png)" in fact4
