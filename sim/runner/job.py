@@ -216,6 +216,14 @@ def _env_flag(name: str, default: bool) -> bool:
 _watching: list[int] = []
 
 
+def interrupted_exit(exc: RunInterrupted) -> int:
+    """The exit status of an interrupted launcher job; a worker whose driver died leaves at once (nobody
+    waits for it, and its pool would otherwise keep it)."""
+    if _watching and os.getppid() != _watching[0]:
+        os._exit(exc.exit_code)
+    return exc.exit_code
+
+
 def _watch_driver() -> None:
     """In a local sweep's worker: if the driver process dies (even by SIGKILL), stop this worker's job
     as a SIGTERM would (``INCOMPLETE`` says so), instead of computing on as an orphan."""
@@ -285,9 +293,7 @@ def job_main(cfg: DictConfig) -> int:
         except RunFolderTaken:
             return 2
         except RunInterrupted as exc:
-            if _watching and os.getppid() != _watching[0]:  # the driver died: nobody waits for this worker
-                os._exit(exc.exit_code)
-            return exc.exit_code
+            return interrupted_exit(exc)
         except KeyboardInterrupt:
             return 130
         except Exception:  # recorded in INCOMPLETE by execute()

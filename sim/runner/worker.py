@@ -41,7 +41,16 @@ from ..results.sweepfolder import read_design
 from ..settings.jobs import JobComposer
 from ..settings.schema import ConfigError
 from .guard import RunInterrupted, interrupts_as_exceptions
-from .job import ENV_PLOTS, ENV_THREADS, _env_flag, _set_up_logging, _watch_driver, _watching, claim_note, execute
+from .job import (
+    ENV_PLOTS,
+    ENV_THREADS,
+    _env_flag,
+    _set_up_logging,
+    _watch_driver,
+    claim_note,
+    execute,
+    interrupted_exit,
+)
 
 #: The format of a job's log lines: Hydra's default job logging (``hydra/job_logging/default.yaml``).
 LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
@@ -179,8 +188,6 @@ def worker_main(cfg: DictConfig) -> int:
         try:
             return run_jobs_of(root, jobs, plots=_env_flag(ENV_PLOTS, False), log_name=str(hc.job.name))
         except RunInterrupted as exc:
-            if _watching and os.getppid() != _watching[0]:  # the driver died: nobody waits for this worker
-                os._exit(exc.exit_code)
-            return exc.exit_code
+            return interrupted_exit(exc)
         except KeyboardInterrupt:
             return 130
